@@ -1,0 +1,54 @@
+/**
+ * The long-lived objects of one bridge process, wired together: MQTT link, store, live feed,
+ * policy and subscriptions. main.ts builds one; tests build them the same way.
+ */
+import type { Config } from './config/load.js';
+import { wireIngest } from './ingest.js';
+import type { Logger } from './logging/logger.js';
+import type { Scrubber } from './logging/scrub.js';
+import { MqttLink } from './mqtt/client.js';
+import { TopicPolicy } from './policy/acl.js';
+import { LiveFeed } from './store/live-feed.js';
+import { MessageStore } from './store/message-store.js';
+import { Subscriptions } from './subscriptions.js';
+import type { ToolDeps } from './tools/deps.js';
+
+export interface App {
+  readonly deps: ToolDeps;
+  readonly link: MqttLink;
+  /** Connect to the broker and start collecting. */
+  start(): Promise<void>;
+  /** Clean DISCONNECT, bounded. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export function createApp(config: Config, logger: Logger, scrubber: Scrubber, version: string): App {
+  const policy = new TopicPolicy(config.policy);
+  const store = new MessageStore(config.store, (topic) => policy.canRead(topic));
+  const feed = new LiveFeed();
+  const link = new MqttLink({ config: config.mqtt, logger });
+  wireIngest(link, store, feed);
+  const subscriptions = new Subscriptions(link, config.subscribe, config.tools.maxSubscriptions);
+  const deps: ToolDeps = {
+    link,
+    store,
+    feed,
+    policy,
+    subscriptions,
+    limits: config.tools,
+    logger,
+    scrubber,
+    now: Date.now,
+    version,
+    startedAt: Date.now(),
+  };
+  return {
+    deps,
+    link,
+    start: async () => {
+      link.start();
+      await subscriptions.start();
+    },
+    stop: (deadlineMs = 2500) => link.close(deadlineMs),
+  };
+}

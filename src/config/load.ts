@@ -1,0 +1,323 @@
+/**
+ * loadConfig(env, readFile) -> Config. Collects every problem before failing, names the
+ * variable in each, and never includes a secret value or file content in a message.
+ */
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { filtersOverlap } from '../mqtt/topic.js';
+import { EnvSchema, withDefaults, type Env } from './schema.js';
+import { SETTINGS } from './settings.js';
+import { tlsMaterialProblems } from './tls-material.js';
+
+export type ReadFile = (path: string) => Buffer;
+
+export interface MqttConfig {
+  /** The broker URL as shown to people: scheme, host and port only. */
+  readonly url: string;
+  readonly protocol: 'mqtt' | 'mqtts';
+  readonly host: string;
+  readonly port: number;
+  readonly protocolVersion: 4 | 5;
+  readonly clientIdPrefix: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls: {
+    readonly ca: Buffer | undefined;
+    readonly cert: Buffer | undefined;
+    readonly key: Buffer | undefined;
+    readonly passphrase: string | undefined;
+    readonly servername: string | undefined;
+    readonly insecure: boolean;
+  };
+  readonly keepaliveSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly publishTimeoutMs: number;
+  readonly maxPacketBytes: number;
+  readonly subscribeQos: 0 | 1 | 2;
+}
+
+export interface Config {
+  readonly mqtt: MqttConfig;
+  readonly policy: { readonly read: string[]; readonly write: string[]; readonly deny: string[] };
+  /** Filters collected from start-up (configured; tools cannot remove them). */
+  readonly subscribe: string[];
+  readonly store: {
+    readonly maxTopics: number;
+    readonly maxMessagesPerTopic: number;
+    readonly maxBytes: number;
+    readonly maxAgeMs: number;
+    readonly maxPayloadBytes: number;
+  };
+  readonly tools: {
+    readonly resultPayloadBytes: number;
+    readonly publishMaxBytes: number;
+    readonly maxSubscriptions: number;
+  };
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly production: boolean;
+  /** Every secret value loaded, for exact-value redaction in logs and errors. */
+  readonly secrets: string[];
+}
+
+const SCHEMES = {
+  'mqtt:': { protocol: 'mqtt', port: 1883 },
+  'mqtts:': { protocol: 'mqtts', port: 8883 },
+} as const;
+
+export function loadConfig(
+  rawEnv: Readonly<Record<string, string | undefined>>,
+  readFile: ReadFile,
+  now: Date = new Date(),
+): Config {
+  const problems: string[] = [];
+  const secrets: string[] = [];
+  // Secrets count as loaded even when other variables are wrong, so nothing leaks later.
+  const password = rawEnv.MQTT_PASSWORD;
+  if (password !== undefined && password !== '') secrets.push(password);
+  const env = parseEnv(rawEnv, problems);
+  const read = (variable: string, path: string | undefined): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFile(path);
+    } catch (error) {
+      problems.push(`${variable}: cannot read ${path} (${fileErrorReason(error)})`);
+      return undefined;
+    }
+  };
+  const readSecret = (variable: string, path: string | undefined): string | undefined => {
+    const data = read(variable, path);
+    if (data === undefined) return undefined;
+    const value = data.toString('utf8').replace(/\r?\n$/, '');
+    if (value.length === 0) {
+      problems.push(`${variable}: ${path ?? ''} is empty`);
+      return undefined;
+    }
+    secrets.push(value);
+    return value;
+  };
+
+  // ---- URL ----
+  let url: URL | undefined;
+  if (env.MQTT_URL !== '') {
+    try {
+      url = new URL(env.MQTT_URL);
+    } catch {
+      problems.push('MQTT_URL: is not a valid URL (expected mqtts://host:8883 or mqtt://host:1883)');
+    }
+  }
+  let scheme: (typeof SCHEMES)[keyof typeof SCHEMES] | undefined;
+  if (url !== undefined) {
+    if (url.username !== '' || url.password !== '') {
+      if (url.password !== '') secrets.push(decodeURIComponent(url.password));
+      problems.push(
+        'MQTT_URL: must not contain a user name or password; use MQTT_USERNAME and MQTT_PASSWORD_FILE instead',
+      );
+    }
+    scheme = SCHEMES[url.protocol as keyof typeof SCHEMES];
+    if (scheme === undefined) problems.push('MQTT_URL: scheme must be mqtts:// or mqtt://');
+    if (url.hostname === '') problems.push('MQTT_URL: has no host');
+    if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+      problems.push('MQTT_URL: must be scheme://host:port without a path, query or fragment');
+    }
+  }
+
+  // ---- credentials ----
+  if (env.MQTT_PASSWORD !== undefined && env.MQTT_PASSWORD_FILE !== undefined) {
+    problems.push('MQTT_PASSWORD and MQTT_PASSWORD_FILE: set one of them, not both');
+  }
+  const filePassword = readSecret('MQTT_PASSWORD_FILE', env.MQTT_PASSWORD_FILE);
+  const finalPassword = env.MQTT_PASSWORD ?? filePassword;
+  if (finalPassword !== undefined && env.MQTT_USERNAME === undefined) {
+    problems.push('MQTT_USERNAME: is required when a password is set');
+  }
+
+  // ---- TLS ----
+  if ((env.MQTT_CERT_FILE === undefined) !== (env.MQTT_KEY_FILE === undefined)) {
+    problems.push('MQTT_CERT_FILE and MQTT_KEY_FILE: set both (mutual TLS) or neither');
+  }
+  if (env.MQTT_KEY_PASSPHRASE_FILE !== undefined && env.MQTT_KEY_FILE === undefined) {
+    problems.push('MQTT_KEY_PASSPHRASE_FILE: is set but MQTT_KEY_FILE is not');
+  }
+  const tlsVars = ['MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'MQTT_SERVERNAME'] as const;
+  if (scheme?.protocol === 'mqtt') {
+    for (const name of tlsVars) {
+      if (env[name] !== undefined)
+        problems.push(`${name}: is set but MQTT_URL uses plain mqtt://; use mqtts://`);
+    }
+    if (env.MQTT_TLS_INSECURE) problems.push('MQTT_TLS_INSECURE: is set but MQTT_URL uses plain mqtt://');
+  }
+  const production = env.NODE_ENV === 'production';
+  if (env.MQTT_TLS_INSECURE && production) {
+    problems.push('MQTT_TLS_INSECURE: is refused when NODE_ENV=production; fix the CA instead');
+  }
+  const ca = read('MQTT_CA_FILE', env.MQTT_CA_FILE);
+  const cert = read('MQTT_CERT_FILE', env.MQTT_CERT_FILE);
+  const key = read('MQTT_KEY_FILE', env.MQTT_KEY_FILE);
+  const passphrase = readSecret('MQTT_KEY_PASSPHRASE_FILE', env.MQTT_KEY_PASSPHRASE_FILE);
+  if (key !== undefined) secrets.push(...keyBodyLines(key));
+  if (
+    (env.MQTT_CA_FILE === undefined || ca !== undefined) &&
+    (env.MQTT_CERT_FILE === undefined || cert !== undefined) &&
+    (env.MQTT_KEY_FILE === undefined || key !== undefined) &&
+    (env.MQTT_KEY_PASSPHRASE_FILE === undefined || passphrase !== undefined)
+  ) {
+    problems.push(
+      ...tlsMaterialProblems(
+        {
+          ...(ca !== undefined && env.MQTT_CA_FILE !== undefined
+            ? { ca: { path: env.MQTT_CA_FILE, data: ca } }
+            : {}),
+          ...(cert !== undefined && env.MQTT_CERT_FILE !== undefined
+            ? { cert: { path: env.MQTT_CERT_FILE, data: cert } }
+            : {}),
+          ...(key !== undefined && env.MQTT_KEY_FILE !== undefined
+            ? { key: { path: env.MQTT_KEY_FILE, data: key } }
+            : {}),
+          ...(passphrase !== undefined ? { passphrase } : {}),
+        },
+        now,
+      ),
+    );
+  }
+
+  // ---- timing and sizes ----
+  if (env.MQTT_RECONNECT_MAX_MS < env.MQTT_RECONNECT_MIN_MS) {
+    problems.push('MQTT_RECONNECT_MAX_MS: must not be smaller than MQTT_RECONNECT_MIN_MS');
+  }
+  if (env.STORE_MAX_BYTES < env.STORE_MAX_PAYLOAD_BYTES * 2) {
+    problems.push('STORE_MAX_BYTES: must be at least twice STORE_MAX_PAYLOAD_BYTES');
+  }
+
+  // ---- policy ----
+  const subscribe = env.MQTT_SUBSCRIBE ?? env.MCP_READ_TOPICS;
+  for (const filter of subscribe) {
+    if (!env.MCP_READ_TOPICS.some((rule) => filtersOverlap(rule, filter))) {
+      problems.push(
+        `MQTT_SUBSCRIBE: '${filter}' matches no topic of MCP_READ_TOPICS, so everything it collects would be dropped`,
+      );
+    }
+  }
+  if (subscribe.length > env.MCP_MAX_SUBSCRIPTIONS) {
+    problems.push(
+      `MQTT_SUBSCRIBE: has ${subscribe.length} filters, more than MCP_MAX_SUBSCRIPTIONS (${env.MCP_MAX_SUBSCRIPTIONS})`,
+    );
+  }
+
+  if (problems.length > 0) throw withSecrets(new ConfigError(problems), secrets);
+
+  const u = url as URL;
+  const s = scheme as NonNullable<typeof scheme>;
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = u.port === '' ? s.port : Number(u.port);
+  return {
+    mqtt: {
+      url: `${s.protocol}://${u.hostname}:${port}`,
+      protocol: s.protocol,
+      host,
+      port,
+      protocolVersion: env.MQTT_PROTOCOL_VERSION,
+      clientIdPrefix: env.MQTT_CLIENT_ID,
+      username: env.MQTT_USERNAME,
+      password: finalPassword,
+      tls: {
+        ca,
+        cert,
+        key,
+        passphrase,
+        servername: env.MQTT_SERVERNAME,
+        insecure: env.MQTT_TLS_INSECURE,
+      },
+      keepaliveSeconds: env.MQTT_KEEPALIVE_SECONDS,
+      connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
+      reconnectMinMs: env.MQTT_RECONNECT_MIN_MS,
+      reconnectMaxMs: env.MQTT_RECONNECT_MAX_MS,
+      publishTimeoutMs: env.MQTT_PUBLISH_TIMEOUT_MS,
+      maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
+      subscribeQos: env.MQTT_SUBSCRIBE_QOS,
+    },
+    policy: { read: env.MCP_READ_TOPICS, write: env.MCP_WRITE_TOPICS, deny: env.MCP_DENY_TOPICS },
+    subscribe,
+    store: {
+      maxTopics: env.STORE_MAX_TOPICS,
+      maxMessagesPerTopic: env.STORE_MAX_MESSAGES_PER_TOPIC,
+      maxBytes: env.STORE_MAX_BYTES,
+      maxAgeMs: env.STORE_MAX_AGE_SECONDS * 1000,
+      maxPayloadBytes: env.STORE_MAX_PAYLOAD_BYTES,
+    },
+    tools: {
+      resultPayloadBytes: env.MCP_RESULT_PAYLOAD_BYTES,
+      publishMaxBytes: env.MCP_PUBLISH_MAX_BYTES,
+      maxSubscriptions: env.MCP_MAX_SUBSCRIPTIONS,
+    },
+    logLevel: env.LOG_LEVEL,
+    production,
+    secrets: [...new Set(secrets)],
+  };
+}
+
+/**
+ * Each variable is parsed on its own, so that one bad value does not hide the problems of the
+ * others: a bad value is reported and replaced by its default for the checks that follow.
+ */
+function parseEnv(rawEnv: Readonly<Record<string, string | undefined>>, problems: string[]): Env {
+  const raw = withDefaults(rawEnv);
+  const shape = EnvSchema.shape;
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(shape) as Array<keyof typeof shape>) {
+    const schema = shape[name] as z.ZodType;
+    const result = schema.safeParse(raw[name]);
+    if (result.success) {
+      out[name] = result.data;
+      continue;
+    }
+    // Zod messages describe the expected shape; they never quote the value.
+    for (const issue of result.error.issues) problems.push(`${name}: ${issue.message}`);
+    const fallback = (SETTINGS as Record<string, { default: string | undefined }>)[name]?.default;
+    out[name] = fallback === undefined ? (name === 'MQTT_URL' ? '' : undefined) : schema.parse(fallback);
+  }
+  return out as Env;
+}
+
+/** The secret values found so far, attached to a config error so the reporter can redact them. */
+function withSecrets(error: ConfigError, secrets: string[]): ConfigError {
+  Object.defineProperty(error, 'secrets', { value: [...new Set(secrets)], enumerable: false });
+  return error;
+}
+
+export function configErrorSecrets(error: ConfigError): string[] {
+  return (error as unknown as { secrets?: string[] }).secrets ?? [];
+}
+
+function fileErrorReason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    default:
+      return typeof code === 'string' ? code : 'unreadable';
+  }
+}
+
+/** The base64 lines of a PEM key body, registered for exact-value redaction. */
+function keyBodyLines(key: Buffer): string[] {
+  return key
+    .toString('latin1')
+    .split(/\r?\n/)
+    .filter((line) => line.length >= 16 && /^[A-Za-z0-9+/=]+$/.test(line));
+}
+
+/** Names of the settings that hold secrets (for redaction paths and docs). */
+export const SECRET_SETTINGS = Object.entries(SETTINGS)
+  .filter(([, doc]) => 'secret' in doc)
+  .map(([name]) => name);

@@ -1,0 +1,102 @@
+/**
+ * Environment strings -> typed values. Only the shape of each variable is checked here;
+ * files, cross-field rules and TLS material are checked in load.ts.
+ */
+import { z } from 'zod';
+import { topicFilterProblem } from '../mqtt/topic.js';
+import { SETTINGS, type SettingName } from './settings.js';
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: `must be a whole number between ${min} and ${max}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    );
+
+const filterList = z.string().transform((value, ctx) => {
+  const filters = value
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
+  for (const filter of filters) {
+    const problem = topicFilterProblem(filter);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `'${filter}': ${problem}` });
+  }
+  return [...new Set(filters)];
+});
+
+const optionalText = z.string().trim().min(1).optional();
+
+export const EnvSchema = z.object({
+  MQTT_URL: z.string({ message: 'is required (e.g. mqtts://broker.example:8883)' }).trim().min(1, {
+    message: 'is required (e.g. mqtts://broker.example:8883)',
+  }),
+  MQTT_PROTOCOL_VERSION: z
+    .enum(['4', '5'], { message: 'must be 5 or 4' })
+    .transform((v) => (v === '5' ? 5 : 4)),
+  MQTT_CLIENT_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,40}$/, { message: 'must be 1-40 characters from A-Z a-z 0-9 . _ -' }),
+  MQTT_USERNAME: optionalText,
+  MQTT_PASSWORD: z.string().min(1).optional(),
+  MQTT_PASSWORD_FILE: optionalText,
+  MQTT_KEEPALIVE_SECONDS: int(5, 3600),
+  MQTT_CONNECT_TIMEOUT_MS: int(1000, 120_000),
+  MQTT_RECONNECT_MIN_MS: int(100, 600_000),
+  MQTT_RECONNECT_MAX_MS: int(100, 3_600_000),
+  MQTT_PUBLISH_TIMEOUT_MS: int(100, 120_000),
+  MQTT_MAX_PACKET_BYTES: int(1024, 268_435_455),
+  MQTT_SUBSCRIBE_QOS: z
+    .enum(['0', '1', '2'], { message: 'must be 0, 1 or 2' })
+    .transform((v) => Number(v) as 0 | 1 | 2),
+  MQTT_CA_FILE: optionalText,
+  MQTT_CERT_FILE: optionalText,
+  MQTT_KEY_FILE: optionalText,
+  MQTT_KEY_PASSPHRASE_FILE: optionalText,
+  MQTT_SERVERNAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a DNS name' })
+    .optional(),
+  MQTT_TLS_INSECURE: z.stringbool({ error: 'must be true or false' }),
+  MCP_READ_TOPICS: filterList,
+  MCP_WRITE_TOPICS: filterList,
+  MCP_DENY_TOPICS: filterList,
+  MQTT_SUBSCRIBE: filterList.optional(),
+  STORE_MAX_TOPICS: int(1, 10_000_000),
+  STORE_MAX_MESSAGES_PER_TOPIC: int(1, 1_000_000),
+  STORE_MAX_BYTES: int(1 << 20, 64 * 1024 * 1024 * 1024),
+  STORE_MAX_AGE_SECONDS: int(1, 365 * 86_400),
+  STORE_MAX_PAYLOAD_BYTES: int(16, 256 * 1024 * 1024),
+  MCP_RESULT_PAYLOAD_BYTES: int(16, 1024 * 1024),
+  MCP_PUBLISH_MAX_BYTES: int(0, 256 * 1024 * 1024),
+  MCP_MAX_SUBSCRIPTIONS: int(1, 10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }),
+  NODE_ENV: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/**
+ * The raw environment, restricted to known variables, with empty values treated as unset and
+ * defaults filled in from SETTINGS.
+ */
+export function withDefaults(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const raw = env[name];
+    const value = raw !== undefined && raw.trim() !== '' ? raw : SETTINGS[name].default;
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * Every environment variable the bridge reads, with its default and meaning. This table is the
+ * single source for the configuration schema's documentation and for the README's settings
+ * table (`npm run docs` regenerates it; a test fails when the README drifts).
+ */
+
+export interface SettingDoc {
+  /** Default as written in the environment; undefined means "unset". */
+  readonly default: string | undefined;
+  readonly description: string;
+  readonly group: SettingGroup;
+  /** The variable holds a secret value (never logged, never echoed). */
+  readonly secret?: true;
+}
+
+export type SettingGroup = 'Broker connection' | 'TLS' | 'Topic policy' | 'Store' | 'Tool limits' | 'Process';
+
+export const SETTINGS = {
+  MQTT_URL: {
+    default: undefined,
+    group: 'Broker connection',
+    description:
+      'Required. Broker URL, `mqtts://host:8883` (TLS) or `mqtt://host:1883` (plain TCP). A URL with `user:password@` is refused; credentials have their own variables.',
+  },
+  MQTT_PROTOCOL_VERSION: {
+    default: '5',
+    group: 'Broker connection',
+    description:
+      'MQTT protocol version, `5` or `4` (3.1.1). Version 4 cannot report a publish the broker refused (ACL), so refusals look like successes there.',
+  },
+  MQTT_CLIENT_ID: {
+    default: 'mcp-bridge',
+    group: 'Broker connection',
+    description:
+      'Client id prefix. A random suffix is always added, so parallel instances never kick each other off the broker.',
+  },
+  MQTT_USERNAME: {
+    default: undefined,
+    group: 'Broker connection',
+    description:
+      'Username for the broker. With mutual TLS and `use_identity_as_username`, the certificate CN is used instead.',
+  },
+  MQTT_PASSWORD: {
+    default: undefined,
+    group: 'Broker connection',
+    secret: true,
+    description: 'Password for the broker. Prefer `MQTT_PASSWORD_FILE`; setting both is an error.',
+  },
+  MQTT_PASSWORD_FILE: {
+    default: undefined,
+    group: 'Broker connection',
+    description: 'File holding the broker password (a trailing newline is ignored).',
+  },
+  MQTT_KEEPALIVE_SECONDS: {
+    default: '30',
+    group: 'Broker connection',
+    description: 'MQTT keepalive; a silent broker is detected after about 1.5 times this.',
+  },
+  MQTT_CONNECT_TIMEOUT_MS: {
+    default: '10000',
+    group: 'Broker connection',
+    description: 'How long one connection attempt may take (TCP, TLS and CONNACK).',
+  },
+  MQTT_RECONNECT_MIN_MS: {
+    default: '1000',
+    group: 'Broker connection',
+    description: 'First reconnect delay. Delays double per failed attempt, with full jitter.',
+  },
+  MQTT_RECONNECT_MAX_MS: {
+    default: '30000',
+    group: 'Broker connection',
+    description: 'Upper bound of the reconnect delay.',
+  },
+  MQTT_PUBLISH_TIMEOUT_MS: {
+    default: '10000',
+    group: 'Broker connection',
+    description:
+      'How long a publish waits for the broker. After that its delivery is reported as unknown and it is removed from the outgoing store, so it is never replayed.',
+  },
+  MQTT_MAX_PACKET_BYTES: {
+    default: '1048576',
+    group: 'Broker connection',
+    description:
+      'Largest packet the broker may send us (MQTT 5 Maximum Packet Size); bigger messages are dropped by the broker.',
+  },
+  MQTT_SUBSCRIBE_QOS: {
+    default: '1',
+    group: 'Broker connection',
+    description: 'QoS of the background subscriptions (0, 1 or 2).',
+  },
+  MQTT_CA_FILE: {
+    default: undefined,
+    group: 'TLS',
+    description:
+      'PEM file with the CA certificate(s) that signed the broker certificate. Unset: the system trust store.',
+  },
+  MQTT_CERT_FILE: {
+    default: undefined,
+    group: 'TLS',
+    description: 'PEM client certificate for mutual TLS. Set together with `MQTT_KEY_FILE`.',
+  },
+  MQTT_KEY_FILE: {
+    default: undefined,
+    group: 'TLS',
+    description: 'PEM private key of the client certificate. Its contents are never logged.',
+  },
+  MQTT_KEY_PASSPHRASE_FILE: {
+    default: undefined,
+    group: 'TLS',
+    description: 'File holding the passphrase of an encrypted `MQTT_KEY_FILE`.',
+  },
+  MQTT_SERVERNAME: {
+    default: undefined,
+    group: 'TLS',
+    description:
+      'Name to verify the broker certificate against (and to send as SNI) when connecting by IP address or alias.',
+  },
+  MQTT_TLS_INSECURE: {
+    default: 'false',
+    group: 'TLS',
+    description:
+      'Development only: `true` turns off broker certificate verification, with a warning logged every minute. Refused when `NODE_ENV=production`.',
+  },
+  MCP_READ_TOPICS: {
+    default: '#',
+    group: 'Topic policy',
+    description:
+      'Comma-separated filters the agent may read. `#` does not include `$` topics such as `$SYS/#`; name them explicitly.',
+  },
+  MCP_WRITE_TOPICS: {
+    default: '',
+    group: 'Topic policy',
+    description:
+      'Comma-separated filters the agent may publish to. Empty means read-only: the `mqtt_publish` tool is not registered at all.',
+  },
+  MCP_DENY_TOPICS: {
+    default: '',
+    group: 'Topic policy',
+    description: 'Comma-separated filters that are never readable or writable. Deny wins over allow.',
+  },
+  MQTT_SUBSCRIBE: {
+    default: undefined,
+    group: 'Topic policy',
+    description:
+      'Comma-separated filters collected in the background from start-up. Default: `MCP_READ_TOPICS`. Messages outside the read policy are dropped on arrival.',
+  },
+  STORE_MAX_TOPICS: {
+    default: '10000',
+    group: 'Store',
+    description: 'Topics kept in memory; the least recently updated topic is dropped first.',
+  },
+  STORE_MAX_MESSAGES_PER_TOPIC: {
+    default: '100',
+    group: 'Store',
+    description: 'Messages kept per topic; the oldest is dropped first.',
+  },
+  STORE_MAX_BYTES: {
+    default: '67108864',
+    group: 'Store',
+    description:
+      'Bytes of payload and topic names kept in all. Under pressure the oldest history goes first, then the oldest last-known values.',
+  },
+  STORE_MAX_AGE_SECONDS: {
+    default: '86400',
+    group: 'Store',
+    description: 'Messages older than this are dropped.',
+  },
+  STORE_MAX_PAYLOAD_BYTES: {
+    default: '65536',
+    group: 'Store',
+    description: 'Payload bytes kept per message; longer payloads are stored cut and marked truncated.',
+  },
+  MCP_RESULT_PAYLOAD_BYTES: {
+    default: '4096',
+    group: 'Tool limits',
+    description:
+      'Payload bytes shown per message in a tool result; longer payloads are cut and marked truncated.',
+  },
+  MCP_PUBLISH_MAX_BYTES: {
+    default: '65536',
+    group: 'Tool limits',
+    description: 'Largest payload the agent may publish, in bytes.',
+  },
+  MCP_MAX_SUBSCRIPTIONS: {
+    default: '50',
+    group: 'Tool limits',
+    description: 'Most collection filters active at once (configured plus added with `mqtt_subscribe`).',
+  },
+  LOG_LEVEL: {
+    default: 'info',
+    group: 'Process',
+    description:
+      'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. Logs go to stderr only; payloads are never logged above `debug`.',
+  },
+  NODE_ENV: {
+    default: undefined,
+    group: 'Process',
+    description:
+      '`production` (set in the Docker image) skips the `.env` file and refuses `MQTT_TLS_INSECURE`. Otherwise a `.env` file in the working directory is read for local development.',
+  },
+} as const satisfies Record<string, SettingDoc>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export function settingDefault(name: SettingName): string | undefined {
+  return SETTINGS[name].default;
+}

@@ -1,0 +1,26 @@
+/**
+ * The ingest hot path: one broker message -> store (the store applies the read policy once per
+ * new topic) -> live feed for waiting calls. No parsing, no logging.
+ */
+import type { BrokerLink } from './bridge.js';
+import type { LiveFeed } from './store/live-feed.js';
+import type { MessageStore } from './store/message-store.js';
+
+export function wireIngest(
+  link: BrokerLink,
+  store: MessageStore,
+  feed: LiveFeed,
+  now: () => number = Date.now,
+): void {
+  link.onMessage((message) => {
+    const stored = store.append(
+      message.topic,
+      message.payload,
+      message.qos,
+      message.retain,
+      message.properties,
+      now(),
+    );
+    if (stored !== undefined) feed.deliver(stored);
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * Secret redaction for any text that leaves the process: log lines, tool error texts and MCP
+ * log notifications. Two layers:
+ * - patterns: PEM private keys (also JSON-escaped), URL userinfo, Authorization/Bearer
+ *   values, JWTs, `password=`-style pairs and well-known token formats;
+ * - exact values: every secret the process loaded (and its JSON-escaped form).
+ * Every pattern runs in linear time: token-shaped runs are found once with a single character
+ * class, and PEM blocks are cut with indexOf, so hostile input cannot cause a ReDoS.
+ */
+
+export const REDACTED = '[REDACTED]';
+
+const PEM_BEGIN = '-----BEGIN ';
+const PEM_END = '-----END ';
+const KEY_MARK = 'PRIVATE KEY-----';
+
+/** Cut every private-key PEM block; an unterminated block is cut to the end of the text. */
+function scrubPem(text: string): string {
+  let from = text.indexOf(PEM_BEGIN);
+  if (from === -1) return text;
+  let out = '';
+  let last = 0;
+  while (from !== -1) {
+    const headerEnd = text.indexOf('-----', from + PEM_BEGIN.length);
+    const header = headerEnd === -1 ? '' : text.slice(from, headerEnd + 5);
+    if (headerEnd !== -1 && headerEnd - from < 60 && header.endsWith(KEY_MARK)) {
+      const end = text.indexOf(PEM_END, headerEnd + 5);
+      const close = end === -1 ? -1 : text.indexOf('-----', end + PEM_END.length);
+      out += text.slice(last, from) + `[REDACTED PRIVATE KEY]`;
+      if (close === -1) return out;
+      last = close + 5;
+      from = text.indexOf(PEM_BEGIN, last);
+    } else {
+      from = text.indexOf(PEM_BEGIN, from + PEM_BEGIN.length);
+    }
+  }
+  return out + text.slice(last);
+}
+
+// `scheme://user:password@` -> `scheme://user:[REDACTED]@`. The class excludes '/', '@' and
+// whitespace, so each candidate is scanned once.
+const URL_USERINFO = /:\/\/([^\s/@'"<>]{1,512})@/g;
+
+// `password=...`, `"token": "..."`, `passphrase: ...` and friends.
+const KEY_VALUE =
+  /\b(password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|authorization)(\\?["']?\s{0,8}[:=]\s{0,8}\\?["']?)([^\s"'\\&,;}]+)/gi;
+
+// Authorization schemes followed by a credential.
+const AUTH_SCHEME = /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{4,})/gi;
+
+// Token-shaped runs; each run is inspected once for known secret shapes.
+const TOKEN_RUN = /[A-Za-z0-9_\-.~+/=]{16,}/g;
+const TOKEN_PREFIXES = [
+  'eyJ',
+  'sk-',
+  'ghp_',
+  'gho_',
+  'ghs_',
+  'ghu_',
+  'github_pat_',
+  'xoxa-',
+  'xoxb-',
+  'xoxp-',
+  'xoxr-',
+  'xoxs-',
+  'AKIA',
+  'ASIA',
+  'AIza',
+  'glpat-',
+];
+
+function scrubTokenRun(run: string): string {
+  let cut = -1;
+  for (const prefix of TOKEN_PREFIXES) {
+    let at = run.indexOf(prefix);
+    while (at !== -1) {
+      // A prefix counts at the start of the run or after a separator.
+      const before = at === 0 ? '' : run[at - 1];
+      if (
+        before === '' ||
+        before === '/' ||
+        before === '=' ||
+        before === '.' ||
+        before === '-' ||
+        before === '_'
+      ) {
+        if (prefix === 'eyJ') {
+          // A JWT: header.payload.signature.
+          const dots = countDots(run, at);
+          if (dots >= 2) cut = cut === -1 ? at : Math.min(cut, at);
+        } else if (run.length - at >= prefix.length + 12) {
+          cut = cut === -1 ? at : Math.min(cut, at);
+        }
+        break;
+      }
+      at = run.indexOf(prefix, at + 1);
+    }
+  }
+  return cut === -1 ? run : run.slice(0, cut) + REDACTED;
+}
+
+function countDots(run: string, from: number): number {
+  let dots = 0;
+  for (let i = from; i < run.length && dots < 2; i++) if (run.charCodeAt(i) === 46) dots++;
+  return dots;
+}
+
+export function scrubPatterns(text: string): string {
+  let out = scrubPem(text);
+  out = out.replace(URL_USERINFO, (_match, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon === -1 ? `://${userinfo}@` : `://${userinfo.slice(0, colon)}:${REDACTED}@`;
+  });
+  out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+  out = out.replace(KEY_VALUE, (_m, key: string, sep: string, value: string) =>
+    value === REDACTED || value.startsWith('[REDACTED') ? `${key}${sep}${value}` : `${key}${sep}${REDACTED}`,
+  );
+  out = out.replace(TOKEN_RUN, scrubTokenRun);
+  return out;
+}
+
+/** A scrubber that also removes the exact secret values given (and their JSON-escaped forms). */
+export class Scrubber {
+  private values: string[] = [];
+
+  constructor(secrets: Iterable<string> = []) {
+    this.add(secrets);
+  }
+
+  /** Register more secret values (e.g. a token read after start-up). Values under 3 characters are ignored. */
+  add(secrets: Iterable<string>): void {
+    const set = new Set(this.values);
+    for (const secret of secrets) {
+      if (secret.length < 3) continue;
+      set.add(secret);
+      const escaped = JSON.stringify(secret).slice(1, -1);
+      if (escaped !== secret) set.add(escaped);
+    }
+    // Longest first, so a secret containing another is removed whole.
+    this.values = [...set].sort((a, b) => b.length - a.length);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const value of this.values) if (out.includes(value)) out = out.split(value).join(REDACTED);
+    return scrubPatterns(out);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Builds the long-lived objects (config, logger, MQTT link, store, policy), picks the
+ * transport, installs the signal and stdin handlers and chooses the exit code.
+ */
+import { readFileSync } from 'node:fs';
+import process from 'node:process';
+import { createApp } from './app.js';
+import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
+import { ConfigError } from './errors.js';
+import { createLogger, type Logger, type LogLevel } from './logging/logger.js';
+import { Scrubber } from './logging/scrub.js';
+import { createServer } from './server.js';
+import { createShutdown } from './shutdown.js';
+import { serveStdio } from './transports/stdio.js';
+
+const SHUTDOWN_DEADLINE_MS = 4500;
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? '0.0.0';
+}
+
+export async function main(
+  env: Readonly<Record<string, string | undefined>>,
+  argv: readonly string[],
+): Promise<void> {
+  if (argv.includes('--version')) {
+    process.stderr.write(`${packageVersion()}\n`);
+    return;
+  }
+  const scrubber = new Scrubber();
+  const bootLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  let config: Config;
+  try {
+    config = loadConfig(env, (path) => readFileSync(path));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      scrubber.add(configErrorSecrets(error));
+      const logger = createLogger({ level: validLevel(bootLevel), scrubber });
+      logger.fatal({ problems: error.problems }, error.message);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+  scrubber.add(config.secrets);
+  const logger = createLogger({ level: config.logLevel, scrubber });
+  installCrashHandlers(logger);
+  await run(config, logger, scrubber);
+}
+
+async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<void> {
+  const app = createApp(config, logger, scrubber, packageVersion());
+  const { deps } = app;
+  const server = createServer(deps);
+  let closeTransport: () => Promise<void> = async () => undefined;
+  const shutdown = createShutdown({
+    logger,
+    deadlineMs: SHUTDOWN_DEADLINE_MS,
+    steps: [
+      { name: 'mcp', run: () => closeTransport() },
+      { name: 'mqtt', run: () => app.stop(2500) },
+    ],
+    exit: (code) => process.exit(code),
+  });
+  const onSignal = (signal: string) => () =>
+    shutdown.started ? shutdown.force(signal) : shutdown.begin(signal);
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  process.on('SIGINT', onSignal('SIGINT'));
+
+  const stdio = await serveStdio(server, { logger, onStdinClosed: () => shutdown.begin('stdin closed') });
+  closeTransport = stdio.close;
+  server.server.onclose = () => shutdown.begin('MCP transport closed');
+  logger.info(
+    {
+      transport: 'stdio',
+      readOnly: deps.policy.readOnly,
+      subscribe: config.subscribe,
+      version: deps.version,
+    },
+    'mqtt-mcp-bridge started',
+  );
+  await app.start();
+}
+
+function validLevel(level: string): LogLevel {
+  return ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)
+    ? (level as LogLevel)
+    : 'info';
+}
+
+function installCrashHandlers(logger: Logger): void {
+  const crash = (kind: string) => (error: unknown) => {
+    logger.fatal({ err: error }, kind);
+    process.exit(2);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+}

@@ -1,0 +1,457 @@
+/**
+ * The in-memory message store: bounded on every axis (topics, messages per topic, total
+ * bytes, age), evicting oldest first and counting every drop. Amortised O(1) per message.
+ *
+ * Layout: each stored message is a node in two doubly linked lists, its topic's list
+ * (oldest -> newest) and a global eviction list in receive order. A topic's latest message is
+ * its last-known value; byte pressure evicts history before it evicts any last-known value
+ * (those are "parked" in a second list when they reach the head of the eviction list).
+ * Topics themselves sit in a least-recently-updated list for the topic cap, and in a trie
+ * (TopicIndex) for wildcard queries.
+ */
+import type { MessageProperties } from '../bridge.js';
+import { TopicIndex } from './topic-index.js';
+
+export interface StoreLimits {
+  readonly maxTopics: number;
+  readonly maxMessagesPerTopic: number;
+  readonly maxBytes: number;
+  readonly maxAgeMs: number;
+  /** Payload bytes kept per message; the rest is cut off and the message marked truncated. */
+  readonly maxPayloadBytes: number;
+}
+
+/** A stored message as readers see it. */
+export interface StoredMessage {
+  readonly topic: string;
+  /** The stored bytes (at most maxPayloadBytes). */
+  readonly payload: Buffer;
+  readonly qos: 0 | 1 | 2;
+  /** True when the broker delivered it from its retained store (it may be old). */
+  readonly retain: boolean;
+  /** Receive time, epoch milliseconds. */
+  readonly receivedAt: number;
+  /** Size of the payload as received, in bytes. */
+  readonly sizeBytes: number;
+  /** Monotonic sequence number, unique per store. */
+  readonly seq: number;
+  readonly properties: MessageProperties | undefined;
+}
+
+export interface TopicInfo {
+  readonly topic: string;
+  /** Messages received on the topic since start-up. */
+  readonly received: number;
+  /** Messages of the topic still in the store. */
+  readonly stored: number;
+  readonly lastReceivedAt: number;
+  readonly lastRetain: boolean;
+  readonly lastSizeBytes: number;
+}
+
+export interface StoreStats {
+  readonly topics: number;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly received: number;
+  readonly truncated: number;
+  readonly dropped: {
+    readonly age: number;
+    readonly bytes: number;
+    readonly perTopic: number;
+    readonly topics: number;
+    readonly policy: number;
+  };
+}
+
+const LIST_NONE = 0;
+const LIST_MAIN = 1;
+const LIST_PARKED = 2;
+
+class Entry {
+  head: Msg | undefined = undefined;
+  tail: Msg | undefined = undefined;
+  stored = 0;
+  received = 0;
+  lastReceivedAt = 0;
+  lastRetain = false;
+  lastSizeBytes = 0;
+  uPrev: Entry | undefined = undefined;
+  uNext: Entry | undefined = undefined;
+  constructor(
+    readonly topic: string,
+    readonly topicBytes: number,
+  ) {}
+}
+
+class Msg implements StoredMessage {
+  gPrev: Msg | undefined = undefined;
+  gNext: Msg | undefined = undefined;
+  tPrev: Msg | undefined = undefined;
+  tNext: Msg | undefined = undefined;
+  list = LIST_NONE;
+  constructor(
+    readonly entry: Entry,
+    readonly payload: Buffer,
+    readonly qos: 0 | 1 | 2,
+    readonly retain: boolean,
+    readonly receivedAt: number,
+    readonly sizeBytes: number,
+    readonly seq: number,
+    readonly properties: MessageProperties | undefined,
+  ) {}
+  get topic(): string {
+    return this.entry.topic;
+  }
+}
+
+/** A doubly linked list threaded through Msg.gPrev/gNext. */
+class MsgList {
+  head: Msg | undefined = undefined;
+  tail: Msg | undefined = undefined;
+  constructor(readonly id: number) {}
+
+  push(m: Msg): void {
+    m.list = this.id;
+    m.gPrev = this.tail;
+    m.gNext = undefined;
+    if (this.tail === undefined) this.head = m;
+    else this.tail.gNext = m;
+    this.tail = m;
+  }
+
+  unshift(m: Msg): void {
+    m.list = this.id;
+    m.gNext = this.head;
+    m.gPrev = undefined;
+    if (this.head === undefined) this.tail = m;
+    else this.head.gPrev = m;
+    this.head = m;
+  }
+
+  remove(m: Msg): void {
+    if (m.gPrev === undefined) this.head = m.gNext;
+    else m.gPrev.gNext = m.gNext;
+    if (m.gNext === undefined) this.tail = m.gPrev;
+    else m.gNext.gPrev = m.gPrev;
+    m.gPrev = m.gNext = undefined;
+    m.list = LIST_NONE;
+  }
+}
+
+export type AdmitTopic = (topic: string) => boolean;
+
+export class MessageStore {
+  private readonly index = new TopicIndex<Entry>();
+  private readonly main = new MsgList(LIST_MAIN);
+  private readonly parked = new MsgList(LIST_PARKED);
+  private lruHead: Entry | undefined = undefined;
+  private lruTail: Entry | undefined = undefined;
+  private seq = 0;
+  private bytes = 0;
+  private messages = 0;
+  private received = 0;
+  private truncatedCount = 0;
+  private readonly dropped = { age: 0, bytes: 0, perTopic: 0, topics: 0, policy: 0 };
+
+  /**
+   * @param admit called once per topic not yet in the store; false drops the message
+   *   (counted as a policy drop). This is where the read policy is enforced on ingest.
+   */
+  constructor(
+    readonly limits: StoreLimits,
+    private readonly admit: AdmitTopic = () => true,
+  ) {}
+
+  /** The ingest hot path. Returns the stored message, or undefined if it was not admitted. */
+  append(
+    topic: string,
+    payload: Uint8Array,
+    qos: 0 | 1 | 2,
+    retain: boolean,
+    properties: MessageProperties | undefined,
+    now: number,
+  ): StoredMessage | undefined {
+    let entry = this.index.get(topic);
+    if (entry === undefined) {
+      if (!this.admit(topic)) {
+        this.dropped.policy++;
+        return undefined;
+      }
+      if (this.index.size >= this.limits.maxTopics && this.lruHead !== undefined) {
+        this.dropTopic(this.lruHead);
+        this.dropped.topics++;
+      }
+      entry = new Entry(topic, Buffer.byteLength(topic));
+      this.index.set(topic, entry);
+      this.bytes += entry.topicBytes;
+    } else {
+      this.lruRemove(entry);
+    }
+    this.lruPush(entry);
+
+    const size = payload.byteLength;
+    const keep = Math.min(size, this.limits.maxPayloadBytes);
+    if (keep < size) this.truncatedCount++;
+    // Copy: the parser's buffer is a view into a socket chunk that must not be retained.
+    const copy = Buffer.allocUnsafe(keep);
+    copy.set(keep < size ? payload.subarray(0, keep) : payload);
+    const msg = new Msg(entry, copy, qos, retain, now, size, ++this.seq, properties);
+
+    const previous = entry.tail;
+    if (previous !== undefined && previous.list === LIST_PARKED) {
+      // The former last-known value is history now; it is older than everything in main.
+      this.parked.remove(previous);
+      this.main.unshift(previous);
+    }
+    msg.tPrev = previous;
+    if (previous === undefined) entry.head = msg;
+    else previous.tNext = msg;
+    entry.tail = msg;
+    entry.stored++;
+    entry.received++;
+    entry.lastReceivedAt = now;
+    entry.lastRetain = retain;
+    entry.lastSizeBytes = size;
+    this.main.push(msg);
+    this.messages++;
+    this.received++;
+    this.bytes += keep;
+
+    if (entry.stored > this.limits.maxMessagesPerTopic && entry.head !== undefined) {
+      this.evict(entry.head);
+      this.dropped.perTopic++;
+    }
+    while (this.bytes > this.limits.maxBytes && this.evictForBytes()) this.dropped.bytes++;
+    this.pruneAge(now);
+    return msg;
+  }
+
+  /** Messages matching the filter, newest first. */
+  query(filter: string, options: { limit: number; since?: number; now: number }): StoredMessage[] {
+    this.pruneAge(options.now);
+    const since = options.since ?? 0;
+    const heap: Msg[] = [];
+    this.index.match(filter, (entry) => {
+      if (entry.tail !== undefined && entry.tail.receivedAt >= since) heap.push(entry.tail);
+    });
+    heapify(heap);
+    const out: StoredMessage[] = [];
+    while (out.length < options.limit && heap.length > 0) {
+      const top = heap[0] as Msg;
+      out.push(top);
+      const next = top.tPrev;
+      if (next !== undefined && next.receivedAt >= since) {
+        heap[0] = next;
+        siftDown(heap, 0);
+      } else {
+        const last = heap.pop() as Msg;
+        if (heap.length > 0) {
+          heap[0] = last;
+          siftDown(heap, 0);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The last stored message of each matching topic, newest first, and how many topics matched. */
+  latest(
+    filter: string,
+    options: { limit: number; now: number },
+  ): { messages: StoredMessage[]; matched: number } {
+    this.pruneAge(options.now);
+    const all: Msg[] = [];
+    this.index.match(filter, (entry) => {
+      if (entry.tail !== undefined) all.push(entry.tail);
+    });
+    return { messages: topK(all, options.limit), matched: all.length };
+  }
+
+  /**
+   * Known topics matching any of the filters, sorted by name, and how many matched in all.
+   */
+  topics(
+    filters: readonly string[],
+    options: { limit: number; now: number },
+  ): { topics: TopicInfo[]; matched: number } {
+    this.pruneAge(options.now);
+    let names: Entry[] = [];
+    for (const filter of filters) this.index.match(filter, (entry) => names.push(entry));
+    if (filters.length > 1) names = [...new Set(names)];
+    const matched = names.length;
+    const chosen = matched > options.limit ? smallestByTopic(names, options.limit) : names;
+    chosen.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+    return {
+      topics: chosen.map((e) => ({
+        topic: e.topic,
+        received: e.received,
+        stored: e.stored,
+        lastReceivedAt: e.lastReceivedAt,
+        lastRetain: e.lastRetain,
+        lastSizeBytes: e.lastSizeBytes,
+      })),
+      matched,
+    };
+  }
+
+  /** Newest sequence number handed out so far (0 before the first message). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  stats(now: number): StoreStats {
+    this.pruneAge(now);
+    return {
+      topics: this.index.size,
+      messages: this.messages,
+      bytes: this.bytes,
+      received: this.received,
+      truncated: this.truncatedCount,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  /** Drop messages older than the age limit. Cheap when nothing is due. */
+  pruneAge(now: number): void {
+    const cutoff = now - this.limits.maxAgeMs;
+    for (let m = this.parked.head; m !== undefined && m.receivedAt < cutoff; m = this.parked.head) {
+      this.evict(m);
+      this.dropped.age++;
+    }
+    for (let m = this.main.head; m !== undefined && m.receivedAt < cutoff; m = this.main.head) {
+      this.evict(m);
+      this.dropped.age++;
+    }
+  }
+
+  /** Evict one message under byte pressure: history first, then the oldest last-known value. */
+  private evictForBytes(): boolean {
+    for (let m = this.main.head; m !== undefined; m = this.main.head) {
+      if (m.entry.tail === m) {
+        this.main.remove(m);
+        this.parked.push(m);
+        continue;
+      }
+      this.evict(m);
+      return true;
+    }
+    const oldest = this.parked.head;
+    if (oldest !== undefined) {
+      this.evict(oldest);
+      return true;
+    }
+    // Only topic names are left; drop the least recently updated topic.
+    if (this.lruHead !== undefined) {
+      this.dropTopic(this.lruHead);
+      return true;
+    }
+    return false;
+  }
+
+  private evict(m: Msg): void {
+    if (m.list === LIST_MAIN) this.main.remove(m);
+    else if (m.list === LIST_PARKED) this.parked.remove(m);
+    const e = m.entry;
+    if (m.tPrev === undefined) e.head = m.tNext;
+    else m.tPrev.tNext = m.tNext;
+    if (m.tNext === undefined) e.tail = m.tPrev;
+    else m.tNext.tPrev = m.tPrev;
+    m.tPrev = m.tNext = undefined;
+    e.stored--;
+    this.messages--;
+    this.bytes -= m.payload.byteLength;
+  }
+
+  private dropTopic(entry: Entry): void {
+    for (let m = entry.head; m !== undefined; m = entry.head) this.evict(m);
+    this.lruRemove(entry);
+    this.index.delete(entry.topic);
+    this.bytes -= entry.topicBytes;
+  }
+
+  private lruPush(e: Entry): void {
+    e.uPrev = this.lruTail;
+    e.uNext = undefined;
+    if (this.lruTail === undefined) this.lruHead = e;
+    else this.lruTail.uNext = e;
+    this.lruTail = e;
+  }
+
+  private lruRemove(e: Entry): void {
+    if (e.uPrev === undefined) this.lruHead = e.uNext;
+    else e.uPrev.uNext = e.uNext;
+    if (e.uNext === undefined) this.lruTail = e.uPrev;
+    else e.uNext.uPrev = e.uPrev;
+    e.uPrev = e.uNext = undefined;
+  }
+}
+
+// ---- small heap helpers: a max-heap on (receivedAt, seq) ----
+
+function newer(a: Msg, b: Msg): boolean {
+  return a.receivedAt > b.receivedAt || (a.receivedAt === b.receivedAt && a.seq > b.seq);
+}
+
+function siftDown(heap: Msg[], start: number): void {
+  const n = heap.length;
+  let i = start;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let best = i;
+    if (l < n && newer(heap[l] as Msg, heap[best] as Msg)) best = l;
+    if (r < n && newer(heap[r] as Msg, heap[best] as Msg)) best = r;
+    if (best === i) return;
+    const tmp = heap[i] as Msg;
+    heap[i] = heap[best] as Msg;
+    heap[best] = tmp;
+    i = best;
+  }
+}
+
+function heapify(heap: Msg[]): void {
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
+}
+
+/** The k newest messages, newest first. O(n) heapify + O(k log n). */
+function topK(all: Msg[], k: number): Msg[] {
+  heapify(all);
+  const out: Msg[] = [];
+  while (out.length < k && all.length > 0) {
+    out.push(all[0] as Msg);
+    const last = all.pop() as Msg;
+    if (all.length > 0) {
+      all[0] = last;
+      siftDown(all, 0);
+    }
+  }
+  return out;
+}
+
+/** The k entries with the smallest topic names (unsorted), without sorting all of them. */
+function smallestByTopic(entries: Entry[], k: number): Entry[] {
+  // Quickselect on topic name.
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo < hi) {
+    const pivot = (entries[(lo + hi) >> 1] as Entry).topic;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((entries[i] as Entry).topic < pivot) i++;
+      while ((entries[j] as Entry).topic > pivot) j--;
+      if (i <= j) {
+        const t = entries[i] as Entry;
+        entries[i] = entries[j] as Entry;
+        entries[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k - 1 <= j) hi = j;
+    else if (k - 1 >= i) lo = i;
+    else break;
+  }
+  return entries.slice(0, k);
+}

@@ -1,0 +1,32 @@
+/**
+ * What tools are given: the broker link (by interface), the store, the live feed, the policy,
+ * the subscriptions and the limits. Built once by index.ts and shared by every MCP session.
+ */
+import type { BrokerLink } from '../bridge.js';
+import type { Logger } from '../logging/logger.js';
+import type { Scrubber } from '../logging/scrub.js';
+import type { TopicPolicy } from '../policy/acl.js';
+import type { LiveFeed } from '../store/live-feed.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { Subscriptions } from '../subscriptions.js';
+
+export interface ToolLimits {
+  /** Payload bytes shown per message in results. */
+  readonly resultPayloadBytes: number;
+  /** Largest payload the agent may publish. */
+  readonly publishMaxBytes: number;
+}
+
+export interface ToolDeps {
+  readonly link: BrokerLink;
+  readonly store: MessageStore;
+  readonly feed: LiveFeed;
+  readonly policy: TopicPolicy;
+  readonly subscriptions: Subscriptions;
+  readonly limits: ToolLimits;
+  readonly logger: Logger;
+  readonly scrubber: Scrubber;
+  readonly now: () => number;
+  readonly version: string;
+  readonly startedAt: number;
+}
