@@ -63,6 +63,7 @@ export class MqttLink implements BrokerLink {
   private readonly listeners: Array<(message: IncomingMessage) => void> = [];
   private lastLogged: { code: string; at: number; repeats: number } | undefined;
   private closing = false;
+  private started = false;
 
   constructor(private readonly deps: LinkDeps) {
     this.log = deps.logger.child({ component: 'mqtt' });
@@ -85,6 +86,8 @@ export class MqttLink implements BrokerLink {
 
   /** Start connecting. Never throws: problems are reported through status() and the logs. */
   start(): void {
+    if (this.started || this.closing) return;
+    this.started = true;
     const { config } = this.deps;
     if (config.protocol === 'mqtt') {
       this.log.warn({ broker: config.url }, 'MQTT_URL uses plain mqtt://: the connection is not encrypted');
@@ -236,6 +239,7 @@ export class MqttLink implements BrokerLink {
     }
     const wasConnected = this.client.connected;
     this.state = 'closed';
+    if (!this.started) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.client.end(true, () => resolve());

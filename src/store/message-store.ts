@@ -265,7 +265,8 @@ export class MessageStore {
     this.index.match(filter, (entry) => {
       if (entry.tail !== undefined) all.push(entry.tail);
     });
-    return { messages: topK(all, options.limit), matched: all.length };
+    const matched = all.length;
+    return { messages: topK(all, options.limit), matched };
   }
 
   /**

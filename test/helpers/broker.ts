@@ -165,15 +165,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Poll until check() returns a truthy value (0, '', false, null and undefined mean "not yet"). */
 export async function waitFor<T>(
-  check: () => T | undefined | false,
+  check: () => T | undefined | null | false | 0 | '',
   timeoutMs = 5000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
-    if (value !== undefined && value !== false) return value;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
