@@ -271,6 +271,10 @@ export class MqttLink implements BrokerLink {
       if (this.reconnectCount === 0 && this.failures === 0 && this.state === 'connecting')
         this.client.connect();
       else this.client.reconnect();
+      // Small MQTT packets must not wait for Nagle's algorithm: a QoS 1 publish sent after a
+      // PUBACK that the broker has not ACKed yet at TCP level would otherwise stall until the
+      // broker's delayed ACK (~40 ms). mqtt.js leaves Nagle on.
+      (this.client.stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
     } catch (error) {
       // mqtt.js throws synchronously for TLS material OpenSSL rejects (checked at start-up too).
       this.onError(error as Error);
