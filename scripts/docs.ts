@@ -3,6 +3,7 @@
  * the settings (from config/settings.ts). `npm run docs` rewrites the README between the
  * markers; a test fails when the committed README differs from what this produces.
  */
+import * as prettier from 'prettier';
 import { z } from 'zod';
 import { SETTINGS, type SettingGroup } from '../src/config/settings.js';
 import type { AnyToolSpec } from '../src/tools/define.js';
@@ -87,6 +88,9 @@ function replaceBetween(text: string, name: string, body: string): string {
   return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
 }
 
-export function updateReadme(readme: string): string {
-  return replaceBetween(replaceBetween(readme, 'tools', renderTools()), 'settings', renderSettings());
+/** The README with fresh tables, formatted the way `prettier --write` leaves it. */
+export async function updateReadme(readme: string, path: string): Promise<string> {
+  const next = replaceBetween(replaceBetween(readme, 'tools', renderTools()), 'settings', renderSettings());
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  return prettier.format(next, { ...options, filepath: path });
 }

@@ -8,7 +8,7 @@ import { updateReadme } from './docs.js';
 
 const path = resolve(import.meta.dirname, '../README.md');
 const current = readFileSync(path, 'utf8');
-const next = updateReadme(current);
+const next = await updateReadme(current, path);
 if (process.argv.includes('--check')) {
   if (next !== current) {
     process.stderr.write('README.md tables are out of date; run `npm run docs`\n');
