@@ -20,6 +20,8 @@ import { connectSpy, type Spy } from '../helpers/spy.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SERVER = join(ROOT, 'dist/index.js');
 const TEE = join(ROOT, 'test/helpers/tee.mjs');
+// The Node binary that runs the server: E2E_NODE lets CI run this suite under Node 22 as well.
+const NODE = process.env.E2E_NODE ?? process.execPath;
 
 let pki: Pki;
 let broker: Broker;
@@ -60,7 +62,7 @@ describe('stdio end to end', () => {
     const stdoutFile = join(mkdtempSync(join(tmpdir(), 'mqtt-mcp-e2e-')), 'stdout');
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [TEE, process.execPath, SERVER],
+      args: [TEE, NODE, SERVER],
       env: { ...serverEnv({ DEBUG: '*', NODE_DEBUG: 'tls,net' }), TEE_STDOUT_FILE: stdoutFile },
       stderr: 'pipe',
     });
@@ -154,7 +156,7 @@ describe('stdio end to end', () => {
   });
 
   it('closing stdin ends the process with exit 0 and a clean DISCONNECT', async () => {
-    const child = spawn(process.execPath, [SERVER], { env: serverEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [SERVER], { env: serverEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -191,7 +193,7 @@ describe('stdio end to end', () => {
   });
 
   it('SIGTERM ends the process with exit 0', async () => {
-    const child = spawn(process.execPath, [SERVER], { env: serverEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [SERVER], { env: serverEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitFor(() => stderr.includes('"msg":"connected"'), 5000, 'connected');
@@ -204,7 +206,7 @@ describe('stdio end to end', () => {
   it('answers initialize and tools/list with the broker down, and says why', async () => {
     const port = await freePort();
     const transport = new StdioClientTransport({
-      command: process.execPath,
+      command: NODE,
       args: [SERVER],
       env: serverEnv({ MQTT_URL: `mqtts://127.0.0.1:${port}` }),
       stderr: 'pipe',
@@ -230,7 +232,7 @@ describe('stdio end to end', () => {
   });
 
   it('an invalid configuration exits 1 with one message naming every problem and no secret', async () => {
-    const child = spawn(process.execPath, [SERVER], {
+    const child = spawn(NODE, [SERVER], {
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'production',

@@ -168,6 +168,28 @@ describe('mutual TLS', () => {
     });
   }
 
+  it('the development-only MQTT_TLS_INSECURE switch connects to an untrusted broker, loudly', async () => {
+    const bridge = await startBridge(
+      bridgeEnv(broker, pki, { MQTT_CA_FILE: pki.foreignCa, MQTT_TLS_INSECURE: 'true' }),
+    );
+    try {
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      const status = await bridge.ok('mqtt_status');
+      assert.equal(status.connection.tlsVerification, 'off (MQTT_TLS_INSECURE)');
+      assert.ok(bridge.logs.lines.some((l) => l.includes('"level":40') && l.includes('is NOT verified')));
+    } finally {
+      await bridge.close();
+    }
+    const refused = await startBridge(
+      bridgeEnv(broker, pki, { MQTT_TLS_INSECURE: 'true', NODE_ENV: 'production' }),
+    ).then(
+      () => assert.fail('started in production with TLS verification off'),
+      (e: unknown) => e,
+    );
+    assert.ok(refused instanceof ConfigError);
+    assert.match(refused.message, /MQTT_TLS_INSECURE: is refused when NODE_ENV=production/);
+  });
+
   it('reconnect attempts back off instead of hammering the broker', async () => {
     const { bridge } = await failingBridge({
       MQTT_CA_FILE: pki.foreignCa,
