@@ -5,7 +5,7 @@
  */
 import type { BrokerLink } from './bridge.js';
 import { BridgeError } from './errors.js';
-import { filterCovers, filtersOverlap } from './mqtt/topic.js';
+import { filterCovers, filtersOverlap, quoteTopic } from './mqtt/topic.js';
 
 export type SubscriptionSource = 'configured' | 'agent';
 
@@ -70,13 +70,13 @@ export class Subscriptions {
     if (source === undefined) {
       throw new BridgeError(
         'NOT_FOUND',
-        `'${filter}' is not a collection filter; active filters are listed by mqtt_status (the filter must match exactly)`,
+        `${quoteTopic(filter)} is not a collection filter; active filters are listed by mqtt_status (the filter must match exactly)`,
       );
     }
     if (source === 'configured') {
       throw new BridgeError(
         'POLICY_DENIED',
-        `'${filter}' is configured by the operator (MQTT_SUBSCRIBE) and cannot be removed`,
+        `${quoteTopic(filter)} is configured by the operator (MQTT_SUBSCRIBE) and cannot be removed`,
       );
     }
     this.collection.delete(filter);

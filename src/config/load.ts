@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { filtersOverlap } from '../mqtt/topic.js';
+import { filtersOverlap, quoteTopic } from '../mqtt/topic.js';
 import { EnvSchema, withDefaults, type Env } from './schema.js';
 import { SETTINGS } from './settings.js';
 import { tlsMaterialProblems } from './tls-material.js';
@@ -38,7 +38,39 @@ export interface MqttConfig {
   readonly subscribeQos: 0 | 1 | 2;
 }
 
+export type HttpAuth =
+  | { readonly mode: 'none' }
+  | {
+      readonly mode: 'token';
+      readonly tokens: ReadonlyArray<{ readonly principal: string; readonly token: string }>;
+    }
+  | {
+      readonly mode: 'oauth';
+      readonly issuer: string;
+      readonly jwksUrl: string;
+      readonly audience: string;
+      readonly scopes: readonly string[];
+      readonly writeScope: string | undefined;
+    };
+
+export interface HttpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly auth: HttpAuth;
+  readonly allowedHosts: readonly string[];
+  readonly allowedOrigins: readonly string[];
+  /** Base URL clients use; the MCP endpoint is `${publicUrl}/mcp`. */
+  readonly publicUrl: string;
+  readonly maxSessions: number;
+  readonly sessionIdleMs: number;
+  readonly maxBodyBytes: number;
+  readonly rateLimitPerMinute: number;
+  readonly metricsPublic: boolean;
+}
+
 export interface Config {
+  readonly transport: 'stdio' | 'http';
+  readonly http: HttpConfig;
   readonly mqtt: MqttConfig;
   readonly policy: { readonly read: string[]; readonly write: string[]; readonly deny: string[] };
   /** Filters collected from start-up (configured; tools cannot remove them). */
@@ -118,6 +150,7 @@ export function loadConfig(
     scheme = SCHEMES[url.protocol as keyof typeof SCHEMES];
     if (scheme === undefined) problems.push('MQTT_URL: scheme must be mqtts:// or mqtt://');
     if (url.hostname === '') problems.push('MQTT_URL: has no host');
+    if (url.port === '0') problems.push('MQTT_URL: port 0 is not a broker port');
     if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
       problems.push('MQTT_URL: must be scheme://host:port without a path, query or fragment');
     }
@@ -195,7 +228,7 @@ export function loadConfig(
   for (const filter of subscribe) {
     if (!env.MCP_READ_TOPICS.some((rule) => filtersOverlap(rule, filter))) {
       problems.push(
-        `MQTT_SUBSCRIBE: '${filter}' matches no topic of MCP_READ_TOPICS, so everything it collects would be dropped`,
+        `MQTT_SUBSCRIBE: ${quoteTopic(filter)} matches no topic of MCP_READ_TOPICS, so everything it collects would be dropped`,
       );
     }
   }
@@ -205,6 +238,8 @@ export function loadConfig(
     );
   }
 
+  const http = httpConfig(env, problems, secrets, read);
+
   if (problems.length > 0) throw withSecrets(new ConfigError(problems), secrets);
 
   const u = url as URL;
@@ -212,6 +247,8 @@ export function loadConfig(
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? s.port : Number(u.port);
   return {
+    transport: env.MCP_TRANSPORT,
+    http,
     mqtt: {
       url: `${s.protocol}://${u.hostname}:${port}`,
       protocol: s.protocol,
@@ -254,6 +291,95 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
     production,
     secrets: [...new Set(secrets)],
+  };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const TOKEN_LINE = /^([A-Za-z0-9_.-]{1,64})=(\S{32,})$/;
+
+function httpConfig(
+  env: Env,
+  problems: string[],
+  secrets: string[],
+  read: (variable: string, path: string | undefined) => Buffer | undefined,
+): HttpConfig {
+  const http = env.MCP_TRANSPORT === 'http';
+  const loopback = LOOPBACK.has(env.MCP_HTTP_HOST);
+  const publicUrl =
+    env.MCP_PUBLIC_URL ??
+    `http://${env.MCP_HTTP_HOST.includes(':') && !env.MCP_HTTP_HOST.startsWith('[') ? `[${env.MCP_HTTP_HOST}]` : env.MCP_HTTP_HOST}:${env.MCP_HTTP_PORT}`;
+  let auth: HttpAuth = { mode: 'none' };
+  if (env.MCP_AUTH === 'token') {
+    const tokens: Array<{ principal: string; token: string }> = [];
+    if (http && env.MCP_AUTH_TOKEN_FILE === undefined) {
+      problems.push('MCP_AUTH_TOKEN_FILE: is required with MCP_AUTH=token (or choose MCP_AUTH=oauth)');
+    }
+    const data = http ? read('MCP_AUTH_TOKEN_FILE', env.MCP_AUTH_TOKEN_FILE) : undefined;
+    if (data !== undefined) {
+      const lines = data
+        .toString('utf8')
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0 && !l.startsWith('#'));
+      lines.forEach((line, i) => {
+        const named = TOKEN_LINE.exec(line);
+        const token = named?.[2] ?? line;
+        secrets.push(token);
+        if (token.length < 32 || /\s/.test(token)) {
+          problems.push(
+            `MCP_AUTH_TOKEN_FILE: token on line ${i + 1} is shorter than 32 characters or has spaces`,
+          );
+          return;
+        }
+        tokens.push({ principal: named?.[1] ?? `token-${i + 1}`, token });
+      });
+      if (lines.length === 0)
+        problems.push(`MCP_AUTH_TOKEN_FILE: ${env.MCP_AUTH_TOKEN_FILE ?? ''} holds no token`);
+    }
+    auth = { mode: 'token', tokens };
+  } else if (env.MCP_AUTH === 'oauth') {
+    if (env.MCP_OAUTH_ISSUER === undefined)
+      problems.push('MCP_OAUTH_ISSUER: is required with MCP_AUTH=oauth');
+    const issuer = env.MCP_OAUTH_ISSUER ?? '';
+    const jwksUrl = env.MCP_OAUTH_JWKS_URL ?? `${issuer}/.well-known/jwks.json`;
+    for (const [name, value] of [
+      ['MCP_OAUTH_ISSUER', issuer],
+      ['MCP_OAUTH_JWKS_URL', jwksUrl],
+    ] as const) {
+      if (value.startsWith('http://') && !LOOPBACK.has(new URL(value).hostname)) {
+        problems.push(`${name}: must use https:// (plain http is accepted for loopback only)`);
+      }
+    }
+    auth = {
+      mode: 'oauth',
+      issuer,
+      jwksUrl,
+      audience: env.MCP_OAUTH_AUDIENCE ?? `${publicUrl}/mcp`,
+      scopes: env.MCP_OAUTH_SCOPES,
+      writeScope: env.MCP_OAUTH_WRITE_SCOPE,
+    };
+  } else if (http && !loopback) {
+    problems.push(
+      `MCP_AUTH: none is refused when listening on ${env.MCP_HTTP_HOST}, which is not loopback; use MCP_AUTH=token or oauth`,
+    );
+  }
+  if (http && !loopback && env.MCP_ALLOWED_HOSTS === undefined) {
+    problems.push(
+      `MCP_ALLOWED_HOSTS: is required when listening on ${env.MCP_HTTP_HOST}; list the host names clients use (DNS-rebinding protection)`,
+    );
+  }
+  return {
+    host: env.MCP_HTTP_HOST,
+    port: env.MCP_HTTP_PORT,
+    auth,
+    allowedHosts: env.MCP_ALLOWED_HOSTS ?? ['localhost', '127.0.0.1', '[::1]'],
+    allowedOrigins: env.MCP_ALLOWED_ORIGINS,
+    publicUrl,
+    maxSessions: env.MCP_HTTP_MAX_SESSIONS,
+    sessionIdleMs: env.MCP_HTTP_SESSION_IDLE_SECONDS * 1000,
+    maxBodyBytes: env.MCP_HTTP_MAX_BODY_BYTES,
+    rateLimitPerMinute: env.MCP_HTTP_RATE_LIMIT_PER_MINUTE,
+    metricsPublic: env.MCP_METRICS_PUBLIC,
   };
 }
 

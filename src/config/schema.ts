@@ -3,7 +3,7 @@
  * files, cross-field rules and TLS material are checked in load.ts.
  */
 import { z } from 'zod';
-import { topicFilterProblem } from '../mqtt/topic.js';
+import { quoteTopic, topicFilterProblem } from '../mqtt/topic.js';
 import { SETTINGS, type SettingName } from './settings.js';
 
 const int = (min: number, max: number) =>
@@ -27,12 +27,66 @@ const filterList = z.string().transform((value, ctx) => {
     .filter((f) => f.length > 0);
   for (const filter of filters) {
     const problem = topicFilterProblem(filter);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `'${filter}': ${problem}` });
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${quoteTopic(filter)}: ${problem}` });
   }
   return [...new Set(filters)];
 });
 
 const optionalText = z.string().trim().min(1).optional();
+
+const commaList = (value: string) =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+
+const hostList = z.string().transform((value, ctx) => {
+  const hosts = commaList(value).map((h) => h.toLowerCase());
+  for (const host of hosts) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]{1,253})$/.test(host)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${host}' is not a host name (no scheme, no port; IPv6 in brackets)`,
+      });
+    }
+  }
+  return hosts;
+});
+
+const originList = z.string().transform((value, ctx) => {
+  const origins = commaList(value);
+  for (const origin of origins) {
+    let ok: boolean;
+    try {
+      const u = new URL(origin);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin;
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${origin}' is not an origin (scheme://host[:port], no path)`,
+      });
+  }
+  return origins;
+});
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      try {
+        const u = new URL(value);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an http(s) URL without credentials' },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
 
 export const EnvSchema = z.object({
   MQTT_URL: z.string({ message: 'is required (e.g. mqtts://broker.example:8883)' }).trim().min(1, {
@@ -79,6 +133,27 @@ export const EnvSchema = z.object({
   MCP_RESULT_PAYLOAD_BYTES: int(16, 1024 * 1024),
   MCP_PUBLISH_MAX_BYTES: int(0, 256 * 1024 * 1024),
   MCP_MAX_SUBSCRIPTIONS: int(1, 10_000),
+  MCP_TRANSPORT: z.enum(['stdio', 'http'], { message: 'must be stdio or http' }),
+  MCP_HTTP_HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.:[\]-]{1,253}$/, { message: 'must be an IP address or host name' }),
+  MCP_HTTP_PORT: int(0, 65_535),
+  MCP_AUTH: z.enum(['token', 'oauth', 'none'], { message: 'must be token, oauth or none' }),
+  MCP_AUTH_TOKEN_FILE: optionalText,
+  MCP_ALLOWED_HOSTS: hostList.optional(),
+  MCP_ALLOWED_ORIGINS: originList,
+  MCP_PUBLIC_URL: httpUrl.optional(),
+  MCP_OAUTH_ISSUER: httpUrl.optional(),
+  MCP_OAUTH_JWKS_URL: httpUrl.optional(),
+  MCP_OAUTH_AUDIENCE: optionalText,
+  MCP_OAUTH_SCOPES: z.string().transform((v) => v.split(/[\s,]+/).filter((x) => x.length > 0)),
+  MCP_OAUTH_WRITE_SCOPE: optionalText,
+  MCP_HTTP_MAX_SESSIONS: int(1, 100_000),
+  MCP_HTTP_SESSION_IDLE_SECONDS: int(10, 7 * 86_400),
+  MCP_HTTP_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024),
+  MCP_HTTP_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000),
+  MCP_METRICS_PUBLIC: z.stringbool({ error: 'must be true or false' }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),

@@ -13,7 +13,8 @@ export interface SettingDoc {
   readonly secret?: true;
 }
 
-export type SettingGroup = 'Broker connection' | 'TLS' | 'Topic policy' | 'Store' | 'Tool limits' | 'Process';
+export type SettingGroup =
+  'Broker connection' | 'TLS' | 'Topic policy' | 'Store' | 'Tool limits' | 'HTTP transport' | 'Process';
 
 export const SETTINGS = {
   MQTT_URL: {
@@ -185,6 +186,106 @@ export const SETTINGS = {
     default: '50',
     group: 'Tool limits',
     description: 'Most collection filters active at once (configured plus added with `mqtt_subscribe`).',
+  },
+  MCP_TRANSPORT: {
+    default: 'stdio',
+    group: 'HTTP transport',
+    description:
+      '`stdio` (one client, started by it) or `http` (Streamable HTTP at `/mcp`, several clients, for compose and services).',
+  },
+  MCP_HTTP_HOST: {
+    default: '127.0.0.1',
+    group: 'HTTP transport',
+    description:
+      'Address to listen on. Anything but loopback requires authentication and `MCP_ALLOWED_HOSTS` (in Docker: `0.0.0.0`).',
+  },
+  MCP_HTTP_PORT: {
+    default: '3000',
+    group: 'HTTP transport',
+    description: 'Port to listen on (`0` picks a free one and logs it).',
+  },
+  MCP_AUTH: {
+    default: 'token',
+    group: 'HTTP transport',
+    description:
+      '`token` (bearer tokens from `MCP_AUTH_TOKEN_FILE`, compared in constant time), `oauth` (JWT access tokens from an OAuth 2.1 authorization server) or `none` (refused unless listening on loopback).',
+  },
+  MCP_AUTH_TOKEN_FILE: {
+    default: undefined,
+    group: 'HTTP transport',
+    description:
+      'File with the bearer token(s), one per line, each at least 32 characters, optionally named `name=token` (the name is the principal in logs and metrics). Generate one with `openssl rand -hex 32`.',
+  },
+  MCP_ALLOWED_HOSTS: {
+    default: undefined,
+    group: 'HTTP transport',
+    description:
+      'Comma-separated host names accepted in the `Host` header (DNS-rebinding protection); any other is refused with 403. Default on loopback: `localhost,127.0.0.1,[::1]`; required otherwise.',
+  },
+  MCP_ALLOWED_ORIGINS: {
+    default: '',
+    group: 'HTTP transport',
+    description:
+      'Comma-separated browser origins allowed to call the server (e.g. `https://app.example.com`). A request with any other `Origin` is refused with 403; requests without `Origin` (non-browser clients) pass.',
+  },
+  MCP_PUBLIC_URL: {
+    default: undefined,
+    group: 'HTTP transport',
+    description:
+      'Base URL clients use to reach the server, e.g. `https://mcp.example.com`; names the protected resource in OAuth metadata. Default `http://<MCP_HTTP_HOST>:<MCP_HTTP_PORT>`.',
+  },
+  MCP_OAUTH_ISSUER: {
+    default: undefined,
+    group: 'HTTP transport',
+    description:
+      'OAuth mode: the authorization server (token `iss`), announced in the protected resource metadata.',
+  },
+  MCP_OAUTH_JWKS_URL: {
+    default: undefined,
+    group: 'HTTP transport',
+    description:
+      'OAuth mode: where the issuer publishes its signing keys. Default `<issuer>/.well-known/jwks.json`.',
+  },
+  MCP_OAUTH_AUDIENCE: {
+    default: undefined,
+    group: 'HTTP transport',
+    description: 'OAuth mode: the audience tokens must carry. Default: this server, `<MCP_PUBLIC_URL>/mcp`.',
+  },
+  MCP_OAUTH_SCOPES: {
+    default: 'mqtt:read',
+    group: 'HTTP transport',
+    description:
+      'OAuth mode: scopes every request needs; a token without them gets 403 with a `scope=` challenge.',
+  },
+  MCP_OAUTH_WRITE_SCOPE: {
+    default: 'mqtt:write',
+    group: 'HTTP transport',
+    description: 'OAuth mode: the extra scope `mqtt_publish` needs.',
+  },
+  MCP_HTTP_MAX_SESSIONS: {
+    default: '100',
+    group: 'HTTP transport',
+    description: 'Most MCP sessions held at once; when full, the session idle the longest is closed.',
+  },
+  MCP_HTTP_SESSION_IDLE_SECONDS: {
+    default: '900',
+    group: 'HTTP transport',
+    description: 'A session without requests for this long is closed.',
+  },
+  MCP_HTTP_MAX_BODY_BYTES: {
+    default: '1048576',
+    group: 'HTTP transport',
+    description: 'Largest request body; bigger requests get 413.',
+  },
+  MCP_HTTP_RATE_LIMIT_PER_MINUTE: {
+    default: '600',
+    group: 'HTTP transport',
+    description: 'Requests per minute per authenticated principal; more get 429 with `Retry-After`.',
+  },
+  MCP_METRICS_PUBLIC: {
+    default: 'false',
+    group: 'HTTP transport',
+    description: '`true` serves `/metrics` without authentication (for a scraper on a private network).',
   },
   LOG_LEVEL: {
     default: 'info',

@@ -41,9 +41,46 @@ function scrubPem(text: string): string {
 // whitespace, so each candidate is scanned once.
 const URL_USERINFO = /:\/\/([^\s/@'"<>]{1,512})@/g;
 
-// `password=...`, `"token": "..."`, `passphrase: ...` and friends.
-const KEY_VALUE =
-  /\b(password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|authorization)(\\?["']?\s{0,8}[:=]\s{0,8}\\?["']?)([^\s"'\\&,;}]+)/gi;
+// `password=...`, `"token": "..."`, `passphrase: ...` and friends: the key and separator are
+// found by this regex, the value by scanValue() (quoted values may contain spaces).
+const KEY_SEPARATOR =
+  /\b(password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret|authorization)(\\?["']?\s{0,8}[:=]\s{0,8})/gi;
+
+/** End index (exclusive) of the value starting at `from`, and the index where its text starts. */
+function scanValue(text: string, from: number): { start: number; end: number } {
+  const c = text[from];
+  if (c === '\\' && text[from + 1] === '"') {
+    // A JSON-escaped quoted value: up to the next \".
+    const close = text.indexOf('\\"', from + 2);
+    return { start: from + 2, end: close === -1 ? text.length : close };
+  }
+  if (c === '"' || c === "'") {
+    // A quoted value: up to the closing quote, skipping backslash escapes.
+    let i = from + 1;
+    while (i < text.length && text[i] !== c) i += text[i] === '\\' ? 2 : 1;
+    return { start: from + 1, end: Math.min(i, text.length) };
+  }
+  let i = from;
+  while (i < text.length && !/[\s"'\\&,;}]/.test(text[i] as string)) i++;
+  return { start: from, end: i };
+}
+
+function scrubKeyValues(text: string): string {
+  KEY_SEPARATOR.lastIndex = 0;
+  let out = '';
+  let last = 0;
+  for (let m = KEY_SEPARATOR.exec(text); m !== null; m = KEY_SEPARATOR.exec(text)) {
+    const valueAt = m.index + m[0].length;
+    if (valueAt < last) continue;
+    const { start, end } = scanValue(text, valueAt);
+    const value = text.slice(start, end);
+    if (end === start || value.startsWith('[REDACTED')) continue;
+    out += text.slice(last, start) + REDACTED;
+    last = end;
+    KEY_SEPARATOR.lastIndex = Math.max(KEY_SEPARATOR.lastIndex, end);
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
 
 // Authorization schemes followed by a credential.
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{4,})/gi;
@@ -112,9 +149,7 @@ export function scrubPatterns(text: string): string {
     return colon === -1 ? `://${userinfo}@` : `://${userinfo.slice(0, colon)}:${REDACTED}@`;
   });
   out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
-  out = out.replace(KEY_VALUE, (_m, key: string, sep: string, value: string) =>
-    value === REDACTED || value.startsWith('[REDACTED') ? `${key}${sep}${value}` : `${key}${sep}${REDACTED}`,
-  );
+  out = scrubKeyValues(out);
   out = out.replace(TOKEN_RUN, scrubTokenRun);
   return out;
 }

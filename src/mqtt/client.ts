@@ -22,6 +22,7 @@ import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { explainConnectionError, reasonText } from './explain.js';
 import { clientOptions, makeClientId } from './options.js';
+import { quoteTopic } from './topic.js';
 
 export interface LinkDeps {
   readonly config: MqttConfig;
@@ -391,7 +392,7 @@ export class MqttLink implements BrokerLink {
       const first = refused[0] as { topic: string; qos: number };
       throw new BridgeError(
         first.qos === 0x87 ? 'NOT_AUTHORIZED' : 'PUBLISH_REFUSED',
-        `the broker refused the subscription to '${first.topic}': ${reasonText(first.qos)} (${first.qos})`,
+        `the broker refused the subscription to ${quoteTopic(first.topic)}: ${reasonText(first.qos)} (${first.qos})`,
       );
     }
   }
@@ -412,12 +413,12 @@ export class MqttLink implements BrokerLink {
       if (code === 0x87) {
         return new BridgeError(
           'NOT_AUTHORIZED',
-          `the broker refused the publish to '${topic}': not authorized (reason code 135); its ACL does not let this client write there`,
+          `the broker refused the publish to ${quoteTopic(topic)}: not authorized (reason code 135); its ACL does not let this client write there`,
         );
       }
       return new BridgeError(
         'PUBLISH_REFUSED',
-        `the broker refused the publish to '${topic}': ${reasonText(code)} (reason code ${code})`,
+        `the broker refused the publish to ${quoteTopic(topic)}: ${reasonText(code)} (reason code ${code})`,
       );
     }
     if (error.message === 'client disconnecting' || error.message === 'Connection closed') {

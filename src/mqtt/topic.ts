@@ -56,6 +56,11 @@ export function topicFilterProblem(filter: string): string | undefined {
   return undefined;
 }
 
+/** A topic or filter quoted for a message: JSON-escaped (controls visible) and cut at 200 characters. */
+export function quoteTopic(value: string): string {
+  return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}...` : value);
+}
+
 export function isWildcardFilter(filter: string): boolean {
   return filter.includes('+') || filter.includes('#');
 }
@@ -94,7 +99,8 @@ export function filterCovers(rule: string, request: string): boolean {
     if (rl === '#') return !(i === 0 && dollarRequest);
     if (rl === undefined) return ql === undefined;
     if (ql === undefined) return false; // the request ends; the rule needs more levels
-    if (ql === '#') return false; // the request matches deeper than a non-# rule
+    // '+/#' matches exactly what '#' matches at the root (every topic has a first level).
+    if (ql === '#') return i === 0 && rl === '+' && r.length === 2 && r[1] === '#';
     if (rl === '+') {
       if (i === 0 && dollarRequest) return false;
       continue; // '+' covers '+' and any literal
@@ -116,7 +122,12 @@ export function filtersOverlap(a: string, b: string): boolean {
   for (let i = 0; ; i++) {
     const xl = x[i];
     const yl = y[i];
-    if (xl === '#' || yl === '#') return true;
+    if (xl === '#' || yl === '#') {
+      // When one filter ends where the other has '#', the only common topic is the parent
+      // (the first i levels); at i = 1 with an empty first level that is "", not a topic.
+      const ended = xl === undefined || yl === undefined;
+      return !(ended && i === 1 && (x[0] === '' || y[0] === ''));
+    }
     if (xl === undefined || yl === undefined) return xl === yl;
     if (xl !== '+' && yl !== '+' && xl !== yl) return false;
   }

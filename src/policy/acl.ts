@@ -9,7 +9,7 @@
  *   never reach the agent: every message is checked per topic on ingest.
  */
 import { BridgeError } from '../errors.js';
-import { filterCovers, filtersOverlap, topicMatches } from '../mqtt/topic.js';
+import { filterCovers, filtersOverlap, quoteTopic, topicMatches } from '../mqtt/topic.js';
 
 export interface PolicyRules {
   readonly read: readonly string[];
@@ -35,10 +35,10 @@ export class TopicPolicy {
   /** Why the agent may not read with this filter, or undefined when it may. */
   readFilterProblem(filter: string): string | undefined {
     if (!this.rules.read.some((rule) => filterCovers(rule, filter))) {
-      return `filter '${filter}' is outside the readable topics (${describe(this.rules.read)}); use a filter inside one of them`;
+      return `filter ${quoteTopic(filter)} is outside the readable topics (${describe(this.rules.read)}); use a filter inside one of them`;
     }
     if (this.rules.deny.some((rule) => filterCovers(rule, filter))) {
-      return `filter '${filter}' is inside a denied area; those topics are never readable`;
+      return `filter ${quoteTopic(filter)} is inside a denied area; those topics are never readable`;
     }
     return undefined;
   }
@@ -46,9 +46,10 @@ export class TopicPolicy {
   /** Why the agent may not publish to this topic, or undefined when it may. */
   writeTopicProblem(topic: string): string | undefined {
     if (this.readOnly) return 'the bridge is read-only: MCP_WRITE_TOPICS is empty';
-    if (matchesAny(this.rules.deny, topic)) return `topic '${topic}' is denied; it can never be published to`;
+    if (matchesAny(this.rules.deny, topic))
+      return `topic ${quoteTopic(topic)} is denied; it can never be published to`;
     if (!matchesAny(this.rules.write, topic)) {
-      return `topic '${topic}' is outside the writable topics (${describe(this.rules.write)})`;
+      return `topic ${quoteTopic(topic)} is outside the writable topics (${describe(this.rules.write)})`;
     }
     return undefined;
   }
@@ -76,6 +77,6 @@ function matchesAny(rules: readonly string[], topic: string): boolean {
 
 function describe(rules: readonly string[]): string {
   if (rules.length === 0) return 'none';
-  const shown = rules.slice(0, 10).map((r) => `'${r}'`);
+  const shown = rules.slice(0, 10).map(quoteTopic);
   return rules.length > 10 ? `${shown.join(', ')} and ${rules.length - 10} more` : shown.join(', ');
 }

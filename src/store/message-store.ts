@@ -3,13 +3,17 @@
  * bytes, age), evicting oldest first and counting every drop. Amortised O(1) per message.
  *
  * Layout: each stored message is a node in two doubly linked lists, its topic's list
- * (oldest -> newest) and a global eviction list in receive order. A topic's latest message is
- * its last-known value; byte pressure evicts history before it evicts any last-known value
- * (those are "parked" in a second list when they reach the head of the eviction list).
+ * (oldest -> newest) and one global list in receive order, which makes age eviction exact.
+ * A topic's latest message is its last-known value; byte pressure evicts the oldest history
+ * first and a last-known value only when no history is left. To find the oldest history
+ * without rescanning last-known values, a scan frontier walks the global list once: messages
+ * behind it were last-known values when passed, and those that have since become history wait
+ * in a small min-heap by sequence number.
  * Topics themselves sit in a least-recently-updated list for the topic cap, and in a trie
  * (TopicIndex) for wildcard queries.
  */
 import type { MessageProperties } from '../bridge.js';
+import { MinHeap, firstK, newestFirst, smallestBy } from './heap.js';
 import { TopicIndex } from './topic-index.js';
 
 export interface StoreLimits {
@@ -66,7 +70,6 @@ export interface StoreStats {
 
 const LIST_NONE = 0;
 const LIST_MAIN = 1;
-const LIST_PARKED = 2;
 
 class Entry {
   head: Msg | undefined = undefined;
@@ -90,6 +93,8 @@ class Msg implements StoredMessage {
   tPrev: Msg | undefined = undefined;
   tNext: Msg | undefined = undefined;
   list = LIST_NONE;
+  /** Passed by the byte-eviction scan while it was its topic's last-known value. */
+  passed = false;
   constructor(
     readonly entry: Entry,
     readonly payload: Buffer,
@@ -120,15 +125,6 @@ class MsgList {
     this.tail = m;
   }
 
-  unshift(m: Msg): void {
-    m.list = this.id;
-    m.gNext = this.head;
-    m.gPrev = undefined;
-    if (this.head === undefined) this.tail = m;
-    else this.head.gPrev = m;
-    this.head = m;
-  }
-
   remove(m: Msg): void {
     if (m.gPrev === undefined) this.head = m.gNext;
     else m.gPrev.gNext = m.gNext;
@@ -144,7 +140,10 @@ export type AdmitTopic = (topic: string) => boolean;
 export class MessageStore {
   private readonly index = new TopicIndex<Entry>();
   private readonly main = new MsgList(LIST_MAIN);
-  private readonly parked = new MsgList(LIST_PARKED);
+  /** The next message the byte-eviction scan looks at; undefined: the end of `main`. */
+  private frontier: Msg | undefined = undefined;
+  /** Messages behind the frontier that became history, oldest (lowest seq) first. */
+  private readonly lateHistory = new MinHeap<Msg>((a, b) => a.seq < b.seq);
   private lruHead: Entry | undefined = undefined;
   private lruTail: Entry | undefined = undefined;
   private seq = 0;
@@ -199,11 +198,8 @@ export class MessageStore {
     const msg = new Msg(entry, copy, qos, retain, now, size, ++this.seq, properties);
 
     const previous = entry.tail;
-    if (previous !== undefined && previous.list === LIST_PARKED) {
-      // The former last-known value is history now; it is older than everything in main.
-      this.parked.remove(previous);
-      this.main.unshift(previous);
-    }
+    // The former last-known value is history now; if the scan already passed it, queue it.
+    if (previous !== undefined && previous.passed) this.lateHistory.push(previous);
     msg.tPrev = previous;
     if (previous === undefined) entry.head = msg;
     else previous.tNext = msg;
@@ -214,6 +210,7 @@ export class MessageStore {
     entry.lastRetain = retain;
     entry.lastSizeBytes = size;
     this.main.push(msg);
+    if (this.frontier === undefined) this.frontier = msg;
     this.messages++;
     this.received++;
     this.bytes += keep;
@@ -227,30 +224,21 @@ export class MessageStore {
     return msg;
   }
 
-  /** Messages matching the filter, newest first. */
+  /** Messages matching the filter, newest first: a k-way merge over the matching topics. */
   query(filter: string, options: { limit: number; since?: number; now: number }): StoredMessage[] {
     this.pruneAge(options.now);
     const since = options.since ?? 0;
-    const heap: Msg[] = [];
+    const tails: Msg[] = [];
     this.index.match(filter, (entry) => {
-      if (entry.tail !== undefined && entry.tail.receivedAt >= since) heap.push(entry.tail);
+      if (entry.tail !== undefined && entry.tail.receivedAt >= since) tails.push(entry.tail);
     });
-    heapify(heap);
+    const heap = new MinHeap<Msg>(newestFirst, tails);
     const out: StoredMessage[] = [];
-    while (out.length < options.limit && heap.length > 0) {
-      const top = heap[0] as Msg;
+    for (let top = heap.peek(); top !== undefined && out.length < options.limit; top = heap.peek()) {
       out.push(top);
       const next = top.tPrev;
-      if (next !== undefined && next.receivedAt >= since) {
-        heap[0] = next;
-        siftDown(heap, 0);
-      } else {
-        const last = heap.pop() as Msg;
-        if (heap.length > 0) {
-          heap[0] = last;
-          siftDown(heap, 0);
-        }
-      }
+      if (next !== undefined && next.receivedAt >= since) heap.replaceTop(next);
+      else heap.pop();
     }
     return out;
   }
@@ -266,7 +254,7 @@ export class MessageStore {
       if (entry.tail !== undefined) all.push(entry.tail);
     });
     const matched = all.length;
-    return { messages: topK(all, options.limit), matched };
+    return { messages: firstK(all, options.limit, newestFirst), matched };
   }
 
   /**
@@ -281,7 +269,7 @@ export class MessageStore {
     for (const filter of filters) this.index.match(filter, (entry) => names.push(entry));
     if (filters.length > 1) names = [...new Set(names)];
     const matched = names.length;
-    const chosen = matched > options.limit ? smallestByTopic(names, options.limit) : names;
+    const chosen = matched > options.limit ? smallestBy(names, options.limit, (e) => e.topic) : names;
     chosen.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
     return {
       topics: chosen.map((e) => ({
@@ -316,28 +304,33 @@ export class MessageStore {
   /** Drop messages older than the age limit. Cheap when nothing is due. */
   pruneAge(now: number): void {
     const cutoff = now - this.limits.maxAgeMs;
-    for (let m = this.parked.head; m !== undefined && m.receivedAt < cutoff; m = this.parked.head) {
-      this.evict(m);
-      this.dropped.age++;
-    }
     for (let m = this.main.head; m !== undefined && m.receivedAt < cutoff; m = this.main.head) {
       this.evict(m);
       this.dropped.age++;
     }
   }
 
-  /** Evict one message under byte pressure: history first, then the oldest last-known value. */
+  /** Evict one message under byte pressure: the oldest history, else the oldest last-known value. */
   private evictForBytes(): boolean {
-    for (let m = this.main.head; m !== undefined; m = this.main.head) {
+    // History that the scan passed while it was a last-known value is the oldest history.
+    for (let m = this.lateHistory.peek(); m !== undefined; m = this.lateHistory.peek()) {
+      this.lateHistory.pop();
+      if (m.list === LIST_MAIN) {
+        this.evict(m);
+        return true;
+      }
+    }
+    for (let m = this.frontier; m !== undefined; m = this.frontier) {
       if (m.entry.tail === m) {
-        this.main.remove(m);
-        this.parked.push(m);
+        m.passed = true;
+        this.frontier = m.gNext;
         continue;
       }
       this.evict(m);
       return true;
     }
-    const oldest = this.parked.head;
+    // Only last-known values are left: the oldest goes.
+    const oldest = this.main.head;
     if (oldest !== undefined) {
       this.evict(oldest);
       return true;
@@ -351,8 +344,8 @@ export class MessageStore {
   }
 
   private evict(m: Msg): void {
-    if (m.list === LIST_MAIN) this.main.remove(m);
-    else if (m.list === LIST_PARKED) this.parked.remove(m);
+    if (m === this.frontier) this.frontier = m.gNext;
+    this.main.remove(m);
     const e = m.entry;
     if (m.tPrev === undefined) e.head = m.tNext;
     else m.tPrev.tNext = m.tNext;
@@ -362,6 +355,10 @@ export class MessageStore {
     e.stored--;
     this.messages--;
     this.bytes -= m.payload.byteLength;
+    // Evicted messages may still sit in the heap; drop them in bulk when they pile up.
+    if (this.lateHistory.size > 1024 && this.lateHistory.size > 2 * this.messages) {
+      this.lateHistory.retain((x) => x.list === LIST_MAIN);
+    }
   }
 
   private dropTopic(entry: Entry): void {
@@ -386,73 +383,4 @@ export class MessageStore {
     else e.uNext.uPrev = e.uPrev;
     e.uPrev = e.uNext = undefined;
   }
-}
-
-// ---- small heap helpers: a max-heap on (receivedAt, seq) ----
-
-function newer(a: Msg, b: Msg): boolean {
-  return a.receivedAt > b.receivedAt || (a.receivedAt === b.receivedAt && a.seq > b.seq);
-}
-
-function siftDown(heap: Msg[], start: number): void {
-  const n = heap.length;
-  let i = start;
-  for (;;) {
-    const l = 2 * i + 1;
-    const r = l + 1;
-    let best = i;
-    if (l < n && newer(heap[l] as Msg, heap[best] as Msg)) best = l;
-    if (r < n && newer(heap[r] as Msg, heap[best] as Msg)) best = r;
-    if (best === i) return;
-    const tmp = heap[i] as Msg;
-    heap[i] = heap[best] as Msg;
-    heap[best] = tmp;
-    i = best;
-  }
-}
-
-function heapify(heap: Msg[]): void {
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
-}
-
-/** The k newest messages, newest first. O(n) heapify + O(k log n). */
-function topK(all: Msg[], k: number): Msg[] {
-  heapify(all);
-  const out: Msg[] = [];
-  while (out.length < k && all.length > 0) {
-    out.push(all[0] as Msg);
-    const last = all.pop() as Msg;
-    if (all.length > 0) {
-      all[0] = last;
-      siftDown(all, 0);
-    }
-  }
-  return out;
-}
-
-/** The k entries with the smallest topic names (unsorted), without sorting all of them. */
-function smallestByTopic(entries: Entry[], k: number): Entry[] {
-  // Quickselect on topic name.
-  let lo = 0;
-  let hi = entries.length - 1;
-  while (lo < hi) {
-    const pivot = (entries[(lo + hi) >> 1] as Entry).topic;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((entries[i] as Entry).topic < pivot) i++;
-      while ((entries[j] as Entry).topic > pivot) j--;
-      if (i <= j) {
-        const t = entries[i] as Entry;
-        entries[i] = entries[j] as Entry;
-        entries[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k - 1 <= j) hi = j;
-    else if (k - 1 >= i) lo = i;
-    else break;
-  }
-  return entries.slice(0, k);
 }

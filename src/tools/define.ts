@@ -93,19 +93,23 @@ export async function runTool(
   try {
     const structured = await spec.handler(args, context);
     const json = JSON.stringify(structured);
-    log.debug({ ms: elapsed(started), bytes: json.length }, 'tool call ok');
+    const ms = elapsed(started);
+    log.debug({ ms, bytes: json.length }, 'tool call ok');
+    deps.telemetry?.toolCall(spec.name, ms, undefined);
     return {
       content: [{ type: 'text', text: spec.brokerData ? frameData(json).text : json }],
       structuredContent: structured,
     };
   } catch (error) {
+    const ms = elapsed(started);
+    deps.telemetry?.toolCall(spec.name, ms, isBridgeError(error) ? error.code : 'INTERNAL');
     if (isBridgeError(error)) {
-      log.info({ ms: elapsed(started), code: error.code }, 'tool call refused');
+      log.info({ ms, code: error.code }, 'tool call refused');
       const retry =
         error.retryAfterSeconds !== undefined ? ` (retry after ${error.retryAfterSeconds} s)` : '';
       return errorResult(deps, `${error.code}: ${error.message}${retry}`);
     }
-    log.error({ ms: elapsed(started), err: error }, 'tool call failed');
+    log.error({ ms, err: error }, 'tool call failed');
     return errorResult(
       deps,
       `INTERNAL: the tool failed unexpectedly (call id ${callId}); the bridge log has the details`,

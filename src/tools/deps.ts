@@ -17,6 +17,11 @@ export interface ToolLimits {
   readonly publishMaxBytes: number;
 }
 
+/** Where the tool boundary reports each call (metrics); optional. */
+export interface ToolTelemetry {
+  toolCall(tool: string, ms: number, errorCode: string | undefined): void;
+}
+
 export interface ToolDeps {
   readonly link: BrokerLink;
   readonly store: MessageStore;
@@ -29,4 +34,6 @@ export interface ToolDeps {
   readonly now: () => number;
   readonly version: string;
   readonly startedAt: number;
+  /** Set by the HTTP transport's metrics; absent over stdio. */
+  telemetry?: ToolTelemetry;
 }

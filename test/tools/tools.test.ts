@@ -138,7 +138,7 @@ describe('bad input is refused with a reason and causes no MQTT traffic', () => 
       name: 'publish outside the writable topics',
       tool: 'mqtt_publish',
       args: { topic: 'plant/a/status', payload: 'x' },
-      expect: /outside the writable topics \('plant\/\+\/cmd'\)/,
+      expect: /outside the writable topics \("plant\/\+\/cmd"\)/,
     },
     {
       name: 'publish to a denied topic',

@@ -1,0 +1,158 @@
+/**
+ * Prometheus metrics (prom-client): connection state, reconnects, messages in, store size and
+ * drops, tool calls and errors by tool, publish latency, HTTP sessions. Broker and store
+ * figures are read when scraped; tool figures are recorded by the tool boundary.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BrokerLink } from './bridge.js';
+import type { MessageStore } from './store/message-store.js';
+import type { ToolTelemetry } from './tools/deps.js';
+
+export interface MetricSources {
+  readonly link: BrokerLink;
+  readonly store: MessageStore;
+  readonly sessions: () => number;
+}
+
+export class Metrics implements ToolTelemetry {
+  readonly registry = new Registry();
+  private readonly calls: Counter;
+  private readonly errors: Counter;
+  private readonly duration: Histogram;
+  private readonly publishLatency: Histogram;
+  private readonly httpRefused: Counter;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'mqtt_mcp_bridge_' });
+    new Gauge({
+      name: 'mqtt_connected',
+      help: '1 when connected to the broker, 0 otherwise',
+      registers,
+      collect() {
+        this.set(sources.link.connected ? 1 : 0);
+      },
+    });
+    let lastReconnects = 0;
+    new Counter({
+      name: 'mqtt_reconnects_total',
+      help: 'Connection attempts after the first one',
+      registers,
+      collect() {
+        const now = sources.link.status().reconnectCount;
+        if (now > lastReconnects) this.inc(now - lastReconnects);
+        lastReconnects = now;
+      },
+    });
+    const storeStats = () => sources.store.stats(Date.now());
+    let lastReceived = 0;
+    new Counter({
+      name: 'mqtt_messages_received_total',
+      help: 'Messages received from the broker (including ones dropped by the read policy)',
+      registers,
+      collect() {
+        const s = storeStats();
+        const now = s.received + s.dropped.policy;
+        if (now > lastReceived) this.inc(now - lastReceived);
+        lastReceived = now;
+      },
+    });
+    new Gauge({
+      name: 'store_topics',
+      help: 'Topics held in the store',
+      registers,
+      collect() {
+        this.set(storeStats().topics);
+      },
+    });
+    new Gauge({
+      name: 'store_messages',
+      help: 'Messages held in the store',
+      registers,
+      collect() {
+        this.set(storeStats().messages);
+      },
+    });
+    new Gauge({
+      name: 'store_bytes',
+      help: 'Bytes of payload and topic names held in the store',
+      registers,
+      collect() {
+        this.set(storeStats().bytes);
+      },
+    });
+    const lastDropped: Record<string, number> = {};
+    new Counter({
+      name: 'store_dropped_total',
+      help: 'Messages dropped by the store, by reason (age, bytes, perTopic, topics, policy)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        for (const [reason, value] of Object.entries(storeStats().dropped)) {
+          const delta = value - (lastDropped[reason] ?? 0);
+          if (delta > 0) this.inc({ reason }, delta);
+          else this.inc({ reason }, 0);
+          lastDropped[reason] = value;
+        }
+      },
+    });
+    new Gauge({
+      name: 'http_sessions',
+      help: 'MCP sessions open over HTTP',
+      registers,
+      collect() {
+        this.set(sources.sessions());
+      },
+    });
+    this.calls = new Counter({
+      name: 'mcp_tool_calls_total',
+      help: 'Tool calls, by tool',
+      labelNames: ['tool'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'mcp_tool_errors_total',
+      help: 'Tool calls that returned an error, by tool and error code',
+      labelNames: ['tool', 'code'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'mcp_tool_duration_seconds',
+      help: 'Tool call duration, by tool',
+      labelNames: ['tool'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60],
+      registers,
+    });
+    this.publishLatency = new Histogram({
+      name: 'mqtt_publish_duration_seconds',
+      help: 'Successful mqtt_publish calls, from call to broker acknowledgement',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10],
+      registers,
+    });
+    this.httpRefused = new Counter({
+      name: 'http_requests_refused_total',
+      help: 'HTTP requests refused before reaching MCP, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  toolCall(tool: string, ms: number, errorCode: string | undefined): void {
+    this.calls.inc({ tool });
+    this.duration.observe({ tool }, ms / 1000);
+    if (errorCode !== undefined) this.errors.inc({ tool, code: errorCode });
+    else if (tool === 'mqtt_publish') this.publishLatency.observe(ms / 1000);
+  }
+
+  refused(reason: string): void {
+    this.httpRefused.inc({ reason });
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
