@@ -97,7 +97,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/index.ts'],
+    ignores: ['src/index.ts', 'src/healthcheck.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

@@ -41,6 +41,10 @@ export function createApp(config: Config, logger: Logger, scrubber: Scrubber, ve
     now: Date.now,
     version,
     startedAt: Date.now(),
+    writeScope:
+      config.transport === 'http' && config.http.auth.mode === 'oauth'
+        ? config.http.auth.writeScope
+        : undefined,
   };
   return {
     deps,

@@ -9,8 +9,10 @@ import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './logging/logger.js';
 import { Scrubber } from './logging/scrub.js';
+import { Metrics } from './metrics.js';
 import { createServer } from './server.js';
 import { createShutdown } from './shutdown.js';
+import { serveHttp } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -54,7 +56,6 @@ export async function main(
 async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<void> {
   const app = createApp(config, logger, scrubber, packageVersion());
   const { deps } = app;
-  const server = createServer(deps);
   let closeTransport: () => Promise<void> = async () => undefined;
   const shutdown = createShutdown({
     logger,
@@ -70,12 +71,28 @@ async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<
   process.on('SIGTERM', onSignal('SIGTERM'));
   process.on('SIGINT', onSignal('SIGINT'));
 
-  const stdio = await serveStdio(server, { logger, onStdinClosed: () => shutdown.begin('stdin closed') });
-  closeTransport = stdio.close;
-  server.server.onclose = () => shutdown.begin('MCP transport closed');
+  if (config.transport === 'http') {
+    let sessions = () => 0;
+    const metrics = new Metrics({ link: app.link, store: deps.store, sessions: () => sessions() });
+    deps.telemetry = metrics;
+    const http = await serveHttp({
+      config: config.http,
+      logger,
+      createServer: () => createServer(deps),
+      ready: () => app.link.connected,
+      metrics,
+    });
+    sessions = () => http.sessions.size;
+    closeTransport = () => http.close();
+  } else {
+    const server = createServer(deps);
+    const stdio = await serveStdio(server, { logger, onStdinClosed: () => shutdown.begin('stdin closed') });
+    closeTransport = stdio.close;
+    server.server.onclose = () => shutdown.begin('MCP transport closed');
+  }
   logger.info(
     {
-      transport: 'stdio',
+      transport: config.transport,
       readOnly: deps.policy.readOnly,
       subscribe: config.subscribe,
       version: deps.version,

@@ -27,6 +27,8 @@ export interface ToolContext {
   readonly deps: ToolDeps;
   readonly signal: AbortSignal;
   readonly callId: string;
+  /** The authenticated caller over HTTP (principal and OAuth scopes); undefined over stdio. */
+  readonly auth: { readonly principal: string; readonly scopes: readonly string[] } | undefined;
   /** Send a progress notification when the client asked for progress; otherwise a no-op. */
   progress(progress: number, total: number | undefined, message: string): Promise<void>;
 }
@@ -74,12 +76,20 @@ export async function runTool(
 ): Promise<CallToolResult> {
   const callId = randomUUID().slice(0, 8);
   const started = performance.now();
-  const log = deps.logger.child({ tool: spec.name, callId });
+  const log = deps.logger.child({
+    tool: spec.name,
+    callId,
+    ...(extra.authInfo ? { principal: extra.authInfo.clientId } : {}),
+  });
   const progressToken = extra._meta?.progressToken;
   const context: ToolContext = {
     deps,
     signal: extra.signal,
     callId,
+    auth:
+      extra.authInfo === undefined
+        ? undefined
+        : { principal: extra.authInfo.clientId, scopes: extra.authInfo.scopes },
     progress: async (progress, total, message) => {
       if (progressToken === undefined) return;
       await extra

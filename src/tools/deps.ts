@@ -34,6 +34,8 @@ export interface ToolDeps {
   readonly now: () => number;
   readonly version: string;
   readonly startedAt: number;
+  /** OAuth mode: the scope a token needs for mqtt_publish. */
+  readonly writeScope: string | undefined;
   /** Set by the HTTP transport's metrics; absent over stdio. */
   telemetry?: ToolTelemetry;
 }

@@ -47,7 +47,13 @@ export const publishTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   brokerData: false,
-  handler: async ({ topic, payload, encoding, qos, retain }, { deps }) => {
+  handler: async ({ topic, payload, encoding, qos, retain }, { deps, auth }) => {
+    if (deps.writeScope !== undefined && auth !== undefined && !auth.scopes.includes(deps.writeScope)) {
+      throw new BridgeError(
+        'POLICY_DENIED',
+        `publishing needs the OAuth scope '${deps.writeScope}', which this token does not have`,
+      );
+    }
     deps.policy.assertWriteTopic(topic);
     if (encoding === 'base64' && !BASE64.test(payload)) {
       throw new BridgeError(

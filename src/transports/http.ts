@@ -1,0 +1,160 @@
+/**
+ * Streamable HTTP wiring: /mcp behind Host/Origin guards, authentication, a per-principal rate
+ * limit and a bounded JSON body parser; one McpServer and transport per session; /healthz and
+ * /readyz (unauthenticated, up/down only); /metrics; OAuth protected resource metadata.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import express, { type Request, type Response } from 'express';
+import type { HttpConfig } from '../config/load.js';
+import type { Logger } from '../logging/logger.js';
+import { createAuthentication } from './http-auth.js';
+import { batchGuard, errorHandler, hostGuard, originGuard, rateGuard } from './http-guards.js';
+import { SessionRegistry } from './sessions.js';
+
+export interface HttpDeps {
+  readonly config: HttpConfig;
+  readonly logger: Logger;
+  /** A new McpServer for a new session. */
+  readonly createServer: () => McpServer;
+  /** MQTT connected? (for /readyz) */
+  readonly ready: () => boolean;
+  readonly metrics: { render(): Promise<string>; contentType: string; refused(reason: string): void };
+}
+
+export interface HttpService {
+  readonly port: number;
+  readonly sessions: SessionRegistry;
+  close(): Promise<void>;
+}
+
+function sendError(res: Response, status: number, message: string): void {
+  res.status(status).json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+}
+
+export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
+  const { config, logger } = deps;
+  const log = logger.child({ component: 'http' });
+  const refused = (reason: string) => deps.metrics.refused(reason);
+  const sessions = new SessionRegistry(config.maxSessions, config.sessionIdleMs, log);
+  const auth = createAuthentication(config.auth, config.publicUrl);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  // Probes: no auth, no Host check (orchestrators use pod addresses), nothing but up/down.
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = deps.ready();
+    res
+      .set('Cache-Control', 'no-store')
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not ready' });
+  });
+  if (auth.resourceMetadata !== undefined && auth.resourceMetadataPath !== undefined) {
+    const metadata = auth.resourceMetadata;
+    app.get([auth.resourceMetadataPath, '/.well-known/oauth-protected-resource'], (_req, res) => {
+      res.json(metadata);
+    });
+  }
+  const metricsHandlers = config.metricsPublic ? [] : [auth.middleware];
+  app.get('/metrics', ...metricsHandlers, (_req: Request, res: Response) => {
+    void deps.metrics.render().then(
+      (text) => res.set('Content-Type', deps.metrics.contentType).send(text),
+      () => sendError(res, 500, 'metrics unavailable'),
+    );
+  });
+
+  const guards = [
+    hostGuard(config.allowedHosts, refused),
+    originGuard(config.allowedOrigins, refused),
+    auth.middleware,
+    rateGuard(config.rateLimitPerMinute, refused),
+  ];
+  app.options('/mcp', ...guards.slice(0, 2));
+  const body = express.json({ limit: config.maxBodyBytes, strict: false });
+
+  app.post('/mcp', ...guards, body, batchGuard(refused), async (req: Request, res: Response) => {
+    const principal = req.auth?.clientId ?? 'anonymous';
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = sessions.get(sessionId, principal);
+      if (session === undefined) {
+        sendError(res, 404, 'Session not found');
+        return;
+      }
+      await session.transport.handleRequest(req, res, req.body);
+      return;
+    }
+    if (!isInitializeRequest(req.body)) {
+      sendError(res, 400, 'Bad Request: no valid Mcp-Session-Id header; start with an initialize request');
+      return;
+    }
+    await sessions.makeRoom();
+    const server = deps.createServer();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.add({ id, principal, server, transport, lastSeen: Date.now() });
+        log.info({ session: id.slice(0, 8), principal }, 'session opened');
+      },
+      onsessionclosed: (id) => {
+        sessions.forget(id);
+        log.info({ session: id.slice(0, 8), principal }, 'session closed by the client');
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.forget(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+
+  const sessionRequest = async (req: Request, res: Response) => {
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId !== 'string') {
+      sendError(res, 400, 'Bad Request: Mcp-Session-Id header required');
+      return;
+    }
+    const session = sessions.get(sessionId, req.auth?.clientId ?? 'anonymous');
+    if (session === undefined) {
+      sendError(res, 404, 'Session not found');
+      return;
+    }
+    await session.transport.handleRequest(req, res);
+  };
+  app.get('/mcp', ...guards, sessionRequest);
+  app.delete('/mcp', ...guards, sessionRequest);
+  app.use(errorHandler(log, refused));
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Slow-loris bounds: headers and whole requests must arrive in time.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 120_000;
+  const port = (server.address() as AddressInfo).port;
+  log.info(
+    { host: config.host, port, auth: config.auth.mode, endpoint: `${config.publicUrl}/mcp` },
+    'HTTP transport listening',
+  );
+
+  return {
+    port,
+    sessions,
+    close: async () => {
+      await sessions.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
