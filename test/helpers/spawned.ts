@@ -111,7 +111,7 @@ export async function spawnBridge(kind: TransportKind, env: Record<string, strin
     const proc = await startHttpProcess(env);
     url = proc.url;
     token = proc.token;
-    stderrOf = proc.stderr;
+    stderrOf = () => proc.stderr();
     const transport = new StreamableHTTPClientTransport(new URL(`${proc.url}/mcp`), {
       requestInit: { headers: { Authorization: `Bearer ${proc.token}` } },
     });
