@@ -57,6 +57,13 @@ export interface IncomingMessage {
   readonly properties: MessageProperties | undefined;
 }
 
+/** Connection events worth telling an MCP client about (sent as MCP log notifications). */
+export interface LinkEvent {
+  readonly level: 'info' | 'warning' | 'error';
+  readonly code: string;
+  readonly message: string;
+}
+
 export interface BrokerLink {
   status(): LinkStatus;
   readonly connected: boolean;
@@ -68,4 +75,6 @@ export interface BrokerLink {
   /** The broker subscriptions wanted right now (held across reconnects). */
   subscriptions(): string[];
   onMessage(listener: (message: IncomingMessage) => void): void;
+  /** Listen for connection events; returns the function that stops listening. */
+  onEvent(listener: (event: LinkEvent) => void): () => void;
 }

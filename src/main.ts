@@ -88,7 +88,11 @@ async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<
     const server = createServer(deps);
     const stdio = await serveStdio(server, { logger, onStdinClosed: () => shutdown.begin('stdin closed') });
     closeTransport = stdio.close;
-    server.server.onclose = () => shutdown.begin('MCP transport closed');
+    const previous = server.server.onclose;
+    server.server.onclose = () => {
+      previous?.();
+      shutdown.begin('MCP transport closed');
+    };
   }
   logger.info(
     {

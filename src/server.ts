@@ -18,8 +18,25 @@ export const INSTRUCTIONS =
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: 'MQTT bridge', version: deps.version },
-    { instructions: INSTRUCTIONS, capabilities: { tools: { listChanged: false } } },
+    { instructions: INSTRUCTIONS, capabilities: { tools: { listChanged: false }, logging: {} } },
   );
   for (const tool of toolsFor({ readOnly: deps.policy.readOnly })) registerTool(server, tool, deps);
+  // Connection events reach the client as MCP log notifications (scrubbed; at the level the
+  // client set with logging/setLevel). They are deduplicated by the link.
+  const stop = deps.link.onEvent((event) => {
+    if (!server.isConnected()) return;
+    server.server
+      .sendLoggingMessage({
+        level: event.level,
+        logger: 'mqtt',
+        data: deps.scrubber.scrub(`${event.code}: ${event.message}`),
+      })
+      .catch(() => undefined);
+  });
+  const previous = server.server.onclose;
+  server.server.onclose = () => {
+    stop();
+    previous?.();
+  };
   return server;
 }

@@ -48,7 +48,8 @@ export type HttpAuth =
       readonly mode: 'oauth';
       readonly issuer: string;
       readonly jwksUrl: string;
-      readonly audience: string;
+      /** Undefined: this server's own `${publicUrl}/mcp`. */
+      readonly audience: string | undefined;
       readonly scopes: readonly string[];
       readonly writeScope: string | undefined;
     };
@@ -59,8 +60,8 @@ export interface HttpConfig {
   readonly auth: HttpAuth;
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
-  /** Base URL clients use; the MCP endpoint is `${publicUrl}/mcp`. */
-  readonly publicUrl: string;
+  /** Base URL clients use (the MCP endpoint is `${publicUrl}/mcp`); undefined: http://host:port as listening. */
+  readonly publicUrl: string | undefined;
   readonly maxSessions: number;
   readonly sessionIdleMs: number;
   readonly maxBodyBytes: number;
@@ -305,9 +306,6 @@ function httpConfig(
 ): HttpConfig {
   const http = env.MCP_TRANSPORT === 'http';
   const loopback = LOOPBACK.has(env.MCP_HTTP_HOST);
-  const publicUrl =
-    env.MCP_PUBLIC_URL ??
-    `http://${env.MCP_HTTP_HOST.includes(':') && !env.MCP_HTTP_HOST.startsWith('[') ? `[${env.MCP_HTTP_HOST}]` : env.MCP_HTTP_HOST}:${env.MCP_HTTP_PORT}`;
   let auth: HttpAuth = { mode: 'none' };
   if (env.MCP_AUTH === 'token') {
     const tokens: Array<{ principal: string; token: string }> = [];
@@ -354,7 +352,7 @@ function httpConfig(
       mode: 'oauth',
       issuer,
       jwksUrl,
-      audience: env.MCP_OAUTH_AUDIENCE ?? `${publicUrl}/mcp`,
+      audience: env.MCP_OAUTH_AUDIENCE,
       scopes: env.MCP_OAUTH_SCOPES,
       writeScope: env.MCP_OAUTH_WRITE_SCOPE,
     };
@@ -374,7 +372,7 @@ function httpConfig(
     auth,
     allowedHosts: env.MCP_ALLOWED_HOSTS ?? ['localhost', '127.0.0.1', '[::1]'],
     allowedOrigins: env.MCP_ALLOWED_ORIGINS,
-    publicUrl,
+    publicUrl: env.MCP_PUBLIC_URL,
     maxSessions: env.MCP_HTTP_MAX_SESSIONS,
     sessionIdleMs: env.MCP_HTTP_SESSION_IDLE_SECONDS * 1000,
     maxBodyBytes: env.MCP_HTTP_MAX_BODY_BYTES,

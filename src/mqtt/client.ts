@@ -12,6 +12,7 @@ import type {
   ConnectionState,
   IncomingMessage,
   LinkError,
+  LinkEvent,
   LinkStatus,
   MessageProperties,
   PublishReceipt,
@@ -62,6 +63,7 @@ export class MqttLink implements BrokerLink {
   private readonly wanted = new Map<string, { live: boolean }>();
   private readonly pending = new Set<PendingPublish>();
   private readonly listeners: Array<(message: IncomingMessage) => void> = [];
+  private readonly eventListeners = new Set<(event: LinkEvent) => void>();
   private lastLogged: { code: string; at: number; repeats: number } | undefined;
   private closing = false;
   private started = false;
@@ -135,6 +137,17 @@ export class MqttLink implements BrokerLink {
 
   onMessage(listener: (message: IncomingMessage) => void): void {
     this.listeners.push(listener);
+  }
+
+  onEvent(listener: (event: LinkEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => {
+      this.eventListeners.delete(listener);
+    };
+  }
+
+  private emitEvent(event: LinkEvent): void {
+    for (const listener of this.eventListeners) listener(event);
   }
 
   publish(request: PublishRequest): Promise<PublishReceipt> {
@@ -294,6 +307,11 @@ export class MqttLink implements BrokerLink {
       { clientId: this.clientId, reconnects: this.reconnectCount },
       wasReconnect ? 'reconnected' : 'connected',
     );
+    this.emitEvent({
+      level: 'info',
+      code: 'CONNECTED',
+      message: wasReconnect ? 'reconnected to the broker' : 'connected to the broker',
+    });
     const filters = [...this.wanted.keys()];
     if (filters.length > 0) {
       this.sendSubscribe(filters).catch((error: unknown) => {
@@ -327,6 +345,7 @@ export class MqttLink implements BrokerLink {
       },
       explained.message,
     );
+    this.emitEvent({ level: 'error', code: explained.code, message: explained.message });
     this.lastLogged = { code: explained.code, at: now, repeats: 0 };
   }
 
@@ -344,7 +363,14 @@ export class MqttLink implements BrokerLink {
       this.state = 'closed';
       return;
     }
-    if (wasConnected) this.log.warn({ lastError: this.lastError?.code }, 'connection to broker lost');
+    if (wasConnected) {
+      this.log.warn({ lastError: this.lastError?.code }, 'connection to broker lost');
+      this.emitEvent({
+        level: 'warning',
+        code: 'CONNECTION_LOST',
+        message: 'the connection to the broker was lost; reconnecting',
+      });
+    }
     this.state = 'reconnecting';
     if (this.reconnectTimer !== undefined) return;
     const delay = backoffDelay(

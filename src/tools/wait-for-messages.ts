@@ -54,6 +54,9 @@ export const waitForMessagesTool = defineTool({
     const release = await deps.subscriptions.acquireLive(filter);
     let stop: (() => void) | undefined;
     let ticker: NodeJS.Timeout | undefined;
+    // The last progress notification is awaited before the result goes out, so that a client
+    // never gets the result first and then a progress notification it no longer expects.
+    let lastProgress: Promise<void> = Promise.resolve();
     try {
       await new Promise<void>((resolve) => {
         const finish = () => resolve();
@@ -67,9 +70,10 @@ export const waitForMessagesTool = defineTool({
           );
         }, PROGRESS_EVERY_MS);
         stop = deps.feed.listen(filter, (message) => {
-          if (message.retain) return; // a replay from the retained store, not a live message
+          // A replay from the retained store is not a live message.
+          if (message.retain || received.length >= count) return;
           received.push(message);
-          void progress(received.length, count, `${received.length} of ${count} messages`);
+          lastProgress = progress(received.length, count, `${received.length} of ${count} messages`);
           if (received.length >= count) {
             clearTimeout(timer);
             finish();
@@ -81,6 +85,7 @@ export const waitForMessagesTool = defineTool({
       clearInterval(ticker);
       await release();
     }
+    await lastProgress;
     if (signal.aborted) throw new BridgeError('CANCELLED', 'the wait was cancelled by the client');
     const now = deps.now();
     const messages = received

@@ -53,7 +53,11 @@ function tokenAuth(tokens: ReadonlyArray<{ principal: string; token: string }>):
   };
 }
 
-function oauthAuth(auth: Extract<HttpAuth, { mode: 'oauth' }>, resourceMetadataUrl: string): RequestHandler {
+function oauthAuth(
+  auth: Extract<HttpAuth, { mode: 'oauth' }>,
+  audience: string,
+  resourceMetadataUrl: string,
+): RequestHandler {
   const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
   return requireBearerAuth({
     requiredScopes: [...auth.scopes],
@@ -63,7 +67,7 @@ function oauthAuth(auth: Extract<HttpAuth, { mode: 'oauth' }>, resourceMetadataU
         try {
           const { payload } = await jwtVerify(token, jwks, {
             issuer: auth.issuer,
-            audience: auth.audience,
+            audience,
             requiredClaims: ['exp'],
           });
           const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
@@ -125,7 +129,7 @@ export function createAuthentication(auth: HttpAuth, publicUrl: string): Authent
     case 'oauth': {
       const path = '/.well-known/oauth-protected-resource/mcp';
       return {
-        middleware: oauthAuth(auth, `${publicUrl}${path}`),
+        middleware: oauthAuth(auth, auth.audience ?? `${publicUrl}/mcp`, `${publicUrl}${path}`),
         resourceMetadataPath: path,
         resourceMetadata: {
           resource: `${publicUrl}/mcp`,

@@ -36,10 +36,18 @@ const CORS_HEADERS = 'Content-Type, Authorization, Mcp-Session-Id, Mcp-Protocol-
 
 /**
  * A present Origin must be allowed (403 otherwise); requests without Origin (non-browser
- * clients) pass. Allowed origins get CORS headers naming exactly them.
+ * clients) pass. Allowed are the configured origins and the server's own origins (an allowed
+ * host name at the port the server listens on: a page this server itself could have served).
+ * Allowed origins get CORS headers naming exactly them.
  */
-export function originGuard(allowed: readonly string[], refused: RefusalCounter): RequestHandler {
+export function originGuard(
+  allowed: readonly string[],
+  own: { hosts: readonly string[]; port: number },
+  refused: RefusalCounter,
+): RequestHandler {
   const set = new Set(allowed);
+  for (const host of own.hosts)
+    for (const scheme of ['http', 'https']) set.add(`${scheme}://${host}:${own.port}`);
   return (req, res, next) => {
     const origin = req.headers.origin;
     if (origin === undefined) {

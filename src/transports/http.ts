@@ -4,7 +4,7 @@
  * /readyz (unauthenticated, up/down only); /metrics; OAuth protected resource metadata.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -41,7 +41,20 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
   const log = logger.child({ component: 'http' });
   const refused = (reason: string) => deps.metrics.refused(reason);
   const sessions = new SessionRegistry(config.maxSessions, config.sessionIdleMs, log);
-  const auth = createAuthentication(config.auth, config.publicUrl);
+  // Listen first: with port 0 the public URL (OAuth resource and audience) needs the real port.
+  const server: Server = createHttpServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  // Slow-loris bounds: headers and whole requests must arrive in time.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 120_000;
+  const port = (server.address() as AddressInfo).port;
+  const hostPart =
+    config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const publicUrl = config.publicUrl ?? `http://${hostPart}:${port}`;
+  const auth = createAuthentication(config.auth, publicUrl);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -73,7 +86,7 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
 
   const guards = [
     hostGuard(config.allowedHosts, refused),
-    originGuard(config.allowedOrigins, refused),
+    originGuard(config.allowedOrigins, { hosts: config.allowedHosts, port }, refused),
     auth.middleware,
     rateGuard(config.rateLimitPerMinute, refused),
   ];
@@ -132,17 +145,9 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
   app.get('/mcp', ...guards, sessionRequest);
   app.delete('/mcp', ...guards, sessionRequest);
   app.use(errorHandler(log, refused));
-
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  // Slow-loris bounds: headers and whole requests must arrive in time.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 120_000;
-  const port = (server.address() as AddressInfo).port;
+  server.on('request', app);
   log.info(
-    { host: config.host, port, auth: config.auth.mode, endpoint: `${config.publicUrl}/mcp` },
+    { host: config.host, port, auth: config.auth.mode, endpoint: `${publicUrl}/mcp` },
     'HTTP transport listening',
   );
 

@@ -9,6 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pki } from './pki.js';
 
+/** Child processes started by tests: killed when the test process exits, whatever happened. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Track a child so that it never outlives the test process (see --test-force-exit in run-tests.mjs). */
+export function adopt(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 export const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
 
 export interface BrokerOptions {
@@ -104,7 +117,7 @@ export class Broker {
       ...(this.options.extraConfig ?? []),
     ];
     writeFileSync(conf, lines.join('\n') + '\n');
-    const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = adopt(spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     this.child = child;

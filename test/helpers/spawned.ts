@@ -12,7 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { randomBytes } from 'node:crypto';
-import { sleep, waitFor } from './broker.js';
+import { adopt, sleep, waitFor } from './broker.js';
 import { textOf } from './bridge.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -54,16 +54,20 @@ export async function startHttpProcess(env: Record<string, string>): Promise<Htt
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-mcp-http-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  const child = spawn(process.execPath, [SERVER], {
-    env: cleanEnv({
-      MCP_TRANSPORT: 'http',
-      MCP_HTTP_HOST: '127.0.0.1',
-      MCP_HTTP_PORT: '0',
-      MCP_AUTH_TOKEN_FILE: tokenFile,
-      ...env,
+  const child = adopt(
+    spawn(process.execPath, [SERVER], {
+      env: cleanEnv({
+        MCP_TRANSPORT: 'http',
+        MCP_HTTP_HOST: '127.0.0.1',
+        MCP_HTTP_PORT: '0',
+        MCP_AUTH_TOKEN_FILE: tokenFile,
+        ...env,
+        // The listening port is read from the info log line.
+        LOG_LEVEL: env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? env.LOG_LEVEL : 'info',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
     }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const port = await waitFor(

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,38 +14,8 @@ import { sleep, startBroker, type Broker } from '../helpers/broker.js';
 import { bridgeEnv } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
 import { cleanEnv, SERVER, startHttpProcess, type HttpProcess } from '../helpers/spawned.js';
+import { raw } from '../helpers/raw-http.js';
 import { connectSpy, type Spy } from '../helpers/spy.js';
-
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A raw HTTP request, with full control of Host and the body bytes. */
-export function raw(
-  port: number,
-  method: string,
-  path: string,
-  options: { headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: options.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    req.on('error', reject);
-    if (options.body !== undefined) req.write(options.body);
-    req.end();
-  });
-}
 
 const INIT = JSON.stringify({
   jsonrpc: '2.0',

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { freePort, sleep, startBroker, waitFor, Broker, type BrokerOptions } from '../helpers/broker.js';
 import { bridgeEnv, startBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
@@ -107,6 +108,12 @@ describe('broker availability', () => {
     const bridge = await startBridge(bridgeEnv(b, pki, { MQTT_SUBSCRIBE: 'plant/#' }));
     try {
       await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      // The MCP client hears about it as log notifications, at the level it asked for.
+      const notices: string[] = [];
+      bridge.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+        notices.push(`${n.params.level} ${String(n.params.data)}`);
+      });
+      await bridge.client.setLoggingLevel('warning');
       await b.kill();
       await waitFor(() => !bridge.app.link.connected, 5000, 'disconnected');
       for (let i = 0; i < 20; i++) {
@@ -122,6 +129,14 @@ describe('broker availability', () => {
       await b.restart();
       await waitFor(() => bridge.app.link.connected, 8000, 'reconnected');
       assert.ok(bridge.app.link.status().reconnectCount >= 1);
+      assert.ok(
+        notices.includes('warning CONNECTION_LOST: the connection to the broker was lost; reconnecting'),
+        notices.join('\n'),
+      );
+      assert.ok(
+        !notices.some((n) => n.startsWith('info ')),
+        'info notices must respect logging/setLevel warning',
+      );
       const spy = await connectSpy(b, pki, ['#']);
       // Subscriptions are renewed: a message published now reaches the store.
       await spy.publish('plant/level', '42');
