@@ -4,10 +4,12 @@
  */
 import type { Config } from './config/load.js';
 import { wireIngest } from './ingest.js';
+import { createAuditLog, type AuditLog } from './logging/audit.js';
 import type { Logger } from './logging/logger.js';
 import type { Scrubber } from './logging/scrub.js';
 import { MqttLink } from './mqtt/client.js';
 import { TopicPolicy } from './policy/acl.js';
+import { CallLimits } from './policy/call-limits.js';
 import { LiveFeed } from './store/live-feed.js';
 import { MessageStore } from './store/message-store.js';
 import { Subscriptions } from './subscriptions.js';
@@ -22,7 +24,13 @@ export interface App {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-export function createApp(config: Config, logger: Logger, scrubber: Scrubber, version: string): App {
+export function createApp(
+  config: Config,
+  logger: Logger,
+  scrubber: Scrubber,
+  version: string,
+  audit: AuditLog = createAuditLog({ scrubber, file: config.auditLogFile }),
+): App {
   const policy = new TopicPolicy(config.policy);
   const store = new MessageStore(config.store, (topic) => policy.canRead(topic));
   const feed = new LiveFeed();
@@ -30,6 +38,8 @@ export function createApp(config: Config, logger: Logger, scrubber: Scrubber, ve
   wireIngest(link, store, feed);
   const subscriptions = new Subscriptions(link, config.subscribe, config.tools.maxSubscriptions);
   const deps: ToolDeps = {
+    callLimits: new CallLimits(config.tools),
+    audit,
     link,
     store,
     feed,

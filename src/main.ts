@@ -72,6 +72,21 @@ async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<
   process.on('SIGINT', onSignal('SIGINT'));
 
   if (config.transport === 'http') {
+    // A port that is taken or forbidden is an operator problem: one clear line, exit 1.
+    const listening = (error: unknown): never => {
+      const code = (error as { code?: unknown }).code;
+      const why =
+        code === 'EADDRINUSE'
+          ? 'address already in use'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String(code ?? 'error');
+      logger.fatal(
+        { code },
+        `cannot listen on ${config.http.host}:${config.http.port}: ${why} (MCP_HTTP_HOST, MCP_HTTP_PORT)`,
+      );
+      return process.exit(1);
+    };
     let sessions = () => 0;
     const metrics = new Metrics({ link: app.link, store: deps.store, sessions: () => sessions() });
     deps.telemetry = metrics;
@@ -81,7 +96,7 @@ async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<
       createServer: () => createServer(deps),
       ready: () => app.link.connected,
       metrics,
-    });
+    }).catch(listening);
     sessions = () => http.sessions.size;
     closeTransport = () => http.close();
   } else {

@@ -85,9 +85,18 @@ export interface Config {
   };
   readonly tools: {
     readonly resultPayloadBytes: number;
+    readonly resultMaxBytes: number;
     readonly publishMaxBytes: number;
     readonly maxSubscriptions: number;
+    readonly toolRatePerMinute: number;
+    readonly publishRatePerMinute: number;
+    readonly maxConcurrentCalls: number;
+    readonly toolTimeoutMs: number;
+    readonly allowRetain: boolean;
+    readonly allowQos2: boolean;
+    readonly confirmTopics: string[];
   };
+  readonly auditLogFile: string | undefined;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly production: boolean;
   /** Every secret value loaded, for exact-value redaction in logs and errors. */
@@ -220,6 +229,9 @@ export function loadConfig(
   if (env.MQTT_RECONNECT_MAX_MS < env.MQTT_RECONNECT_MIN_MS) {
     problems.push('MQTT_RECONNECT_MAX_MS: must not be smaller than MQTT_RECONNECT_MIN_MS');
   }
+  if (env.MCP_RESULT_MAX_BYTES < env.MCP_RESULT_PAYLOAD_BYTES) {
+    problems.push('MCP_RESULT_MAX_BYTES: must not be smaller than MCP_RESULT_PAYLOAD_BYTES');
+  }
   if (env.STORE_MAX_BYTES < env.STORE_MAX_PAYLOAD_BYTES * 2) {
     problems.push('STORE_MAX_BYTES: must be at least twice STORE_MAX_PAYLOAD_BYTES');
   }
@@ -286,9 +298,18 @@ export function loadConfig(
     },
     tools: {
       resultPayloadBytes: env.MCP_RESULT_PAYLOAD_BYTES,
+      resultMaxBytes: env.MCP_RESULT_MAX_BYTES,
       publishMaxBytes: env.MCP_PUBLISH_MAX_BYTES,
       maxSubscriptions: env.MCP_MAX_SUBSCRIPTIONS,
+      toolRatePerMinute: env.MCP_TOOL_RATE_PER_MINUTE,
+      publishRatePerMinute: env.MCP_PUBLISH_RATE_PER_MINUTE,
+      maxConcurrentCalls: env.MCP_MAX_CONCURRENT_CALLS,
+      toolTimeoutMs: env.MCP_TOOL_TIMEOUT_MS,
+      allowRetain: env.MCP_PUBLISH_ALLOW_RETAIN,
+      allowQos2: env.MCP_PUBLISH_ALLOW_QOS2,
+      confirmTopics: env.MCP_CONFIRM_TOPICS,
     },
+    auditLogFile: env.MCP_AUDIT_LOG_FILE,
     logLevel: env.LOG_LEVEL,
     production,
     secrets: [...new Set(secrets)],

@@ -133,6 +133,15 @@ export const EnvSchema = z.object({
   MCP_RESULT_PAYLOAD_BYTES: int(16, 1024 * 1024),
   MCP_PUBLISH_MAX_BYTES: int(0, 256 * 1024 * 1024),
   MCP_MAX_SUBSCRIPTIONS: int(1, 10_000),
+  MCP_RESULT_MAX_BYTES: int(256, 64 * 1024 * 1024),
+  MCP_TOOL_RATE_PER_MINUTE: int(1, 1_000_000),
+  MCP_PUBLISH_RATE_PER_MINUTE: int(1, 1_000_000),
+  MCP_MAX_CONCURRENT_CALLS: int(1, 10_000),
+  MCP_TOOL_TIMEOUT_MS: int(1000, 3_600_000),
+  MCP_PUBLISH_ALLOW_RETAIN: z.stringbool({ error: 'must be true or false' }),
+  MCP_PUBLISH_ALLOW_QOS2: z.stringbool({ error: 'must be true or false' }),
+  MCP_CONFIRM_TOPICS: filterList,
+  MCP_AUDIT_LOG_FILE: optionalText,
   MCP_TRANSPORT: z.enum(['stdio', 'http'], { message: 'must be stdio or http' }),
   MCP_HTTP_HOST: z
     .string()

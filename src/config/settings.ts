@@ -182,6 +182,57 @@ export const SETTINGS = {
     group: 'Tool limits',
     description: 'Largest payload the agent may publish, in bytes.',
   },
+  MCP_RESULT_MAX_BYTES: {
+    default: '32768',
+    group: 'Tool limits',
+    description:
+      'Payload bytes in one tool result, all messages together; messages beyond it are left out and counted in `omitted`.',
+  },
+  MCP_TOOL_RATE_PER_MINUTE: {
+    default: '300',
+    group: 'Tool limits',
+    description:
+      'Calls per minute per client and tool (bursts up to a fifth of it); more get a rate-limit error with the time to retry.',
+  },
+  MCP_PUBLISH_RATE_PER_MINUTE: {
+    default: '30',
+    group: 'Tool limits',
+    description: 'Publishes per minute per client (bursts up to 5). Publishing is the strictest limit.',
+  },
+  MCP_MAX_CONCURRENT_CALLS: {
+    default: '8',
+    group: 'Tool limits',
+    description: 'Tool calls one client may have running at once (waits included).',
+  },
+  MCP_TOOL_TIMEOUT_MS: {
+    default: '65000',
+    group: 'Tool limits',
+    description:
+      'Deadline of every tool call; longer calls end with a timeout error. Above the longest wait (60 s).',
+  },
+  MCP_PUBLISH_ALLOW_RETAIN: {
+    default: 'false',
+    group: 'Tool limits',
+    description:
+      '`true` lets the agent publish retained messages (which persist on the broker for every future subscriber).',
+  },
+  MCP_PUBLISH_ALLOW_QOS2: {
+    default: 'false',
+    group: 'Tool limits',
+    description: '`true` lets the agent publish with QoS 2; otherwise QoS 0 and 1 only.',
+  },
+  MCP_CONFIRM_TOPICS: {
+    default: '',
+    group: 'Tool limits',
+    description:
+      "Comma-separated filters whose publishes need the user's confirmation through MCP elicitation first; a client that cannot ask gets a refusal.",
+  },
+  MCP_AUDIT_LOG_FILE: {
+    default: undefined,
+    group: 'Process',
+    description:
+      'File that receives the audit log (one JSON line per publish attempt and per suspicious payload shown; never the payload). Unset: audit lines go to stderr, marked `"log":"audit"`.',
+  },
   MCP_MAX_SUBSCRIPTIONS: {
     default: '50',
     group: 'Tool limits',

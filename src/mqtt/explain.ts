@@ -164,6 +164,14 @@ export function explainConnectionError(
     return { code: 'TLS_ERROR', message: `TLS error (${code})` };
   }
   if (numeric !== undefined) {
+    if (context.protocolVersion === 5 && numeric === 1) {
+      // A 3.1.1-only broker answers an MQTT 5 CONNECT with its return code 1.
+      return {
+        code: 'PROTOCOL_VERSION',
+        message:
+          'the broker does not accept MQTT 5 (unacceptable protocol version); set MQTT_PROTOCOL_VERSION=4',
+      };
+    }
     if (context.protocolVersion === 4 && numeric < 0x80) {
       return {
         code: 'CONNECT_REFUSED',

@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { StoredMessage } from '../store/message-store.js';
 import { neutralize } from './neutralize.js';
+import { suspiciousReasons } from './suspicious.js';
 
 export interface MessageView {
   topic: string;
@@ -17,6 +18,8 @@ export interface MessageView {
   ageSeconds: number;
   sizeBytes: number;
   truncated: boolean;
+  /** Present (true) when the payload or topic looks like instructions to a model. */
+  suspicious?: true;
   properties?: { contentType?: string; userProperties?: Record<string, string> };
 }
 
@@ -61,6 +64,47 @@ export function viewMessage(message: StoredMessage, options: ViewOptions): Messa
     view.properties = out;
   }
   return view;
+}
+
+export interface ViewBatch {
+  readonly views: MessageView[];
+  /** Messages left out because the result's payload budget was spent. */
+  readonly omitted: number;
+  /** Messages shown that were flagged suspicious, with the reasons (for the audit log). */
+  readonly flagged: ReadonlyArray<{ readonly message: StoredMessage; readonly reasons: readonly string[] }>;
+}
+
+/**
+ * Views of several messages for one result, within a total payload budget: once the budget is
+ * spent the remaining messages are left out and counted. Flags suspicious ones.
+ */
+export function viewMessages(
+  messages: readonly StoredMessage[],
+  options: ViewOptions & { readonly maxTotalBytes: number },
+): ViewBatch {
+  const views: MessageView[] = [];
+  const flagged: Array<{ message: StoredMessage; reasons: string[] }> = [];
+  let budget = options.maxTotalBytes;
+  let i = 0;
+  for (; i < messages.length; i++) {
+    const message = messages[i] as StoredMessage;
+    const shown = Math.min(message.payload.byteLength, options.maxPayloadBytes);
+    if (shown > budget && views.length > 0) break;
+    budget -= shown;
+    const view = viewMessage(message, options);
+    const reasons = suspiciousReasons(
+      view.encoding === 'utf8' ? `${view.topic}\n${view.payload}` : view.topic,
+    );
+    const props = view.properties?.userProperties;
+    if (props !== undefined)
+      reasons.push(...suspiciousReasons(Object.entries(props).flat().join(' ')).map((r) => `property-${r}`));
+    if (reasons.length > 0) {
+      view.suspicious = true;
+      flagged.push({ message, reasons });
+    }
+    views.push(view);
+  }
+  return { views, omitted: messages.length - i, flagged };
 }
 
 export function ageSeconds(receivedAt: number, now: number): number {

@@ -5,6 +5,8 @@
  * - other C0/C1 control characters (except newline and tab), zero-width and bidi controls and
  *   Unicode tag characters (the "ASCII smuggling" block) are replaced by U+FFFD, so that the
  *   model can see that something was there without being able to read hidden text.
+ * - markup that imitates prompt structure (`<system>`, `</IMPORTANT>`) or our own data markers
+ *   gets its `<` replaced by a look-alike (U+2039).
  * Linear time; returns the input unchanged (no copy) when there is nothing to do.
  */
 
@@ -23,7 +25,17 @@ const NEEDS_WORK =
 
 export const REPLACEMENT = '\ufffd';
 
+// Markup that imitates prompt structure (<system>, </IMPORTANT>, ...) and our own data markers:
+// the `<` becomes a look-alike, so the text stays readable but cannot pass for structure.
+const FAKE_MARKUP =
+  /<(?=\/?\s{0,4}(?:system|important|instructions?|assistant|user|tool_call|function_call|untrusted|mqtt_data|end_mqtt_data)\b)|<<<(?=\s{0,4}(?:END_)?MQTT_DATA)/gi;
+const HAS_MARKUP =
+  /<\/?\s{0,4}(?:system|important|instructions?|assistant|user|tool_call|function_call|untrusted|mqtt_data|end_mqtt_data)\b|<<<\s{0,4}(?:END_)?MQTT_DATA/i;
+
 export function neutralize(text: string): string {
-  if (!NEEDS_WORK.test(text)) return text;
-  return text.replace(ANSI, '').replace(INVISIBLE, REPLACEMENT);
+  let out = text;
+  if (NEEDS_WORK.test(out)) out = out.replace(ANSI, '').replace(INVISIBLE, REPLACEMENT);
+  if (HAS_MARKUP.test(out))
+    out = out.replace(FAKE_MARKUP, (m) => (m === '<' ? '\u2039' : '\u2039\u2039\u2039'));
+  return out;
 }

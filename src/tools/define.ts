@@ -9,10 +9,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitResultSchema,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { z } from 'zod';
-import { isBridgeError } from '../errors.js';
+import { BridgeError, isBridgeError } from '../errors.js';
 import { frameData } from '../output/frame.js';
 import type { ToolDeps } from './deps.js';
 
@@ -27,6 +32,13 @@ export interface ToolContext {
   readonly deps: ToolDeps;
   readonly signal: AbortSignal;
   readonly callId: string;
+  /** Who calls: the authenticated principal over HTTP, "stdio" over stdio. */
+  readonly principal: string;
+  /**
+   * Ask the user to confirm through MCP elicitation: true when confirmed, false when declined,
+   * 'unsupported' when the client cannot be asked.
+   */
+  confirm(message: string): Promise<boolean | 'unsupported'>;
   /** The authenticated caller over HTTP (principal and OAuth scopes); undefined over stdio. */
   readonly auth: { readonly principal: string; readonly scopes: readonly string[] } | undefined;
   /** Send a progress notification when the client asked for progress; otherwise a no-op. */
@@ -55,6 +67,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: T
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export function registerTool(server: McpServer, spec: AnyToolSpec, deps: ToolDeps): void {
+  const canElicit = () => server.server.getClientCapabilities()?.elicitation !== undefined;
   server.registerTool(
     spec.name,
     {
@@ -64,32 +77,39 @@ export function registerTool(server: McpServer, spec: AnyToolSpec, deps: ToolDep
       outputSchema: spec.output,
       annotations: { title: spec.title, ...spec.annotations },
     },
-    (args: Record<string, unknown>, extra: Extra) => runTool(spec, deps, args, extra),
+    (args: Record<string, unknown>, extra: Extra) => runTool(spec, deps, args, extra, canElicit),
   );
 }
+
+const confirmSchema = () => ({
+  type: 'object' as const,
+  properties: {
+    confirm: { type: 'boolean' as const, title: 'Send this message', description: 'Check to publish it' },
+  },
+  required: ['confirm'],
+});
 
 export async function runTool(
   spec: AnyToolSpec,
   deps: ToolDeps,
   args: Record<string, unknown>,
   extra: Extra,
+  canElicit: () => boolean = () => false,
 ): Promise<CallToolResult> {
   const callId = randomUUID().slice(0, 8);
   const started = performance.now();
-  const log = deps.logger.child({
-    tool: spec.name,
-    callId,
-    ...(extra.authInfo ? { principal: extra.authInfo.clientId } : {}),
-  });
+  const principal = extra.authInfo?.clientId ?? 'stdio';
+  const fields = { tool: spec.name, callId, principal };
   const progressToken = extra._meta?.progressToken;
+  const deadline = new AbortController();
+  let release: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const context: ToolContext = {
     deps,
-    signal: extra.signal,
+    signal: AbortSignal.any([extra.signal, deadline.signal]),
     callId,
-    auth:
-      extra.authInfo === undefined
-        ? undefined
-        : { principal: extra.authInfo.clientId, scopes: extra.authInfo.scopes },
+    principal,
+    auth: extra.authInfo === undefined ? undefined : { principal, scopes: extra.authInfo.scopes },
     progress: async (progress, total, message) => {
       if (progressToken === undefined) return;
       await extra
@@ -99,12 +119,32 @@ export async function runTool(
         })
         .catch(() => undefined);
     },
+    confirm: async (message) => {
+      if (!canElicit()) return 'unsupported';
+      const result = await extra.sendRequest(
+        { method: 'elicitation/create', params: { message, requestedSchema: confirmSchema() } },
+        ElicitResultSchema,
+      );
+      return result.action === 'accept' && result.content?.confirm === true;
+    },
   };
   try {
-    const structured = await spec.handler(args, context);
+    release = deps.callLimits.admit(principal, spec.name, Date.now());
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        deadline.abort();
+        reject(
+          new BridgeError(
+            'TIMEOUT',
+            `the call took longer than ${deps.limits.toolTimeoutMs} ms (MCP_TOOL_TIMEOUT_MS)`,
+          ),
+        );
+      }, deps.limits.toolTimeoutMs);
+    });
+    const structured = await Promise.race([spec.handler(args, context), timeout]);
     const json = JSON.stringify(structured);
     const ms = elapsed(started);
-    log.debug({ ms, bytes: json.length }, 'tool call ok');
+    deps.logger.debug({ ...fields, ms, bytes: json.length }, 'tool call ok');
     deps.telemetry?.toolCall(spec.name, ms, undefined);
     return {
       content: [{ type: 'text', text: spec.brokerData ? frameData(json).text : json }],
@@ -114,16 +154,19 @@ export async function runTool(
     const ms = elapsed(started);
     deps.telemetry?.toolCall(spec.name, ms, isBridgeError(error) ? error.code : 'INTERNAL');
     if (isBridgeError(error)) {
-      log.info({ ms, code: error.code }, 'tool call refused');
+      deps.logger.info({ ...fields, ms, code: error.code }, 'tool call refused');
       const retry =
         error.retryAfterSeconds !== undefined ? ` (retry after ${error.retryAfterSeconds} s)` : '';
       return errorResult(deps, `${error.code}: ${error.message}${retry}`);
     }
-    log.error({ ms, err: error }, 'tool call failed');
+    deps.logger.error({ ...fields, ms, err: error }, 'tool call failed');
     return errorResult(
       deps,
       `INTERNAL: the tool failed unexpectedly (call id ${callId}); the bridge log has the details`,
     );
+  } finally {
+    clearTimeout(timer);
+    release?.();
   }
 }
 

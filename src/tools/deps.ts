@@ -3,9 +3,11 @@
  * the subscriptions and the limits. Built once by index.ts and shared by every MCP session.
  */
 import type { BrokerLink } from '../bridge.js';
+import type { AuditLog } from '../logging/audit.js';
 import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/scrub.js';
 import type { TopicPolicy } from '../policy/acl.js';
+import type { CallLimits } from '../policy/call-limits.js';
 import type { LiveFeed } from '../store/live-feed.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Subscriptions } from '../subscriptions.js';
@@ -13,8 +15,15 @@ import type { Subscriptions } from '../subscriptions.js';
 export interface ToolLimits {
   /** Payload bytes shown per message in results. */
   readonly resultPayloadBytes: number;
+  /** Payload bytes in one result, all messages together. */
+  readonly resultMaxBytes: number;
   /** Largest payload the agent may publish. */
   readonly publishMaxBytes: number;
+  readonly toolTimeoutMs: number;
+  readonly allowRetain: boolean;
+  readonly allowQos2: boolean;
+  /** Filters whose publishes need the user's confirmation. */
+  readonly confirmTopics: readonly string[];
 }
 
 /** Where the tool boundary reports each call (metrics); optional. */
@@ -23,6 +32,8 @@ export interface ToolTelemetry {
 }
 
 export interface ToolDeps {
+  readonly callLimits: CallLimits;
+  readonly audit: AuditLog;
   readonly link: BrokerLink;
   readonly store: MessageStore;
   readonly feed: LiveFeed;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { viewMessage } from '../output/message-view.js';
 import { defineTool } from './define.js';
-import { CoverageSchema, FilterInput, MessageSchema } from './schemas.js';
+import { CoverageSchema, FilterInput, MessageSchema, OmittedSchema } from './schemas.js';
+import { showMessages } from './show.js';
 
 export const getLatestTool = defineTool({
   name: 'mqtt_get_latest',
@@ -28,22 +28,22 @@ export const getLatestTool = defineTool({
     matchedTopics: z.number().int().describe('Topics with a stored value that match the filter'),
     count: z.number().int(),
     messages: z.array(MessageSchema).describe('One per topic, newest first'),
+    omitted: OmittedSchema,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: true,
-  handler: async ({ filter, limit }, { deps }) => {
+  handler: async ({ filter, limit }, context) => {
+    const { deps } = context;
     deps.policy.assertReadFilter(filter);
     const now = deps.now();
     const { messages, matched } = deps.store.latest(filter, { limit, now });
-    const views = messages.map((m) =>
-      viewMessage(m, { maxPayloadBytes: deps.limits.resultPayloadBytes, now }),
-    );
+    const shown = showMessages(messages, context, 'mqtt_get_latest', now);
     return {
       filter,
       coverage: deps.subscriptions.coverage(filter),
       matchedTopics: matched,
-      count: views.length,
-      messages: views,
+      count: shown.messages.length,
+      ...shown,
     };
   },
 });

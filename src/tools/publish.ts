@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BridgeError } from '../errors.js';
-import { TopicNameSchema } from '../mqtt/topic.js';
+import { TopicNameSchema, quoteTopic, topicMatches } from '../mqtt/topic.js';
 import { defineTool } from './define.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -25,11 +25,19 @@ export const publishTool = defineTool({
         .enum(['utf8', 'base64'])
         .default('utf8')
         .describe('How payload is given: "utf8" text (default) or "base64" for binary'),
-      qos: z.number().int().min(0).max(2).default(1).describe('MQTT QoS 0, 1 (default, acknowledged) or 2'),
+      qos: z
+        .number()
+        .int()
+        .min(0)
+        .max(2)
+        .default(1)
+        .describe('MQTT QoS 0, 1 (default, acknowledged) or 2 (only where the operator allows it)'),
       retain: z
         .boolean()
         .default(false)
-        .describe('Ask the broker to keep it as the retained value of the topic (default false)'),
+        .describe(
+          'Keep it as the retained value of the topic (default false; only where the operator allows it)',
+        ),
     })
     .strict(),
   output: z.object({
@@ -47,36 +55,90 @@ export const publishTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   brokerData: false,
-  handler: async ({ topic, payload, encoding, qos, retain }, { deps, auth }) => {
-    if (deps.writeScope !== undefined && auth !== undefined && !auth.scopes.includes(deps.writeScope)) {
-      throw new BridgeError(
-        'POLICY_DENIED',
-        `publishing needs the OAuth scope '${deps.writeScope}', which this token does not have`,
-      );
+  handler: async ({ topic, payload, encoding, qos, retain }, context) => {
+    const { deps } = context;
+    const valid = encoding !== 'base64' || BASE64.test(payload);
+    const bytes = valid ? Buffer.from(payload, encoding) : Buffer.alloc(0);
+    let confirmed: boolean | undefined;
+    const audit = (result: string, reasonCode?: number) =>
+      deps.audit.publish({
+        principal: context.principal,
+        topic,
+        bytes: bytes.byteLength,
+        payload: bytes,
+        qos,
+        retain,
+        result,
+        reasonCode,
+        confirmed,
+      });
+    try {
+      if (
+        deps.writeScope !== undefined &&
+        context.auth !== undefined &&
+        !context.auth.scopes.includes(deps.writeScope)
+      ) {
+        throw new BridgeError(
+          'POLICY_DENIED',
+          `publishing needs the OAuth scope '${deps.writeScope}', which this token does not have`,
+        );
+      }
+      deps.policy.assertWriteTopic(topic);
+      if (!valid)
+        throw new BridgeError(
+          'INVALID_INPUT',
+          'payload is not valid base64 (A-Z a-z 0-9 + / with = padding, no spaces)',
+        );
+      if (bytes.byteLength > deps.limits.publishMaxBytes) {
+        throw new BridgeError(
+          'INVALID_INPUT',
+          `payload is ${bytes.byteLength} bytes; the limit is ${deps.limits.publishMaxBytes} bytes (MCP_PUBLISH_MAX_BYTES)`,
+        );
+      }
+      if (retain && !deps.limits.allowRetain) {
+        throw new BridgeError(
+          'POLICY_DENIED',
+          'retained publishes are not allowed here (MCP_PUBLISH_ALLOW_RETAIN); publish with retain false',
+        );
+      }
+      if (qos === 2 && !deps.limits.allowQos2) {
+        throw new BridgeError(
+          'POLICY_DENIED',
+          'QoS 2 is not allowed here (MCP_PUBLISH_ALLOW_QOS2); use QoS 1',
+        );
+      }
+      if (deps.limits.confirmTopics.some((filter) => topicMatches(filter, topic))) {
+        const preview = encoding === 'utf8' ? payload.slice(0, 200) : `${bytes.byteLength} bytes (base64)`;
+        const answer = await context.confirm(
+          `The assistant wants to publish to ${quoteTopic(topic)} (QoS ${qos}${retain ? ', retained' : ''}):\n${preview}\nSend it?`,
+        );
+        if (answer === 'unsupported') {
+          throw new BridgeError(
+            'CONFIRMATION_REQUIRED',
+            `publishing to ${quoteTopic(topic)} needs the user's confirmation, and this client cannot ask for it (no MCP elicitation support); nothing was sent`,
+          );
+        }
+        confirmed = answer;
+        if (!answer)
+          throw new BridgeError(
+            'CONFIRMATION_REQUIRED',
+            'the user did not confirm the publish; nothing was sent',
+          );
+      }
+      const receipt = await deps.link.publish({ topic, payload: bytes, qos: qos as 0 | 1 | 2, retain });
+      audit('published', receipt.reasonCode);
+      return {
+        topic,
+        bytes: bytes.byteLength,
+        qos,
+        retain,
+        delivery: receipt.delivery,
+        ...(receipt.reasonCode !== undefined ? { reasonCode: receipt.reasonCode } : {}),
+        reason: receipt.reason,
+      };
+    } catch (error) {
+      audit(error instanceof BridgeError ? error.code : 'INTERNAL');
+      throw error;
     }
-    deps.policy.assertWriteTopic(topic);
-    if (encoding === 'base64' && !BASE64.test(payload)) {
-      throw new BridgeError(
-        'INVALID_INPUT',
-        'payload is not valid base64 (A-Z a-z 0-9 + / with = padding, no spaces)',
-      );
-    }
-    const bytes = Buffer.from(payload, encoding);
-    if (bytes.byteLength > deps.limits.publishMaxBytes) {
-      throw new BridgeError(
-        'INVALID_INPUT',
-        `payload is ${bytes.byteLength} bytes; the limit is ${deps.limits.publishMaxBytes} bytes (MCP_PUBLISH_MAX_BYTES)`,
-      );
-    }
-    const receipt = await deps.link.publish({ topic, payload: bytes, qos: qos as 0 | 1 | 2, retain });
-    return {
-      topic,
-      bytes: bytes.byteLength,
-      qos,
-      retain,
-      delivery: receipt.delivery,
-      ...(receipt.reasonCode !== undefined ? { reasonCode: receipt.reasonCode } : {}),
-      reason: receipt.reason,
-    };
   },
 });

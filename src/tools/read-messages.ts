@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { viewMessage } from '../output/message-view.js';
 import { defineTool } from './define.js';
-import { CoverageSchema, FilterInput, MessageSchema } from './schemas.js';
+import { CoverageSchema, FilterInput, MessageSchema, OmittedSchema } from './schemas.js';
+import { showMessages } from './show.js';
 
 export const readMessagesTool = defineTool({
   name: 'mqtt_read_messages',
@@ -34,17 +34,17 @@ export const readMessagesTool = defineTool({
     coverage: CoverageSchema,
     count: z.number().int(),
     messages: z.array(MessageSchema).describe('Newest first'),
+    omitted: OmittedSchema,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: true,
-  handler: async ({ filter, limit, sinceSeconds }, { deps }) => {
+  handler: async ({ filter, limit, sinceSeconds }, context) => {
+    const { deps } = context;
     deps.policy.assertReadFilter(filter);
     const now = deps.now();
     const since = sinceSeconds === undefined ? undefined : now - sinceSeconds * 1000;
     const found = deps.store.query(filter, { limit, now, ...(since !== undefined ? { since } : {}) });
-    const messages = found.map((m) =>
-      viewMessage(m, { maxPayloadBytes: deps.limits.resultPayloadBytes, now }),
-    );
-    return { filter, coverage: deps.subscriptions.coverage(filter), count: messages.length, messages };
+    const shown = showMessages(found, context, 'mqtt_read_messages', now);
+    return { filter, coverage: deps.subscriptions.coverage(filter), count: shown.messages.length, ...shown };
   },
 });

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { BridgeError } from '../errors.js';
-import { viewMessage } from '../output/message-view.js';
 import type { StoredMessage } from '../store/message-store.js';
 import { defineTool } from './define.js';
-import { FilterInput, MessageSchema } from './schemas.js';
+import { FilterInput, MessageSchema, OmittedSchema } from './schemas.js';
+import { showMessages } from './show.js';
 
 const PROGRESS_EVERY_MS = 5000;
+const PROGRESS_GAP_MS = 15;
 
 export const waitForMessagesTool = defineTool({
   name: 'mqtt_wait_for_messages',
@@ -35,6 +36,7 @@ export const waitForMessagesTool = defineTool({
     timedOut: z.boolean().describe('True when fewer than the requested messages arrived in time'),
     waitedMs: z.number().int(),
     messages: z.array(MessageSchema).describe('In arrival order'),
+    omitted: OmittedSchema,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   brokerData: true,
@@ -54,9 +56,12 @@ export const waitForMessagesTool = defineTool({
     const release = await deps.subscriptions.acquireLive(filter);
     let stop: (() => void) | undefined;
     let ticker: NodeJS.Timeout | undefined;
-    // The last progress notification is awaited before the result goes out, so that a client
-    // never gets the result first and then a progress notification it no longer expects.
+    // Progress is sent for intermediate messages only (the result reports the last one). The SDK
+    // client handles a notification one microtask after a response that arrives in the same
+    // read, and drops progress for a request it has already answered; so the result waits until
+    // the last notification is out and a short gap has passed.
     let lastProgress: Promise<void> = Promise.resolve();
+    let lastProgressAt = 0;
     try {
       await new Promise<void>((resolve) => {
         const finish = () => resolve();
@@ -73,7 +78,10 @@ export const waitForMessagesTool = defineTool({
           // A replay from the retained store is not a live message.
           if (message.retain || received.length >= count) return;
           received.push(message);
-          lastProgress = progress(received.length, count, `${received.length} of ${count} messages`);
+          if (received.length < count) {
+            lastProgress = progress(received.length, count, `${received.length} of ${count} messages`);
+            lastProgressAt = performance.now();
+          }
           if (received.length >= count) {
             clearTimeout(timer);
             finish();
@@ -86,18 +94,19 @@ export const waitForMessagesTool = defineTool({
       await release();
     }
     await lastProgress;
+    const sinceProgress = performance.now() - lastProgressAt;
+    if (sinceProgress < PROGRESS_GAP_MS)
+      await new Promise((r) => setTimeout(r, PROGRESS_GAP_MS - sinceProgress));
     if (signal.aborted) throw new BridgeError('CANCELLED', 'the wait was cancelled by the client');
     const now = deps.now();
-    const messages = received
-      .slice(0, count)
-      .map((m) => viewMessage(m, { maxPayloadBytes: deps.limits.resultPayloadBytes, now }));
+    const shown = showMessages(received.slice(0, count), context, 'mqtt_wait_for_messages', now);
     return {
       filter,
       requested: count,
-      count: messages.length,
-      timedOut: messages.length < count,
+      count: shown.messages.length,
+      timedOut: received.length < count,
       waitedMs: Math.round(now - started),
-      messages,
+      ...shown,
     };
   },
 });

@@ -10,7 +10,11 @@ import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitRequestSchema,
+  type CallToolResult,
+  type ElicitResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import { randomBytes } from 'node:crypto';
 import { adopt, sleep, waitFor } from './broker.js';
 import { textOf } from './bridge.js';
@@ -93,8 +97,24 @@ export async function startHttpProcess(env: Record<string, string>): Promise<Htt
   };
 }
 
-export async function spawnBridge(kind: TransportKind, env: Record<string, string>): Promise<SpawnedBridge> {
-  const client = new Client({ name: `test-${kind}`, version: '1.0.0' });
+export interface SpawnOptions {
+  /** Make the client support MCP elicitation, answering every request with this function. */
+  readonly elicit?: (message: string) => ElicitResult;
+}
+
+export async function spawnBridge(
+  kind: TransportKind,
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Promise<SpawnedBridge> {
+  const client = new Client(
+    { name: `test-${kind}`, version: '1.0.0' },
+    options.elicit !== undefined ? { capabilities: { elicitation: {} } } : {},
+  );
+  const elicit = options.elicit;
+  if (elicit !== undefined) {
+    client.setRequestHandler(ElicitRequestSchema, (request) => elicit(request.params.message));
+  }
   let stderrOf: () => string;
   let stop: () => Promise<unknown>;
   let url: string | undefined;

@@ -305,8 +305,8 @@ describe('isolation between clients (T-1.10)', () => {
         rb.messages.map((m: { payload: string }) => m.payload),
         ['for-b-0', 'for-b-1'],
       );
-      assert.deepEqual(progressA.slice(0, 3), ['1 of 3 messages', '2 of 3 messages', '3 of 3 messages']);
-      assert.deepEqual(progressB.slice(0, 2), ['1 of 2 messages', '2 of 2 messages']);
+      assert.deepEqual(progressA, ['1 of 3 messages', '2 of 3 messages']);
+      assert.deepEqual(progressB, ['1 of 2 messages']);
     } finally {
       await a.client.close();
       await b.client.close();
@@ -343,6 +343,26 @@ describe('start-up refusals and shutdown', () => {
     const hostless = await exitOf({ ...base, MCP_AUTH_TOKEN_FILE: `${pki.dir}/tokens` });
     assert.equal(hostless.code, 1);
     assert.match(hostless.stderr, /MCP_ALLOWED_HOSTS: is required when listening on 0\.0\.0\.0/);
+  });
+
+  it('a port already in use is one clear line and exit 1, not a crash', async () => {
+    const taken = await exitOf({
+      MQTT_URL: broker.url,
+      MCP_TRANSPORT: 'http',
+      MCP_AUTH: 'none',
+      MCP_HTTP_PORT: String(server.port),
+    });
+    assert.equal(taken.code, 1);
+    const lines = taken.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('"level":60'));
+    assert.equal(lines.length, 1, taken.stderr);
+    assert.match(
+      lines[0] ?? '',
+      /cannot listen on 127\.0\.0\.1:\d+: address already in use \(MCP_HTTP_HOST, MCP_HTTP_PORT\)/,
+    );
+    assert.doesNotMatch(taken.stderr, /"stack"/);
   });
 
   it('SIGTERM closes the sessions and MQTT and exits 0', async () => {

@@ -38,6 +38,9 @@ function suite(kind: TransportKind): void {
         MCP_DENY_TOPICS: 'plant/secret/#',
         MCP_RESULT_PAYLOAD_BYTES: '64',
         MCP_PUBLISH_MAX_BYTES: '1024',
+        MCP_PUBLISH_ALLOW_RETAIN: 'true',
+        MCP_PUBLISH_ALLOW_QOS2: 'true',
+        MCP_PUBLISH_RATE_PER_MINUTE: '6000',
       }),
     );
     clientId = (await bridge.connected()).connection.clientId as string;
@@ -348,7 +351,8 @@ function suite(kind: TransportKind): void {
         result.messages.map((m: { payload: string }) => m.payload),
         ['one', 'two'],
       );
-      assert.deepEqual(progress.slice(0, 2), [1, 2]);
+      // Intermediate progress only: the result itself reports the last message.
+      assert.deepEqual(progress, [1]);
     });
 
     it('a wait that gets fewer messages than asked reports timedOut', async () => {

@@ -1,0 +1,67 @@
+/**
+ * Connection failures in operator words: each known code maps to a stable code and a message
+ * that says what to check, without repeating raw library text.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { explainConnectionError, reasonText } from '../../src/mqtt/explain.js';
+
+const context = { host: '10.0.0.5', port: 8883, servername: undefined, protocolVersion: 5 as 4 | 5 };
+const withCode = (code: string | number, message = 'raw library text') =>
+  Object.assign(new Error(message), { code });
+
+describe('explainConnectionError', () => {
+  const cases: Array<[string | number, 4 | 5, string, RegExp]> = [
+    [
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      5,
+      'BROKER_CERT_UNTRUSTED',
+      /broker certificate not trusted .*MQTT_CA_FILE/,
+    ],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 5, 'BROKER_CERT_UNTRUSTED', /not trusted/],
+    ['CERT_HAS_EXPIRED', 5, 'BROKER_CERT_EXPIRED', /expired/],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 5, 'HOSTNAME_MISMATCH', /not valid for '10\.0\.0\.5'.*MQTT_SERVERNAME/],
+    [
+      'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+      5,
+      'CLIENT_CERT_REQUIRED',
+      /MQTT_CERT_FILE and MQTT_KEY_FILE/,
+    ],
+    [
+      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+      5,
+      'CLIENT_CERT_REJECTED',
+      /rejected our client certificate: unknown CA/,
+    ],
+    ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED', 5, 'CLIENT_CERT_REJECTED', /revoked/],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 5, 'NOT_TLS', /plain mqtt:\/\/ port/],
+    ['ECONNREFUSED', 5, 'CONNECTION_REFUSED', /connection refused by 10\.0\.0\.5:8883/],
+    ['ENOTFOUND', 5, 'DNS_FAILED', /cannot resolve the broker host '10\.0\.0\.5'/],
+    ['ERR_SSL_SOMETHING_NEW', 5, 'TLS_ERROR', /^TLS error \(ERR_SSL_SOMETHING_NEW\)$/],
+    [135, 5, 'CONNECT_NOT_AUTHORIZED', /not authorized \(135\)/],
+    [134, 5, 'CONNECT_NOT_AUTHORIZED', /bad user name or password/],
+    [1, 5, 'PROTOCOL_VERSION', /does not accept MQTT 5.*MQTT_PROTOCOL_VERSION=4/],
+    [5, 4, 'CONNECT_REFUSED', /not authorized/],
+    [136, 5, 'CONNECT_REFUSED', /server unavailable \(136\)/],
+  ];
+  for (const [code, version, expected, message] of cases) {
+    it(`${String(code)} over MQTT ${version}`, () => {
+      const explained = explainConnectionError(withCode(code), { ...context, protocolVersion: version });
+      assert.equal(explained.code, expected);
+      assert.match(explained.message, message);
+      assert.ok(!explained.message.includes('raw library text'));
+    });
+  }
+
+  it('mqtt.js plain errors', () => {
+    assert.equal(explainConnectionError(new Error('connack timeout'), context).code, 'CONNECT_TIMEOUT');
+    assert.equal(explainConnectionError(new Error('Keepalive timeout'), context).code, 'KEEPALIVE_TIMEOUT');
+    assert.equal(explainConnectionError(new Error('something else'), context).message, 'connection error');
+  });
+
+  it('reason codes have names', () => {
+    assert.equal(reasonText(0x87), 'not authorized');
+    assert.equal(reasonText(0x97), 'quota exceeded');
+    assert.equal(reasonText(250), 'reason code 250');
+  });
+});
