@@ -80,7 +80,9 @@ async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<
           ? 'address already in use'
           : code === 'EACCES'
             ? 'permission denied'
-            : String(code ?? 'error');
+            : typeof code === 'string'
+              ? code
+              : 'error';
       logger.fatal(
         { code },
         `cannot listen on ${config.http.host}:${config.http.port}: ${why} (MCP_HTTP_HOST, MCP_HTTP_PORT)`,
