@@ -50,7 +50,12 @@ export async function main(
   scrubber.add(config.secrets);
   const logger = createLogger({ level: config.logLevel, scrubber });
   installCrashHandlers(logger);
-  await run(config, logger, scrubber);
+  try {
+    await run(config, logger, scrubber);
+  } catch (error) {
+    logger.fatal({ err: error }, 'start-up failed');
+    process.exit(2);
+  }
 }
 
 async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<void> {

@@ -22,11 +22,16 @@ function scrubPem(text: string): string {
   let last = 0;
   while (from !== -1) {
     const headerEnd = text.indexOf('-----', from + PEM_BEGIN.length);
-    const header = headerEnd === -1 ? '' : text.slice(from, headerEnd + 5);
-    if (headerEnd !== -1 && headerEnd - from < 60 && header.endsWith(KEY_MARK)) {
+    // A private-key header: "-----BEGIN <TYPE> PRIVATE KEY-----" (no slicing: hostile input
+    // can hold a hundred thousand BEGIN markers).
+    if (
+      headerEnd !== -1 &&
+      headerEnd - from < 60 &&
+      text.startsWith(KEY_MARK, headerEnd + 5 - KEY_MARK.length)
+    ) {
       const end = text.indexOf(PEM_END, headerEnd + 5);
       const close = end === -1 ? -1 : text.indexOf('-----', end + PEM_END.length);
-      out += text.slice(last, from) + `[REDACTED PRIVATE KEY]`;
+      out += text.slice(last, from) + '[REDACTED KEY]';
       if (close === -1) return out;
       last = close + 5;
       from = text.indexOf(PEM_BEGIN, last);
@@ -61,8 +66,13 @@ function scanValue(text: string, from: number): { start: number; end: number } {
     return { start: from + 1, end: Math.min(i, text.length) };
   }
   let i = from;
-  while (i < text.length && !/[\s"'\\&,;}]/.test(text[i] as string)) i++;
+  while (i < text.length && !isValueEnd(text.charCodeAt(i))) i++;
   return { start: from, end: i };
+}
+
+/** Whitespace, quotes, backslash, &, comma, semicolon or closing brace end an unquoted value. */
+function isValueEnd(c: number): boolean {
+  return c <= 32 || c === 34 || c === 39 || c === 92 || c === 38 || c === 44 || c === 59 || c === 125;
 }
 
 function scrubKeyValues(text: string): string {
@@ -142,15 +152,23 @@ function countDots(run: string, from: number): number {
   return dots;
 }
 
+const AUTH_HINT = /bearer|basic/i;
+
+/**
+ * Each pattern runs only when a cheap substring test says it can match: ordinary log lines pay
+ * for a few indexOf scans, and hostile input for the one pattern it targets.
+ */
 export function scrubPatterns(text: string): string {
   let out = scrubPem(text);
-  out = out.replace(URL_USERINFO, (_match, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return colon === -1 ? `://${userinfo}@` : `://${userinfo.slice(0, colon)}:${REDACTED}@`;
-  });
-  out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+  if (out.includes('://') && out.includes('@')) {
+    out = out.replace(URL_USERINFO, (_match, userinfo: string) => {
+      const colon = userinfo.indexOf(':');
+      return colon === -1 ? `://${userinfo}@` : `://${userinfo.slice(0, colon)}:${REDACTED}@`;
+    });
+  }
+  if (AUTH_HINT.test(out)) out = out.replace(AUTH_SCHEME, `$1 ${REDACTED}`);
   out = scrubKeyValues(out);
-  out = out.replace(TOKEN_RUN, scrubTokenRun);
+  if (TOKEN_PREFIXES.some((prefix) => out.includes(prefix))) out = out.replace(TOKEN_RUN, scrubTokenRun);
   return out;
 }
 

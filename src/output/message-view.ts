@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { StoredMessage } from '../store/message-store.js';
-import { neutralize } from './neutralize.js';
+import { neutralize, stripInvisible } from './neutralize.js';
 import { suspiciousReasons } from './suspicious.js';
 
 export interface MessageView {
@@ -92,9 +92,10 @@ export function viewMessages(
     if (shown > budget && views.length > 0) break;
     budget -= shown;
     const view = viewMessage(message, options);
-    const reasons = suspiciousReasons(
-      view.encoding === 'utf8' ? `${view.topic}\n${view.payload}` : view.topic,
-    );
+    // Detection looks at the text as published, with invisible characters dropped, so that
+    // neither our own defanging nor zero-width padding hides a pattern.
+    const raw = view.encoding === 'utf8' ? message.payload.subarray(0, 8192).toString('utf8') : '';
+    const reasons = suspiciousReasons(stripInvisible(`${message.topic}\n${raw}`));
     const props = view.properties?.userProperties;
     if (props !== undefined)
       reasons.push(...suspiciousReasons(Object.entries(props).flat().join(' ')).map((r) => `property-${r}`));

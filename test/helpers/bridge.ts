@@ -10,6 +10,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
+import { createAuditLog } from '../../src/logging/audit.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Scrubber } from '../../src/logging/scrub.js';
 import { createServer } from '../../src/server.js';
@@ -50,6 +51,9 @@ export function bridgeEnv(
     MQTT_PUBLISH_TIMEOUT_MS: '3000',
     MQTT_CONNECT_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'debug',
+    // Rate limits are tested on their own; elsewhere they would only get in the way.
+    MCP_PUBLISH_RATE_PER_MINUTE: '1000000',
+    MCP_TOOL_RATE_PER_MINUTE: '1000000',
     ...extra,
   };
 }
@@ -75,7 +79,9 @@ export async function startBridge(
   const scrubber = new Scrubber(config.secrets);
   const { sink, stream } = logSink();
   const logger = createLogger({ level: config.logLevel, scrubber, destination: stream });
-  const app = createApp(config, logger, scrubber, '0.0.0-test');
+  // Audit lines go to the same captured sink (they carry "log":"audit").
+  const audit = createAuditLog({ scrubber, destination: stream });
+  const app = createApp(config, logger, scrubber, '0.0.0-test', audit);
   const server = createServer(app.deps);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test', version: '1.0.0' });

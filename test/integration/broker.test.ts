@@ -105,7 +105,9 @@ describe('broker availability', () => {
 
   it('broker killed and restarted: reconnects, renews subscriptions, and replays nothing', async () => {
     const b = await broker();
-    const bridge = await startBridge(bridgeEnv(b, pki, { MQTT_SUBSCRIBE: 'plant/#' }));
+    const bridge = await startBridge(
+      bridgeEnv(b, pki, { MQTT_SUBSCRIBE: 'plant/#', MCP_PUBLISH_ALLOW_QOS2: 'true' }),
+    );
     try {
       await waitFor(() => bridge.app.link.connected, 5000, 'connected');
       // The MCP client hears about it as log notifications, at the level it asked for.

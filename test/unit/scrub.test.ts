@@ -12,24 +12,24 @@ const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl
 
 /** [name, input, expected output] */
 const PATTERN_CASES: ReadonlyArray<readonly [string, string, string]> = [
-  ['PEM private key', `key: ${pem('PRIVATE KEY')} done`, 'key: [REDACTED PRIVATE KEY] done'],
-  ['PEM RSA private key', pem('RSA PRIVATE KEY'), '[REDACTED PRIVATE KEY]'],
-  ['PEM EC private key', `a ${pem('EC PRIVATE KEY')} b`, 'a [REDACTED PRIVATE KEY] b'],
-  ['PEM encrypted private key', pem('ENCRYPTED PRIVATE KEY'), '[REDACTED PRIVATE KEY]'],
-  ['PEM OpenSSH private key', pem('OPENSSH PRIVATE KEY'), '[REDACTED PRIVATE KEY]'],
-  ['PEM with CRLF', pem('PRIVATE KEY', '\r\n'), '[REDACTED PRIVATE KEY]'],
+  ['PEM private key', `key: ${pem('PRIVATE KEY')} done`, 'key: [REDACTED KEY] done'],
+  ['PEM RSA private key', pem('RSA PRIVATE KEY'), '[REDACTED KEY]'],
+  ['PEM EC private key', `a ${pem('EC PRIVATE KEY')} b`, 'a [REDACTED KEY] b'],
+  ['PEM encrypted private key', pem('ENCRYPTED PRIVATE KEY'), '[REDACTED KEY]'],
+  ['PEM OpenSSH private key', pem('OPENSSH PRIVATE KEY'), '[REDACTED KEY]'],
+  ['PEM with CRLF', pem('PRIVATE KEY', '\r\n'), '[REDACTED KEY]'],
   [
     'two PEM keys',
     `${pem('PRIVATE KEY')} and ${pem('EC PRIVATE KEY')}.`,
-    '[REDACTED PRIVATE KEY] and [REDACTED PRIVATE KEY].',
+    '[REDACTED KEY] and [REDACTED KEY].',
   ],
-  ['JSON-escaped PEM', JSON.stringify({ k: `${pem('PRIVATE KEY')}\n` }), '{"k":"[REDACTED PRIVATE KEY]\\n"}'],
+  ['JSON-escaped PEM', JSON.stringify({ k: `${pem('PRIVATE KEY')}\n` }), '{"k":"[REDACTED KEY]\\n"}'],
   [
     'unterminated PEM',
     `oops -----BEGIN RSA PRIVATE KEY-----\n${PEM_BODY}\n${PEM_BODY}`,
-    'oops [REDACTED PRIVATE KEY]',
+    'oops [REDACTED KEY]',
   ],
-  ['unterminated PEM end line', `x ${pem('PRIVATE KEY').slice(0, -10)}`, 'x [REDACTED PRIVATE KEY]'],
+  ['unterminated PEM end line', `x ${pem('PRIVATE KEY').slice(0, -10)}`, 'x [REDACTED KEY]'],
   [
     'mqtts URL userinfo',
     'connect mqtts://user:s3cr3t@broker:8883 now',

@@ -1,0 +1,78 @@
+/**
+ * ReDoS guard (T-6.2): every pattern the scrubber and the output layer run on untrusted text
+ * must stay linear. Each adversarial 1 MB string targets one pattern's worst case. The scrubber
+ * (which sees every log line and error text) must finish under 50 ms, best of five; a
+ * quadratic pattern takes seconds to minutes here. The output layer sees at most one message's
+ * capped payload at a time, so for it the test checks the growth instead: 4 times the input
+ * may cost at most 10 times the time (linear is 4, quadratic 16; the margin absorbs noise).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Scrubber } from '../../src/logging/scrub.js';
+import { neutralize } from '../../src/output/neutralize.js';
+import { suspiciousReasons } from '../../src/output/suspicious.js';
+
+const MB = 1024 * 1024;
+const fill = (unit: string) => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
+
+const ADVERSARIAL: Array<[string, string]> = [
+  ['URL userinfo without @', fill('://a')],
+  ['URL userinfo long run', `mqtts://${'a'.repeat(MB - 20)}`],
+  ['Bearer followed by spaces', `Bearer${' '.repeat(MB - 6)}`],
+  ['repeated Bearer', fill('Bearer ')],
+  ['key=value keywords', fill('password=')],
+  ['keyword and spaces', fill('password      ')],
+  ['quoted value never closed', `"password":"${'a'.repeat(MB - 20)}`],
+  ['JWT prefixes without dots', fill('eyJ-')],
+  ['JWT with dots', fill('eyJa.')],
+  ['token prefixes', fill('sk-')],
+  ['PEM begin markers', fill('-----BEGIN ')],
+  ['PEM key headers without end', fill('-----BEGIN PRIVATE KEY-----')],
+  ['mixed separators', fill('a=b;c:d,"e"\'f\\g ')],
+];
+
+function bestOf5(run: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    run();
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
+describe('1 MB adversarial strings stay linear', () => {
+  const scrubber = new Scrubber(['a-registered-secret']);
+  for (const [name, text] of ADVERSARIAL) {
+    it(`scrubber: ${name}`, () => {
+      const ms = bestOf5(() => scrubber.scrub(text));
+      assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
+    });
+  }
+
+  const OUTPUT: Array<[string, string]> = [
+    ['ANSI CSI without final byte', fill('\u001b[1;2;3;')],
+    ['OSC never terminated', `\u001b]${'a'.repeat(MB - 2)}`],
+    ['zero-width everywhere', fill('a\u200b')],
+    ['fake markup openers', fill('<system ')],
+    ['data markers', fill('<<<END_MQTT_DATA ')],
+  ];
+  for (const [name, text] of OUTPUT) {
+    it(`neutralize: ${name}`, () => {
+      const small = text.slice(0, MB / 4);
+      bestOf5(() => neutralize(small)); // warm-up
+      const ratio =
+        bestOf5(() => neutralize(text)) /
+        Math.max(
+          0.05,
+          bestOf5(() => neutralize(small)),
+        );
+      assert.ok(ratio < 10, `1 MB took ${ratio.toFixed(1)} times as long as 256 KB`);
+    });
+  }
+
+  it('suspicious-payload detection examines a bounded prefix', () => {
+    const ms = bestOf5(() => suspiciousReasons(fill('ignore ') + 'previous instructions'));
+    assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
+  });
+});
