@@ -1,0 +1,49 @@
+# mqtt-mcp-bridge container image. Classic builder syntax only (no BuildKit features).
+#
+#   docker build -t mqtt-mcp-bridge:local .
+#   docker build --build-arg NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:<digest you verified> .
+#
+# The base image comes from NODE_IMAGE. The default is pinned by exact version tag; pin it by
+# digest too in production: read the digest from the registry you trust (for example
+# `docker buildx imagetools inspect node:22.23.3-bookworm-slim`, or the index digest shown by
+# `docker pull`), and append it as `@sha256:<digest>`. Never use a digest you have not read
+# yourself. Sites without a registry pass a locally built image (scripts/docker-images.sh).
+#
+# Run it with tini as PID 1 (`docker run --init`, compose `init: true`): tini reaps zombies
+# and forwards signals. The app itself shuts down cleanly on SIGTERM, SIGINT and, over stdio,
+# on stdin EOF (MQTT DISCONNECT, exit 0 within 5 s). It writes nothing outside /tmp, so it runs
+# with a read-only root filesystem and a small tmpfs on /tmp. See docs/DEPLOYMENT.md.
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim
+
+# ---- build: dev dependencies, TypeScript compile ------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --no-update-notifier --ignore-scripts
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies and dist/ only --------------------------------------
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+# A dedicated user with a fixed numeric uid/gid, so that file ownership on mounted keys and
+# secrets is predictable (chown 10001 on the host). No home directory, no login shell.
+RUN groupadd --system --gid 10001 bridge \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin bridge
+WORKDIR /app
+# Everything under /app belongs to root and is read-only for the bridge user.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --no-update-notifier --ignore-scripts \
+ && npm cache clean --force \
+ && rm -rf /root/.npm /root/.cache /tmp/* \
+ && chmod -R go-w /app
+COPY --from=build /src/dist ./dist
+USER 10001:10001
+# HTTP mode listens here (MCP_TRANSPORT=http); stdio mode publishes nothing.
+EXPOSE 3000
+# Healthy = the MCP listener answers /healthz; the output also says whether MQTT is connected
+# (from /readyz). In stdio mode it reports healthy: there is no listener to probe.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "dist/healthcheck.js"]
+ENTRYPOINT ["node", "dist/index.js"]

@@ -1,0 +1,186 @@
+#!/usr/bin/env sh
+# Builds the local stand-in base images the Docker tests (and air-gapped sites) use instead of
+# the public ones, which cannot be pulled where no container registry answers:
+#
+#   mqtt-mcp-bridge-standin/debian:bookworm           Debian bookworm minbase, from debootstrap
+#   mqtt-mcp-bridge-standin/node:22-bookworm-slim     + Node 22 (npm registry binary) and npm
+#   mqtt-mcp-bridge-standin/mosquitto:2               + Mosquitto from Debian, uid/gid 1883
+#
+#   sh scripts/docker-images.sh [--rebuild] [--print-tags]
+#
+# Idempotent and cached by tag: an image that already exists is kept (--rebuild makes them
+# again). The Debian mirror is read from this machine's apt sources at run time (DEBIAN_MIRROR
+# overrides it); it ends up in the image's own sources.list, never in this repository.
+# Needs a running engine (scripts/docker-setup.sh), debootstrap, and root or sudo for it.
+# Environment: STANDIN_PREFIX (default mqtt-mcp-bridge-standin), NODE_MAJOR (default 22).
+set -eu
+
+prefix="${STANDIN_PREFIX:-mqtt-mcp-bridge-standin}"
+node_major="${NODE_MAJOR:-22}"
+suite=bookworm
+debian_tag="$prefix/debian:$suite"
+node_tag="$prefix/node:$node_major-$suite-slim"
+mosquitto_tag="$prefix/mosquitto:2"
+rebuild=0
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rebuild) rebuild=1; shift ;;
+    --print-tags) printf 'DEBIAN_IMAGE=%s\nNODE_IMAGE=%s\nMOSQUITTO_IMAGE=%s\n' "$debian_tag" "$node_tag" "$mosquitto_tag"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "docker-images: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "docker-images: $*" >&2; }
+fail() { say "$*"; exit 1; }
+# The classic builder: no buildx on these machines, and the Dockerfiles need none.
+DOCKER_BUILDKIT=0
+export DOCKER_BUILDKIT
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin"; export PATH ;; esac
+
+docker info >/dev/null 2>&1 || fail "the Docker engine does not answer; run sh scripts/docker-setup.sh first"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else sudo=""; fi
+
+# docker build, its output kept in a log that is shown when it fails.
+build() {
+  if ! docker build -t "$1" "$2" >"$work/build.log" 2>&1; then
+    tail -n 30 "$work/build.log" >&2
+    fail "docker build of $1 failed (output above)"
+  fi
+}
+
+have() { [ "$rebuild" -eq 0 ] && docker image inspect "$1" >/dev/null 2>&1; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/mqtt-mcp-standin.XXXXXX")"
+cleanup() { $sudo rm -rf "$work" 2>/dev/null || rm -rf "$work" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+# The Debian URI of this machine's apt sources: a source that carries the "bookworm" suite,
+# else any Debian archive that is not the security one. One-line (.list) and deb822 (.sources).
+find_mirror() {
+  {
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [ -f "$f" ] || continue
+      awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } print $i, $(i + 1) }' "$f"
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] || continue
+      awk 'BEGIN { RS = "" } {
+        types = ""; uris = ""; suites = ""; enabled = "yes"
+        n = split($0, lines, "\n")
+        for (j = 1; j <= n; j++) {
+          line = lines[j]
+          if (line ~ /^[ \t]*#/) continue
+          if (line ~ /^Types:/) { sub(/^Types:[ \t]*/, "", line); types = line }
+          if (line ~ /^URIs:/) { sub(/^URIs:[ \t]*/, "", line); uris = line }
+          if (line ~ /^Suites:/) { sub(/^Suites:[ \t]*/, "", line); suites = line }
+          if (line ~ /^Enabled:/) { sub(/^Enabled:[ \t]*/, "", line); enabled = line }
+        }
+        if (enabled == "no" || (" " types " ") !~ / deb /) next
+        split(uris, u, /[ \t]+/); ns = split(suites, s, /[ \t]+/)
+        for (k = 1; k <= ns; k++) print u[1], s[k]
+      }' "$f"
+    done
+  } | awk -v suite="$suite" '
+      $2 == suite && !best { best = $1 }
+      $1 ~ /debian/ && $1 !~ /security/ && $2 !~ /security/ && !any { any = $1 }
+      END { if (best) print best; else if (any) print any }'
+}
+
+build_debian() {
+  if have "$debian_tag"; then say "$debian_tag is present"; return; fi
+  command -v debootstrap >/dev/null 2>&1 || fail "debootstrap is missing: run sh scripts/docker-setup.sh (or apt-get install debootstrap)"
+  [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ] || fail "debootstrap needs root (or sudo)"
+  mirror="${DEBIAN_MIRROR:-$(find_mirror)}"
+  [ -n "$mirror" ] || fail "no Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR=<uri>"
+  say "debootstrap $suite from the apt sources' mirror (about 30 s)"
+  rootfs="$work/rootfs"
+  if ! $sudo debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
+    tail -n 20 "$work/debootstrap.log" >&2
+    fail "debootstrap failed (log above)"
+  fi
+  # Like the official Debian images: services never start inside a build, no package caches.
+  $sudo sh -c "printf '#!/bin/sh\nexit 101\n' > '$rootfs/usr/sbin/policy-rc.d' && chmod 755 '$rootfs/usr/sbin/policy-rc.d'"
+  $sudo sh -c "rm -rf '$rootfs'/var/cache/apt/archives/*.deb '$rootfs'/var/lib/apt/lists/* '$rootfs'/var/log/* '$rootfs'/tmp/*"
+  $sudo tar --numeric-owner -C "$rootfs" -c . | docker import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'CMD ["/bin/bash"]' - "$debian_tag" >/dev/null
+  $sudo rm -rf "$rootfs"
+  say "built $debian_tag"
+}
+
+build_node() {
+  if have "$node_tag"; then say "$node_tag is present"; return; fi
+  # The npm registry's `node` package ships Node release binaries; resolve its link to the ELF.
+  link="$(npx -y -p "node@$node_major" -c 'command -v node' 2>/dev/null | tail -n 1)"
+  [ -n "$link" ] || fail "could not get node@$node_major from the npm registry (npx -p node@$node_major)"
+  bin="$(readlink -f "$link")"
+  [ "$(head -c 4 "$bin" | od -An -c | tr -d ' ')" = '177ELF' ] || fail "$bin is not a Node binary"
+  version="$("$bin" --version)"
+  case "$version" in "v$node_major".*) ;; *) fail "$bin is Node $version, not $node_major" ;; esac
+  npm_dir="$(npm root -g 2>/dev/null)/npm"
+  [ -f "$npm_dir/bin/npm-cli.js" ] || npm_dir=/usr/lib/node_modules/npm
+  [ -f "$npm_dir/bin/npm-cli.js" ] || fail "no npm found to copy (looked in $npm_dir)"
+  ctx="$work/node"
+  mkdir -p "$ctx/files/usr/bin" "$ctx/files/usr/lib/node_modules" "$ctx/files/usr/etc" "$ctx/files/etc/ssl/certs"
+  cp "$bin" "$ctx/files/usr/bin/node"
+  cp -R "$npm_dir" "$ctx/files/usr/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/files/usr/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/files/usr/bin/npx"
+  # npm resolves packages in a build exactly as on this machine: its global npmrc files (any
+  # credential lines left out) and CA bundle.
+  for rc in /usr/etc/npmrc /etc/npmrc; do
+    if [ -f "$rc" ]; then
+      mkdir -p "$ctx/files$(dirname "$rc")"
+      grep -v -i -E '_auth|_password|token|username' "$rc" >"$ctx/files$rc" || true
+    fi
+  done
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    cp /etc/ssl/certs/ca-certificates.crt "$ctx/files/etc/ssl/certs/"
+  fi
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $debian_tag
+COPY files/ /
+ENV NODE_VERSION=${version#v}
+RUN node --version && npm --version
+CMD ["node"]
+DOCKERFILE
+  say "building $node_tag with Node $version"
+  build "$node_tag" "$ctx"
+  say "built $node_tag"
+}
+
+build_mosquitto() {
+  if have "$mosquitto_tag"; then say "$mosquitto_tag is present"; return; fi
+  ctx="$work/mosquitto"
+  mkdir -p "$ctx"
+  # Same layout and uid as the official eclipse-mosquitto image: /mosquitto/{config,data,log},
+  # user and group mosquitto = 1883, the broker and its clients (for the healthcheck).
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $debian_tag
+RUN groupadd --system --gid 1883 mosquitto \\
+ && useradd --system --uid 1883 --gid 1883 --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin mosquitto \\
+ && apt-get update -qq \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mosquitto mosquitto-clients \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \\
+ && mkdir -p /mosquitto/config /mosquitto/data /mosquitto/log \\
+ && chown -R 1883:1883 /mosquitto \\
+ && test "\$(id -u mosquitto)" = 1883
+VOLUME ["/mosquitto/data", "/mosquitto/log"]
+EXPOSE 1883
+USER 1883:1883
+CMD ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"]
+DOCKERFILE
+  say "building $mosquitto_tag (apt-get install mosquitto)"
+  build "$mosquitto_tag" "$ctx"
+  say "built $mosquitto_tag"
+}
+
+if [ "$rebuild" -eq 1 ]; then
+  # Untag (and, where nothing else uses them, delete) the old ones first, children first.
+  for tag in "$mosquitto_tag" "$node_tag" "$debian_tag"; do docker rmi "$tag" >/dev/null 2>&1 || true; done
+fi
+build_debian
+build_node
+build_mosquitto

@@ -1,0 +1,173 @@
+/**
+ * Mosquitto in containers for the Docker suite: the shipped broker config on a network the
+ * test created, and one-shot mosquitto_pub / mosquitto_sub clients on such a network. Nothing
+ * here talks to anything but those networks.
+ */
+import { join } from 'node:path';
+import { ROOT, RUN_LABEL_ARG, docker, dockerOk, eventually } from './docker.js';
+import type { DockerPki } from './docker.js';
+
+/** The compose file's hardening for the broker, as `docker run` flags. */
+const BROKER_HARDENING = [
+  '--user',
+  '1883:1883',
+  '--read-only',
+  '--tmpfs',
+  '/mosquitto/data:size=1m',
+  '--tmpfs',
+  '/mosquitto/log:size=1m',
+  '--cap-drop',
+  'ALL',
+  '--security-opt',
+  'no-new-privileges:true',
+  '--memory',
+  '128m',
+  '--pids-limit',
+  '64',
+];
+
+/** Start the shipped mosquitto/mosquitto.conf and ACL on `network`, reachable as `mosquitto`. */
+export async function startBrokerContainer(image: string, network: string, pki: DockerPki): Promise<string> {
+  const id = await dockerOk([
+    'run',
+    '-d',
+    '--label',
+    RUN_LABEL_ARG,
+    '--network',
+    network,
+    '--network-alias',
+    'mosquitto',
+    ...BROKER_HARDENING,
+    '-v',
+    `${join(ROOT, 'mosquitto/mosquitto.conf')}:/mosquitto/config/mosquitto.conf:ro`,
+    '-v',
+    `${join(ROOT, 'mosquitto/acl')}:/mosquitto/config/acl:ro`,
+    ...['ca.crt', 'server.crt', 'server.key'].flatMap((f) => [
+      '-v',
+      `${join(pki.dir, f)}:/mosquitto/certs/${f}:ro`,
+    ]),
+    image,
+  ]);
+  await eventually(
+    async () => / running/.test((await docker(['logs', id])).stderr),
+    15_000,
+    'mosquitto to report running',
+  );
+  return id;
+}
+
+export interface ClientIdentity {
+  /** Host directory with ca.crt, and the client certificate and key (when any). */
+  readonly dir: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** The bridge identity (CN mcp-bridge), which the shipped ACL lets read and write plant/#. */
+export function bridgeIdentity(pki: DockerPki): ClientIdentity {
+  return { dir: pki.dir, cert: 'client.crt', key: 'client.key' };
+}
+
+/** mosquitto_pub/mosquitto_sub arguments for the broker `mosquitto` on port 8883. */
+function tlsArgs(identity: ClientIdentity, caDir: string): string[] {
+  return [
+    '-h',
+    'mosquitto',
+    '-p',
+    '8883',
+    '-V',
+    '5',
+    '--cafile',
+    `${caDir === identity.dir ? '/id' : '/ca'}/ca.crt`,
+    ...(identity.cert !== undefined && identity.key !== undefined
+      ? ['--cert', `/id/${identity.cert}`, '--key', `/id/${identity.key}`]
+      : []),
+  ];
+}
+
+function clientRunArgs(network: string, identity: ClientIdentity, caDir: string): string[] {
+  return [
+    '--label',
+    RUN_LABEL_ARG,
+    '--network',
+    network,
+    // The keys belong to uid 10001 (the bridge's); the client runs as that uid, unprivileged.
+    '--user',
+    '10001:10001',
+    '--read-only',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges:true',
+    '-v',
+    `${identity.dir}:/id:ro`,
+    ...(caDir === identity.dir ? [] : ['-v', `${caDir}:/ca:ro`]),
+  ];
+}
+
+/** One mosquitto_pub, to completion. caDir: where the trusted ca.crt is (default: the identity's). */
+export async function mosquittoPub(
+  image: string,
+  network: string,
+  identity: ClientIdentity,
+  args: readonly string[],
+  caDir = identity.dir,
+) {
+  return docker(
+    [
+      'run',
+      '--rm',
+      ...clientRunArgs(network, identity, caDir),
+      image,
+      'mosquitto_pub',
+      ...tlsArgs(identity, caDir),
+      ...args,
+    ],
+    60_000,
+  );
+}
+
+/** A mosquitto_sub in the background that prints `-v` lines; resolves once it is subscribed. */
+export async function startSubscriber(
+  image: string,
+  network: string,
+  identity: ClientIdentity,
+  topic: string,
+  count: number,
+): Promise<{ id: string; output(): Promise<string>; wait(timeoutMs: number): Promise<string> }> {
+  const id = await dockerOk([
+    'run',
+    '-d',
+    // A TTY makes mosquitto_sub's stdout line-buffered, so `docker logs` shows SUBACK at once.
+    '-t',
+    ...clientRunArgs(network, identity, identity.dir),
+    image,
+    'mosquitto_sub',
+    ...tlsArgs(identity, identity.dir),
+    '-d',
+    '-v',
+    '-t',
+    topic,
+    '-C',
+    String(count),
+    '-W',
+    '60',
+  ]);
+  const output = async () => {
+    const logs = await docker(['logs', id]);
+    return logs.stdout + logs.stderr;
+  };
+  await eventually(async () => (await output()).includes('SUBACK'), 20_000, `subscriber on ${topic}`);
+  return {
+    id,
+    output,
+    wait: async (timeoutMs) => {
+      await eventually(
+        async () => (await dockerOk(['inspect', '-f', '{{.State.Running}}', id])) === 'false',
+        timeoutMs,
+        `subscriber ${id.slice(0, 12)} to receive ${count} message(s)`,
+      );
+      return output();
+    },
+  };
+}
