@@ -2,12 +2,15 @@
  * loadConfig(env, readFile) -> Config. Collects every problem before failing, names the
  * variable in each, and never includes a secret value or file content in a message.
  */
-import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { filtersOverlap, quoteTopic } from '../mqtt/topic.js';
-import { EnvSchema, withDefaults, type Env } from './schema.js';
-import { SETTINGS } from './settings.js';
+import { httpConfig, type HttpConfig } from './http-config.js';
+import { fileErrorReason, keyBodyLines, parseEnv, withSecrets } from './parse.js';
+import type { Env } from './schema.js';
 import { tlsMaterialProblems } from './tls-material.js';
+
+export type { HttpAuth, HttpConfig } from './http-config.js';
+export { configErrorSecrets } from './parse.js';
 
 export type ReadFile = (path: string) => Buffer;
 
@@ -36,37 +39,6 @@ export interface MqttConfig {
   readonly publishTimeoutMs: number;
   readonly maxPacketBytes: number;
   readonly subscribeQos: 0 | 1 | 2;
-}
-
-export type HttpAuth =
-  | { readonly mode: 'none' }
-  | {
-      readonly mode: 'token';
-      readonly tokens: ReadonlyArray<{ readonly principal: string; readonly token: string }>;
-    }
-  | {
-      readonly mode: 'oauth';
-      readonly issuer: string;
-      readonly jwksUrl: string;
-      /** Undefined: this server's own `${publicUrl}/mcp`. */
-      readonly audience: string | undefined;
-      readonly scopes: readonly string[];
-      readonly writeScope: string | undefined;
-    };
-
-export interface HttpConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly auth: HttpAuth;
-  readonly allowedHosts: readonly string[];
-  readonly allowedOrigins: readonly string[];
-  /** Base URL clients use (the MCP endpoint is `${publicUrl}/mcp`); undefined: http://host:port as listening. */
-  readonly publicUrl: string | undefined;
-  readonly maxSessions: number;
-  readonly sessionIdleMs: number;
-  readonly maxBodyBytes: number;
-  readonly rateLimitPerMinute: number;
-  readonly metricsPublic: boolean;
 }
 
 export interface Config {
@@ -315,154 +287,3 @@ export function loadConfig(
     secrets: [...new Set(secrets)],
   };
 }
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-const TOKEN_LINE = /^([A-Za-z0-9_.-]{1,64})=(\S{32,})$/;
-
-function httpConfig(
-  env: Env,
-  problems: string[],
-  secrets: string[],
-  read: (variable: string, path: string | undefined) => Buffer | undefined,
-): HttpConfig {
-  const http = env.MCP_TRANSPORT === 'http';
-  const loopback = LOOPBACK.has(env.MCP_HTTP_HOST);
-  let auth: HttpAuth = { mode: 'none' };
-  if (env.MCP_AUTH === 'token') {
-    const tokens: Array<{ principal: string; token: string }> = [];
-    if (http && env.MCP_AUTH_TOKEN_FILE === undefined) {
-      problems.push('MCP_AUTH_TOKEN_FILE: is required with MCP_AUTH=token (or choose MCP_AUTH=oauth)');
-    }
-    const data = http ? read('MCP_AUTH_TOKEN_FILE', env.MCP_AUTH_TOKEN_FILE) : undefined;
-    if (data !== undefined) {
-      const lines = data
-        .toString('utf8')
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter((l) => l.length > 0 && !l.startsWith('#'));
-      lines.forEach((line, i) => {
-        const named = TOKEN_LINE.exec(line);
-        const token = named?.[2] ?? line;
-        secrets.push(token);
-        if (token.length < 32 || /\s/.test(token)) {
-          problems.push(
-            `MCP_AUTH_TOKEN_FILE: token on line ${i + 1} is shorter than 32 characters or has spaces`,
-          );
-          return;
-        }
-        tokens.push({ principal: named?.[1] ?? `token-${i + 1}`, token });
-      });
-      if (lines.length === 0)
-        problems.push(`MCP_AUTH_TOKEN_FILE: ${env.MCP_AUTH_TOKEN_FILE ?? ''} holds no token`);
-    }
-    auth = { mode: 'token', tokens };
-  } else if (env.MCP_AUTH === 'oauth') {
-    if (env.MCP_OAUTH_ISSUER === undefined)
-      problems.push('MCP_OAUTH_ISSUER: is required with MCP_AUTH=oauth');
-    const issuer = env.MCP_OAUTH_ISSUER ?? '';
-    const jwksUrl = env.MCP_OAUTH_JWKS_URL ?? `${issuer}/.well-known/jwks.json`;
-    for (const [name, value] of [
-      ['MCP_OAUTH_ISSUER', issuer],
-      ['MCP_OAUTH_JWKS_URL', jwksUrl],
-    ] as const) {
-      if (value.startsWith('http://') && !LOOPBACK.has(new URL(value).hostname)) {
-        problems.push(`${name}: must use https:// (plain http is accepted for loopback only)`);
-      }
-    }
-    auth = {
-      mode: 'oauth',
-      issuer,
-      jwksUrl,
-      audience: env.MCP_OAUTH_AUDIENCE,
-      scopes: env.MCP_OAUTH_SCOPES,
-      writeScope: env.MCP_OAUTH_WRITE_SCOPE,
-    };
-  } else if (http && !loopback) {
-    problems.push(
-      `MCP_AUTH: none is refused when listening on ${env.MCP_HTTP_HOST}, which is not loopback; use MCP_AUTH=token or oauth`,
-    );
-  }
-  if (http && !loopback && env.MCP_ALLOWED_HOSTS === undefined) {
-    problems.push(
-      `MCP_ALLOWED_HOSTS: is required when listening on ${env.MCP_HTTP_HOST}; list the host names clients use (DNS-rebinding protection)`,
-    );
-  }
-  return {
-    host: env.MCP_HTTP_HOST,
-    port: env.MCP_HTTP_PORT,
-    auth,
-    allowedHosts: env.MCP_ALLOWED_HOSTS ?? ['localhost', '127.0.0.1', '[::1]'],
-    allowedOrigins: env.MCP_ALLOWED_ORIGINS,
-    publicUrl: env.MCP_PUBLIC_URL,
-    maxSessions: env.MCP_HTTP_MAX_SESSIONS,
-    sessionIdleMs: env.MCP_HTTP_SESSION_IDLE_SECONDS * 1000,
-    maxBodyBytes: env.MCP_HTTP_MAX_BODY_BYTES,
-    rateLimitPerMinute: env.MCP_HTTP_RATE_LIMIT_PER_MINUTE,
-    metricsPublic: env.MCP_METRICS_PUBLIC,
-  };
-}
-
-/**
- * Each variable is parsed on its own, so that one bad value does not hide the problems of the
- * others: a bad value is reported and replaced by its default for the checks that follow.
- */
-function parseEnv(rawEnv: Readonly<Record<string, string | undefined>>, problems: string[]): Env {
-  const raw = withDefaults(rawEnv);
-  const shape = EnvSchema.shape;
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(shape) as Array<keyof typeof shape>) {
-    const schema = shape[name] as z.ZodType;
-    const result = schema.safeParse(raw[name]);
-    if (result.success) {
-      out[name] = result.data;
-      continue;
-    }
-    // Zod messages describe the expected shape; they never quote the value.
-    for (const issue of result.error.issues) problems.push(`${name}: ${issue.message}`);
-    const fallback = (SETTINGS as Record<string, { default: string | undefined }>)[name]?.default;
-    out[name] = fallback === undefined ? (name === 'MQTT_URL' ? '' : undefined) : schema.parse(fallback);
-  }
-  return out as Env;
-}
-
-/** The secret values found so far, attached to a config error so the reporter can redact them. */
-function withSecrets(error: ConfigError, secrets: string[]): ConfigError {
-  Object.defineProperty(error, 'secrets', { value: [...new Set(secrets)], enumerable: false });
-  return error;
-}
-
-export function configErrorSecrets(error: ConfigError): string[] {
-  return (error as unknown as { secrets?: string[] }).secrets ?? [];
-}
-
-function fileErrorReason(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, not a file';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    case 'ELOOP':
-      return 'too many symbolic links';
-    default:
-      return typeof code === 'string' ? code : 'unreadable';
-  }
-}
-
-/** The base64 lines of a PEM key body, registered for exact-value redaction. */
-function keyBodyLines(key: Buffer): string[] {
-  return key
-    .toString('latin1')
-    .split(/\r?\n/)
-    .filter((line) => line.length >= 16 && /^[A-Za-z0-9+/=]+$/.test(line));
-}
-
-/** Names of the settings that hold secrets (for redaction paths and docs). */
-export const SECRET_SETTINGS = Object.entries(SETTINGS)
-  .filter(([, doc]) => 'secret' in doc)
-  .map(([name]) => name);

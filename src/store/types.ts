@@ -1,0 +1,54 @@
+/** The store's public shapes: its limits, a stored message as readers see it, topic and store figures. */
+import type { MessageProperties } from '../bridge.js';
+
+export interface StoreLimits {
+  readonly maxTopics: number;
+  readonly maxMessagesPerTopic: number;
+  readonly maxBytes: number;
+  readonly maxAgeMs: number;
+  /** Payload bytes kept per message; the rest is cut off and the message marked truncated. */
+  readonly maxPayloadBytes: number;
+}
+
+/** A stored message as readers see it. */
+export interface StoredMessage {
+  readonly topic: string;
+  /** The stored bytes (at most maxPayloadBytes). */
+  readonly payload: Buffer;
+  readonly qos: 0 | 1 | 2;
+  /** True when the broker delivered it from its retained store (it may be old). */
+  readonly retain: boolean;
+  /** Receive time, epoch milliseconds. */
+  readonly receivedAt: number;
+  /** Size of the payload as received, in bytes. */
+  readonly sizeBytes: number;
+  /** Monotonic sequence number, unique per store. */
+  readonly seq: number;
+  readonly properties: MessageProperties | undefined;
+}
+
+export interface TopicInfo {
+  readonly topic: string;
+  /** Messages received on the topic since start-up. */
+  readonly received: number;
+  /** Messages of the topic still in the store. */
+  readonly stored: number;
+  readonly lastReceivedAt: number;
+  readonly lastRetain: boolean;
+  readonly lastSizeBytes: number;
+}
+
+export interface StoreStats {
+  readonly topics: number;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly received: number;
+  readonly truncated: number;
+  readonly dropped: {
+    readonly age: number;
+    readonly bytes: number;
+    readonly perTopic: number;
+    readonly topics: number;
+    readonly policy: number;
+  };
+}
