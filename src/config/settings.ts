@@ -197,7 +197,8 @@ export const SETTINGS = {
   MCP_PUBLISH_RATE_PER_MINUTE: {
     default: '30',
     group: 'Tool limits',
-    description: 'Publishes per minute per client (bursts up to 5). Publishing is the strictest limit.',
+    description:
+      "Publishes per minute per client, in bursts of up to 5 (or a second's worth when that is more). Publishing is the strictest limit.",
   },
   MCP_MAX_CONCURRENT_CALLS: {
     default: '8',

@@ -99,8 +99,13 @@ export function filterCovers(rule: string, request: string): boolean {
     if (rl === '#') return !(i === 0 && dollarRequest);
     if (rl === undefined) return ql === undefined;
     if (ql === undefined) return false; // the request ends; the rule needs more levels
-    // '+/#' matches exactly what '#' matches at the root (every topic has a first level).
-    if (ql === '#') return i === 0 && rl === '+' && r.length === 2 && r[1] === '#';
+    if (ql === '#') {
+      // A '#' request matches its parent level too, so the rule would have to match the parent;
+      // but where the parent is no topic (at the root, or the empty string under '/#'), a rule
+      // ending in '+/#' at this level matches exactly the rest.
+      const noParent = i === 0 || (i === 1 && q[0] === '');
+      return noParent && rl === '+' && r.length === i + 2 && r[i + 1] === '#';
+    }
     if (rl === '+') {
       if (i === 0 && dollarRequest) return false;
       continue; // '+' covers '+' and any literal

@@ -24,7 +24,11 @@ export class CallLimits {
     const rate = settings.toolRatePerMinute;
     this.tools = new RateLimiter(Math.max(1, Math.ceil(rate / 5)), rate / 60);
     const publish = settings.publishRatePerMinute;
-    this.publish = new RateLimiter(Math.min(PUBLISH_BURST, publish), publish / 60);
+    // Bursts of 5 at the default rates; a high configured rate allows a second's worth.
+    this.publish = new RateLimiter(
+      Math.max(Math.min(PUBLISH_BURST, publish), Math.floor(publish / 60)),
+      publish / 60,
+    );
   }
 
   /** Admit one call or throw RATE_LIMITED / BUSY; the returned function ends the call. */

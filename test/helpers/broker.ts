@@ -117,6 +117,7 @@ export class Broker {
       ...(this.options.extraConfig ?? []),
     ];
     writeFileSync(conf, lines.join('\n') + '\n');
+    const logStart = this.log().length;
     const child = adopt(spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -124,7 +125,8 @@ export class Broker {
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) return false;
-      if (/mosquitto version \S+ running/.test(this.log())) return true;
+      // Only this run's lines count: on a restart the log still holds the previous "running".
+      if (/mosquitto version \S+ running/.test(this.log().slice(logStart))) return true;
       await sleep(25);
     }
     child.kill('SIGKILL');
