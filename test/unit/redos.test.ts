@@ -3,8 +3,8 @@
  * must stay linear. Each adversarial 1 MB string targets one pattern's worst case. The scrubber
  * (which sees every log line and error text) must finish under 50 ms, best of five; a
  * quadratic pattern takes seconds to minutes here. The output layer sees at most one message's
- * capped payload at a time, so for it the test checks the growth instead: 4 times the input
- * may cost at most 10 times the time (linear is 4, quadratic 16; the margin absorbs noise).
+ * capped payload at a time, so for it the test checks the growth instead: 16 times the input
+ * may cost at most 64 times the time (linear is 16, quadratic 256; the margin absorbs noise).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -41,11 +41,27 @@ function bestOf5(run: () => void): number {
   return best;
 }
 
+/**
+ * A pattern that backtracks is slow every time; a run slowed by other processes on a shared CI
+ * machine is not. So a measurement over the bound is taken again (after a pause), up to 3 times.
+ */
+async function settled(measure: () => number, ok: (value: number) => boolean): Promise<number> {
+  let value = measure();
+  for (let attempt = 0; attempt < 2 && !ok(value); attempt++) {
+    await new Promise((r) => setTimeout(r, 200));
+    value = measure();
+  }
+  return value;
+}
+
 describe('1 MB adversarial strings stay linear', () => {
   const scrubber = new Scrubber(['a-registered-secret']);
   for (const [name, text] of ADVERSARIAL) {
-    it(`scrubber: ${name}`, () => {
-      const ms = bestOf5(() => scrubber.scrub(text));
+    it(`scrubber: ${name}`, async () => {
+      const ms = await settled(
+        () => bestOf5(() => scrubber.scrub(text)),
+        (v) => v < 50,
+      );
       assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
     });
   }
@@ -71,8 +87,11 @@ describe('1 MB adversarial strings stay linear', () => {
     });
   }
 
-  it('suspicious-payload detection examines a bounded prefix', () => {
-    const ms = bestOf5(() => suspiciousReasons(fill('ignore ') + 'previous instructions'));
+  it('suspicious-payload detection examines a bounded prefix', async () => {
+    const ms = await settled(
+      () => bestOf5(() => suspiciousReasons(fill('ignore ') + 'previous instructions')),
+      (v) => v < 50,
+    );
     assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
   });
 });
