@@ -9,10 +9,8 @@ import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './logging/logger.js';
 import { Scrubber } from './logging/scrub.js';
-import { Metrics } from './metrics.js';
 import { createServer } from './server.js';
 import { createShutdown } from './shutdown.js';
-import { serveHttp } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -95,6 +93,11 @@ async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<
       return process.exit(1);
     };
     let sessions = () => 0;
+    // The HTTP stack (express, jose, prom-client) is loaded only in HTTP mode: stdio starts faster.
+    const [{ Metrics }, { serveHttp }] = await Promise.all([
+      import('./metrics.js'),
+      import('./transports/http.js'),
+    ]);
     const metrics = new Metrics({ link: app.link, store: deps.store, sessions: () => sessions() });
     deps.telemetry = metrics;
     const http = await serveHttp({

@@ -88,7 +88,7 @@ export function viewMessages(
   let i = 0;
   for (; i < messages.length; i++) {
     const message = messages[i] as StoredMessage;
-    const shown = Math.min(message.payload.byteLength, options.maxPayloadBytes);
+    const shown = Math.min(message.storedBytes, options.maxPayloadBytes);
     if (shown > budget && views.length > 0) break;
     budget -= shown;
     const view = viewMessage(message, options);

@@ -96,29 +96,3 @@ export function firstK<T>(items: T[], k: number, less: (a: T, b: T) => boolean):
   while (out.length < k && heap.size > 0) out.push(heap.pop() as T);
   return out;
 }
-
-/** The k items with the smallest keys (unsorted), by quickselect. Reorders `items`. */
-export function smallestBy<T>(items: T[], k: number, key: (item: T) => string): T[] {
-  let lo = 0;
-  let hi = items.length - 1;
-  while (lo < hi) {
-    const pivot = key(items[(lo + hi) >> 1] as T);
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (key(items[i] as T) < pivot) i++;
-      while (key(items[j] as T) > pivot) j--;
-      if (i <= j) {
-        const t = items[i] as T;
-        items[i] = items[j] as T;
-        items[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k - 1 <= j) hi = j;
-    else if (k - 1 >= i) lo = i;
-    else break;
-  }
-  return items.slice(0, k);
-}

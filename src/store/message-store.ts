@@ -14,8 +14,8 @@
  */
 import type { MessageProperties } from '../bridge.js';
 import type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
-import { MinHeap, firstK, newestFirst, smallestBy } from './heap.js';
-import { Entry, LIST_MAIN, Msg, MsgList } from './nodes.js';
+import { MinHeap, firstK, newestFirst } from './heap.js';
+import { Entry, Msg, MsgList } from './nodes.js';
 import { TopicIndex } from './topic-index.js';
 
 export type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
@@ -24,7 +24,7 @@ export type AdmitTopic = (topic: string) => boolean;
 
 export class MessageStore {
   private readonly index = new TopicIndex<Entry>();
-  private readonly main = new MsgList(LIST_MAIN);
+  private readonly main = new MsgList();
   /** The next message the byte-eviction scan looks at; undefined: the end of `main`. */
   private frontier: Msg | undefined = undefined;
   /** Messages behind the frontier that became history, oldest (lowest seq) first. */
@@ -77,10 +77,11 @@ export class MessageStore {
     const size = payload.byteLength;
     const keep = Math.min(size, this.limits.maxPayloadBytes);
     if (keep < size) this.truncatedCount++;
-    // Copy: the parser's buffer is a view into a socket chunk that must not be retained.
-    const copy = Buffer.allocUnsafe(keep);
-    copy.set(keep < size ? payload.subarray(0, keep) : payload);
-    const msg = new Msg(entry, copy, qos, retain, now, size, ++this.seq, properties);
+    // A latin1 string is a copy (the parser's buffer is a view into a socket chunk that must not
+    // be retained) and costs less memory than a Buffer object per message.
+    const bytes = keep < size ? payload.subarray(0, keep) : payload;
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    const msg = new Msg(entry, data, qos, retain, now, size, ++this.seq, properties);
 
     const previous = entry.tail;
     // The former last-known value is history now; if the scan already passed it, queue it.
@@ -109,10 +110,17 @@ export class MessageStore {
     return msg;
   }
 
-  /** Messages matching the filter, newest first: a k-way merge over the matching topics. */
+  /**
+   * Messages matching the filter, newest first. A broad `prefix/#` filter (a quarter of the
+   * topics or more) walks the receive-order list back from the newest message, which finds the
+   * answer after about limit / share messages; any other filter merges the matching topics'
+   * lists (k-way, by a heap), which costs about the number of matching topics.
+   */
   query(filter: string, options: { limit: number; since?: number; now: number }): StoredMessage[] {
     this.pruneAge(options.now);
     const since = options.since ?? 0;
+    const broad = this.scanNewest(filter, options.limit, since);
+    if (broad !== undefined) return broad;
     const tails: Msg[] = [];
     this.index.match(filter, (entry) => {
       if (entry.tail !== undefined && entry.tail.receivedAt >= since) tails.push(entry.tail);
@@ -124,6 +132,30 @@ export class MessageStore {
       const next = top.tPrev;
       if (next !== undefined && next.receivedAt >= since) heap.replaceTop(next);
       else heap.pop();
+    }
+    return out;
+  }
+
+  /** The newest-first scan for broad '#' filters; undefined when it does not pay (or gives up). */
+  private scanNewest(filter: string, limit: number, since: number): StoredMessage[] | undefined {
+    if (!filter.endsWith('#') || filter.includes('+')) return undefined;
+    const root = filter === '#';
+    const prefix = root ? '' : filter.slice(0, -2);
+    const under = this.index.countUnder(root ? [] : prefix.split('/'));
+    const topics = this.index.size;
+    if (under === 0 || under * 4 < topics) return undefined;
+    const matches = root
+      ? (topic: string) => !topic.startsWith('$')
+      : (topic: string) =>
+          topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47);
+    // With a share s of the topics matching, about limit / s messages are enough; give up
+    // (and merge instead) well beyond that, so a skewed store cannot make this slow.
+    let budget = Math.ceil((limit * topics) / under) * 8 + 256;
+    const out: StoredMessage[] = [];
+    for (let m = this.main.tail; m !== undefined && out.length < limit; m = m.gPrev) {
+      if (m.receivedAt < since) break;
+      if (matches(m.entry.topic)) out.push(m);
+      if (--budget === 0) return undefined;
     }
     return out;
   }
@@ -143,19 +175,26 @@ export class MessageStore {
   }
 
   /**
-   * Known topics matching any of the filters, sorted by name, and how many matched in all.
+   * Known topics matching any of the filters, in tree order (level by level, each sorted by
+   * name), and how many matched in all. One filter costs about what it returns.
    */
   topics(
     filters: readonly string[],
     options: { limit: number; now: number },
   ): { topics: TopicInfo[]; matched: number } {
     this.pruneAge(options.now);
-    let names: Entry[] = [];
-    for (const filter of filters) this.index.match(filter, (entry) => names.push(entry));
-    if (filters.length > 1) names = [...new Set(names)];
-    const matched = names.length;
-    const chosen = matched > options.limit ? smallestBy(names, options.limit, (e) => e.topic) : names;
-    chosen.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+    let chosen: Entry[];
+    let matched: number;
+    if (filters.length === 1) {
+      const filter = filters[0] as string;
+      chosen = this.index.matchSorted(filter, options.limit);
+      matched = this.index.countMatches(filter);
+    } else {
+      const all = new Set<Entry>();
+      for (const filter of filters) this.index.match(filter, (entry) => all.add(entry));
+      matched = all.size;
+      chosen = [...all].sort((a, b) => compareTopics(a.topic, b.topic)).slice(0, options.limit);
+    }
     return {
       topics: chosen.map((e) => ({
         topic: e.topic,
@@ -200,7 +239,7 @@ export class MessageStore {
     // History that the scan passed while it was a last-known value is the oldest history.
     for (let m = this.lateHistory.peek(); m !== undefined; m = this.lateHistory.peek()) {
       this.lateHistory.pop();
-      if (m.list === LIST_MAIN) {
+      if (m.listed) {
         this.evict(m);
         return true;
       }
@@ -239,10 +278,10 @@ export class MessageStore {
     m.tPrev = m.tNext = undefined;
     e.stored--;
     this.messages--;
-    this.bytes -= m.payload.byteLength;
+    this.bytes -= m.storedBytes;
     // Evicted messages may still sit in the heap; drop them in bulk when they pile up.
     if (this.lateHistory.size > 1024 && this.lateHistory.size > 2 * this.messages) {
-      this.lateHistory.retain((x) => x.list === LIST_MAIN);
+      this.lateHistory.retain((x) => x.listed);
     }
   }
 
@@ -268,4 +307,16 @@ export class MessageStore {
     else e.uNext.uPrev = e.uPrev;
     e.uPrev = e.uNext = undefined;
   }
+}
+
+/** Tree order: compare level by level, each level by name. */
+export function compareTopics(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i] as string;
+    const q = y[i] as string;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
 }

@@ -5,8 +5,10 @@
 import type { MessageProperties } from '../bridge.js';
 import type { StoredMessage } from './types.js';
 
-export const LIST_NONE = 0;
-export const LIST_MAIN = 1;
+// Msg.flags: QoS in bits 0-1, then one bit each.
+const RETAIN = 4;
+const LISTED = 8;
+const PASSED = 16;
 
 export class Entry {
   head: Msg | undefined = undefined;
@@ -24,26 +26,58 @@ export class Entry {
   ) {}
 }
 
+/**
+ * One stored message, kept small (memory per message is a benchmark target): the payload is a
+ * latin1 string (one byte per character, any bytes, no per-message Buffer object), the small
+ * fields share one integer, and the node carries its own list links.
+ */
 export class Msg implements StoredMessage {
   gPrev: Msg | undefined = undefined;
   gNext: Msg | undefined = undefined;
   tPrev: Msg | undefined = undefined;
   tNext: Msg | undefined = undefined;
-  list = LIST_NONE;
-  /** Passed by the byte-eviction scan while it was its topic's last-known value. */
-  passed = false;
+  private flags: number;
   constructor(
     readonly entry: Entry,
-    readonly payload: Buffer,
-    readonly qos: 0 | 1 | 2,
-    readonly retain: boolean,
+    /** The stored bytes, one latin1 character each. */
+    readonly data: string,
+    qos: 0 | 1 | 2,
+    retain: boolean,
     readonly receivedAt: number,
     readonly sizeBytes: number,
     readonly seq: number,
     readonly properties: MessageProperties | undefined,
-  ) {}
+  ) {
+    this.flags = qos | (retain ? RETAIN : 0);
+  }
   get topic(): string {
     return this.entry.topic;
+  }
+  get payload(): Buffer {
+    return Buffer.from(this.data, 'latin1');
+  }
+  get storedBytes(): number {
+    return this.data.length;
+  }
+  get qos(): 0 | 1 | 2 {
+    return (this.flags & 3) as 0 | 1 | 2;
+  }
+  get retain(): boolean {
+    return (this.flags & RETAIN) !== 0;
+  }
+  /** In the store's global list (false once evicted). */
+  get listed(): boolean {
+    return (this.flags & LISTED) !== 0;
+  }
+  set listed(on: boolean) {
+    this.flags = on ? this.flags | LISTED : this.flags & ~LISTED;
+  }
+  /** Passed by the byte-eviction scan while it was its topic's last-known value. */
+  get passed(): boolean {
+    return (this.flags & PASSED) !== 0;
+  }
+  set passed(on: boolean) {
+    this.flags = on ? this.flags | PASSED : this.flags & ~PASSED;
   }
 }
 
@@ -51,10 +85,9 @@ export class Msg implements StoredMessage {
 export class MsgList {
   head: Msg | undefined = undefined;
   tail: Msg | undefined = undefined;
-  constructor(readonly id: number) {}
 
   push(m: Msg): void {
-    m.list = this.id;
+    m.listed = true;
     m.gPrev = this.tail;
     m.gNext = undefined;
     if (this.tail === undefined) this.head = m;
@@ -68,6 +101,6 @@ export class MsgList {
     if (m.gNext === undefined) this.tail = m.gPrev;
     else m.gNext.gPrev = m.gPrev;
     m.gPrev = m.gNext = undefined;
-    m.list = LIST_NONE;
+    m.listed = false;
   }
 }

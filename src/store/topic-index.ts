@@ -1,17 +1,28 @@
 /**
  * An index over topic levels (a trie), so that a wildcard query visits only the branches it
  * can match instead of every known topic. Values are attached to the node of their topic.
+ * Each node counts the values below it (so "how many topics under plant/#" is one lookup), and
+ * keeps its children's keys sorted once asked (so a listing in tree order visits only what it
+ * returns). Every walk is iterative: a topic may have tens of thousands of levels.
  */
 
 interface TrieNode<V> {
   readonly key: string;
   readonly parent: TrieNode<V> | undefined;
   children: Map<string, TrieNode<V>> | undefined;
+  /** The children's keys in sort order; undefined until needed, dropped when children change. */
+  sorted: string[] | undefined;
   value: V | undefined;
+  /** Values in this subtree, this node's own included. */
+  count: number;
+}
+
+function node<V>(key: string, parent: TrieNode<V> | undefined): TrieNode<V> {
+  return { key, parent, children: undefined, sorted: undefined, value: undefined, count: 0 };
 }
 
 export class TopicIndex<V> {
-  private readonly root: TrieNode<V> = { key: '', parent: undefined, children: undefined, value: undefined };
+  private readonly root: TrieNode<V> = node('', undefined);
   private readonly nodes = new Map<string, TrieNode<V>>();
 
   get size(): number {
@@ -28,37 +39,38 @@ export class TopicIndex<V> {
       existing.value = value;
       return;
     }
-    let node = this.root;
+    let current = this.root;
+    current.count++;
     for (const level of topic.split('/')) {
-      let children = node.children;
+      let children = current.children;
       if (children === undefined) {
         children = new Map();
-        node.children = children;
+        current.children = children;
       }
       let child = children.get(level);
       if (child === undefined) {
-        child = { key: level, parent: node, children: undefined, value: undefined };
+        child = node(level, current);
         children.set(level, child);
+        current.sorted = undefined;
       }
-      node = child;
+      child.count++;
+      current = child;
     }
-    node.value = value;
-    this.nodes.set(topic, node);
+    current.value = value;
+    this.nodes.set(topic, current);
   }
 
   delete(topic: string): boolean {
-    const node = this.nodes.get(topic);
-    if (node === undefined) return false;
+    const found = this.nodes.get(topic);
+    if (found === undefined) return false;
     this.nodes.delete(topic);
-    node.value = undefined;
+    found.value = undefined;
+    for (let n: TrieNode<V> | undefined = found; n !== undefined; n = n.parent) n.count--;
     // Prune empty branches up to the root.
-    let current: TrieNode<V> = node;
-    while (
-      current.parent !== undefined &&
-      current.value === undefined &&
-      (current.children?.size ?? 0) === 0
-    ) {
+    let current: TrieNode<V> = found;
+    while (current.parent !== undefined && current.count === 0) {
       current.parent.children?.delete(current.key);
+      current.parent.sorted = undefined;
       current = current.parent;
     }
     return true;
@@ -71,55 +83,141 @@ export class TopicIndex<V> {
       if (value !== undefined) visit(value);
       return;
     }
-    walk(this.root, filter.split('/'), visit);
+    walk(this.root, filter.split('/'), false, (n) => {
+      if (n.value !== undefined) visit(n.value);
+      return true;
+    });
+  }
+
+  /**
+   * The first `limit` values matching the filter in tree order (level by level, each level
+   * sorted by name), visiting little more than what is returned.
+   */
+  matchSorted(filter: string, limit: number): V[] {
+    const out: V[] = [];
+    if (limit <= 0) return out;
+    walk(this.root, filter.split('/'), true, (n) => {
+      if (n.value !== undefined) out.push(n.value);
+      return out.length < limit;
+    });
+    return out;
+  }
+
+  /** How many values match the filter, counting whole subtrees under '#' without visiting them. */
+  countMatches(filter: string): number {
+    if (!filter.includes('+') && !filter.includes('#')) return this.nodes.has(filter) ? 1 : 0;
+    let total = 0;
+    const levels = filter.split('/');
+    const stack: Array<[TrieNode<V>, number]> = [[this.root, 0]];
+    for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+      const [n, depth] = item;
+      const level = levels[depth];
+      if (level === undefined) {
+        if (n.value !== undefined) total++;
+        continue;
+      }
+      if (level === '#') {
+        // The parent level itself, and everything below (no '$' topics under a root '#').
+        total += depth === 0 ? n.count - this.dollarCount() : n.count;
+        continue;
+      }
+      if (n.children === undefined) continue;
+      if (level === '+') {
+        for (const child of n.children.values()) {
+          if (depth === 0 && child.key.startsWith('$')) continue;
+          stack.push([child, depth + 1]);
+        }
+      } else {
+        const child = n.children.get(level);
+        if (child !== undefined) stack.push([child, depth + 1]);
+      }
+    }
+    return total;
+  }
+
+  /** Values under a literal prefix (the prefix topic itself included); the root for []. */
+  countUnder(prefix: readonly string[]): number {
+    let n: TrieNode<V> | undefined = this.root;
+    for (const level of prefix) {
+      n = n.children?.get(level);
+      if (n === undefined) return 0;
+    }
+    return prefix.length === 0 ? n.count - this.dollarCount() : n.count;
   }
 
   values(): IterableIterator<V> {
     return (function* (nodes: Map<string, TrieNode<V>>) {
-      for (const node of nodes.values()) if (node.value !== undefined) yield node.value;
+      for (const n of nodes.values()) if (n.value !== undefined) yield n.value;
     })(this.nodes);
+  }
+
+  private dollarCount(): number {
+    let total = 0;
+    for (const child of this.root.children?.values() ?? [])
+      if (child.key.startsWith('$')) total += child.count;
+    return total;
   }
 }
 
-// Iterative on purpose: a topic may have tens of thousands of levels, which would overflow the
-// call stack of a recursive walk.
-function walk<V>(root: TrieNode<V>, levels: readonly string[], visit: (value: V) => void): void {
-  const stack: Array<[TrieNode<V>, number]> = [[root, 0]];
+/** The children's keys in sort order, cached on the node until its children change. */
+function sortedKeys<V>(n: TrieNode<V>): string[] {
+  n.sorted ??= [...(n.children?.keys() ?? [])].sort();
+  return n.sorted;
+}
+
+/**
+ * Depth-first over the nodes matching the filter levels; `visit` is called for each candidate
+ * node (it checks for a value) and returns false to stop. In sorted mode the order is tree order.
+ */
+function walk<V>(
+  root: TrieNode<V>,
+  levels: readonly string[],
+  sorted: boolean,
+  visit: (n: TrieNode<V>) => boolean,
+): void {
+  // A stack of [node, depth, all]: `all` marks a node under '#' (itself and all its subtree).
+  const stack: Array<[TrieNode<V>, number, boolean]> = [[root, 0, false]];
+  const pushChildren = (n: TrieNode<V>, depth: number, all: boolean, skipDollar: boolean) => {
+    const children = n.children;
+    if (children === undefined) return;
+    if (sorted) {
+      // Pushed in reverse, so that the smallest key comes off the stack first.
+      const keys = sortedKeys(n);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        if (skipDollar && key.startsWith('$')) continue;
+        stack.push([children.get(key) as TrieNode<V>, depth, all]);
+      }
+      return;
+    }
+    for (const child of children.values()) {
+      if (skipDollar && child.key.startsWith('$')) continue;
+      stack.push([child, depth, all]);
+    }
+  };
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const [node, depth] = item;
+    const [n, depth, all] = item;
+    if (all) {
+      if (!visit(n)) return;
+      pushChildren(n, depth, true, false);
+      continue;
+    }
     const level = levels[depth];
     if (level === undefined) {
-      if (node.value !== undefined) visit(node.value);
+      if (!visit(n)) return;
       continue;
     }
     if (level === '#') {
       // '#' matches the parent level itself, except at the root (there is no topic "").
-      if (depth > 0 && node.value !== undefined) visit(node.value);
-      visitAll(node, depth === 0, visit);
+      if (depth > 0 && !visit(n)) return;
+      pushChildren(n, depth + 1, true, depth === 0);
       continue;
     }
-    const children = node.children;
-    if (children === undefined) continue;
     if (level === '+') {
-      for (const child of children.values()) {
-        if (depth === 0 && child.key.startsWith('$')) continue;
-        stack.push([child, depth + 1]);
-      }
+      pushChildren(n, depth + 1, false, depth === 0);
       continue;
     }
-    const child = children.get(level);
-    if (child !== undefined) stack.push([child, depth + 1]);
-  }
-}
-
-function visitAll<V>(start: TrieNode<V>, skipDollar: boolean, visit: (value: V) => void): void {
-  const stack: TrieNode<V>[] = [];
-  for (const child of start.children?.values() ?? []) {
-    if (skipDollar && child.key.startsWith('$')) continue;
-    stack.push(child);
-  }
-  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    if (node.value !== undefined) visit(node.value);
-    if (node.children !== undefined) for (const child of node.children.values()) stack.push(child);
+    const child = n.children?.get(level);
+    if (child !== undefined) stack.push([child, depth + 1, false]);
   }
 }

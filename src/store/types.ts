@@ -13,8 +13,10 @@ export interface StoreLimits {
 /** A stored message as readers see it. */
 export interface StoredMessage {
   readonly topic: string;
-  /** The stored bytes (at most maxPayloadBytes). */
+  /** The stored bytes (at most maxPayloadBytes); a fresh Buffer on each access. */
   readonly payload: Buffer;
+  /** How many bytes are stored (payload.byteLength, without making the Buffer). */
+  readonly storedBytes: number;
   readonly qos: 0 | 1 | 2;
   /** True when the broker delivered it from its retained store (it may be old). */
   readonly retain: boolean;

@@ -101,12 +101,18 @@ export async function runTool(
   const principal = extra.authInfo?.clientId ?? 'stdio';
   const fields = { tool: spec.name, callId, principal };
   const progressToken = extra._meta?.progressToken;
-  const deadline = new AbortController();
+  let deadline: AbortController | undefined;
+  let signal: AbortSignal | undefined;
   let release: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   const context: ToolContext = {
     deps,
-    signal: AbortSignal.any([extra.signal, deadline.signal]),
+    // Made on first use: only waiting tools need it, and AbortSignal.any is not free.
+    get signal() {
+      deadline ??= new AbortController();
+      signal ??= AbortSignal.any([extra.signal, deadline.signal]);
+      return signal;
+    },
     callId,
     principal,
     auth: extra.authInfo === undefined ? undefined : { principal, scopes: extra.authInfo.scopes },
@@ -132,7 +138,7 @@ export async function runTool(
     release = deps.callLimits.admit(principal, spec.name, Date.now());
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        deadline.abort();
+        deadline?.abort();
         reject(
           new BridgeError(
             'TIMEOUT',

@@ -9,7 +9,7 @@ export const listTopicsTool = defineTool({
   name: 'mqtt_list_topics',
   title: 'List known MQTT topics',
   description:
-    'Topics the bridge has seen under a filter, sorted by name, each with message count, last receive time and age, ' +
+    'Topics the bridge has seen under a filter, in tree order (level by level, by name), each with message count, last receive time and age, ' +
     'retained flag and size of the last message. Use it to discover the topic tree ("what exists under plant/": ' +
     'filter "plant/#") or to find devices that went quiet (large ageSeconds).',
   input: z

@@ -3,8 +3,8 @@
  * must stay linear. Each adversarial 1 MB string targets one pattern's worst case. The scrubber
  * (which sees every log line and error text) must finish under 50 ms, best of five; a
  * quadratic pattern takes seconds to minutes here. The output layer sees at most one message's
- * capped payload at a time, so for it the test checks the growth instead: 16 times the input
- * may cost at most 64 times the time (linear is 16, quadratic 256; the margin absorbs noise).
+ * capped payload at a time, so for it the test checks the growth instead: 8 times the input
+ * may cost at most 32 times the time (linear is 8, quadratic 64; the margin absorbs noise).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -74,16 +74,19 @@ describe('1 MB adversarial strings stay linear', () => {
     ['data markers', fill('<<<END_MQTT_DATA ')],
   ];
   for (const [name, text] of OUTPUT) {
-    it(`neutralize: ${name}`, () => {
-      const small = text.slice(0, MB / 4);
+    it(`neutralize: ${name}`, async () => {
+      const small = text.slice(0, MB / 8);
       bestOf5(() => neutralize(small)); // warm-up
-      const ratio =
-        bestOf5(() => neutralize(text)) /
-        Math.max(
-          0.05,
-          bestOf5(() => neutralize(small)),
-        );
-      assert.ok(ratio < 10, `1 MB took ${ratio.toFixed(1)} times as long as 256 KB`);
+      const ratio = await settled(
+        () =>
+          bestOf5(() => neutralize(text)) /
+          Math.max(
+            0.05,
+            bestOf5(() => neutralize(small)),
+          ),
+        (v) => v < 32,
+      );
+      assert.ok(ratio < 32, `1 MB took ${ratio.toFixed(1)} times as long as 128 KB`);
     });
   }
 
