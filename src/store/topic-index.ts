@@ -165,9 +165,41 @@ function sortedKeys<V>(n: TrieNode<V>): string[] {
   return n.sorted;
 }
 
+/** Children of one node still to be visited, in order; `all` marks nodes under '#'. */
+interface Frame<V> {
+  readonly next: () => TrieNode<V> | undefined;
+  readonly depth: number;
+  readonly all: boolean;
+}
+
+/** The children of a node one at a time (sorted by key in sorted mode), '$' keys skipped on request. */
+function childCursor<V>(n: TrieNode<V>, sorted: boolean, skipDollar: boolean): () => TrieNode<V> | undefined {
+  const children = n.children as Map<string, TrieNode<V>>;
+  if (sorted) {
+    const keys = sortedKeys(n);
+    let i = 0;
+    return () => {
+      while (i < keys.length) {
+        const key = keys[i++] as string;
+        if (!skipDollar || !key.startsWith('$')) return children.get(key);
+      }
+      return undefined;
+    };
+  }
+  const it = children.values();
+  return () => {
+    for (let r = it.next(); r.done !== true; r = it.next()) {
+      if (!skipDollar || !r.value.key.startsWith('$')) return r.value;
+    }
+    return undefined;
+  };
+}
+
 /**
  * Depth-first over the nodes matching the filter levels; `visit` is called for each candidate
  * node (it checks for a value) and returns false to stop. In sorted mode the order is tree order.
+ * Children are taken one at a time from a cursor per level, so stopping early after a few
+ * values costs a few steps even under a node with a million children.
  */
 function walk<V>(
   root: TrieNode<V>,
@@ -175,49 +207,41 @@ function walk<V>(
   sorted: boolean,
   visit: (n: TrieNode<V>) => boolean,
 ): void {
-  // A stack of [node, depth, all]: `all` marks a node under '#' (itself and all its subtree).
-  const stack: Array<[TrieNode<V>, number, boolean]> = [[root, 0, false]];
-  const pushChildren = (n: TrieNode<V>, depth: number, all: boolean, skipDollar: boolean) => {
-    const children = n.children;
-    if (children === undefined) return;
-    if (sorted) {
-      // Pushed in reverse, so that the smallest key comes off the stack first.
-      const keys = sortedKeys(n);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const key = keys[i] as string;
-        if (skipDollar && key.startsWith('$')) continue;
-        stack.push([children.get(key) as TrieNode<V>, depth, all]);
-      }
-      return;
-    }
-    for (const child of children.values()) {
-      if (skipDollar && child.key.startsWith('$')) continue;
-      stack.push([child, depth, all]);
-    }
+  const frames: Array<Frame<V>> = [];
+  const descend = (n: TrieNode<V>, depth: number, all: boolean, skipDollar: boolean) => {
+    if (n.children !== undefined && n.children.size > 0)
+      frames.push({ next: childCursor(n, sorted, skipDollar), depth, all });
   };
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const [n, depth, all] = item;
+  // Handles one node; false stops the walk.
+  const step = (node: TrieNode<V>, from: number, all: boolean): boolean => {
     if (all) {
-      if (!visit(n)) return;
-      pushChildren(n, depth, true, false);
-      continue;
+      if (!visit(node)) return false;
+      descend(node, from, true, false);
+      return true;
     }
-    const level = levels[depth];
-    if (level === undefined) {
-      if (!visit(n)) return;
-      continue;
+    // Literal levels are followed in a loop (topics may be thousands of levels deep).
+    for (let n: TrieNode<V> | undefined = node, depth = from; n !== undefined; depth++) {
+      const level = levels[depth];
+      if (level === undefined) return visit(n);
+      if (level === '#') {
+        // '#' matches the parent level itself, except at the root (there is no topic "").
+        if (depth > 0 && !visit(n)) return false;
+        descend(n, depth + 1, true, depth === 0);
+        return true;
+      }
+      if (level === '+') {
+        descend(n, depth + 1, false, depth === 0);
+        return true;
+      }
+      n = n.children?.get(level);
     }
-    if (level === '#') {
-      // '#' matches the parent level itself, except at the root (there is no topic "").
-      if (depth > 0 && !visit(n)) return;
-      pushChildren(n, depth + 1, true, depth === 0);
-      continue;
-    }
-    if (level === '+') {
-      pushChildren(n, depth + 1, false, depth === 0);
-      continue;
-    }
-    const child = n.children?.get(level);
-    if (child !== undefined) stack.push([child, depth + 1, false]);
+    return true;
+  };
+  if (!step(root, 0, false)) return;
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1] as Frame<V>;
+    const child = frame.next();
+    if (child === undefined) frames.pop();
+    else if (!step(child, frame.depth, frame.all)) return;
   }
 }

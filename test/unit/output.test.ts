@@ -94,6 +94,7 @@ function message(payload: Buffer, extra: Partial<StoredMessage> = {}): StoredMes
     retain: false,
     receivedAt: Date.UTC(2024, 4, 1, 12, 0, 0),
     sizeBytes: payload.byteLength,
+    storedBytes: payload.byteLength,
     seq: 1,
     properties: undefined,
     ...extra,
