@@ -260,7 +260,7 @@ function why(r: Results, row: TargetRow): string {
     return (
       `The wall rates are close to the broker's own delivery rate (mosquitto_sub gets ${fi(ing.drain.subRate.median)} msg/s drained, ${fi(ing.live.subRate.median)} live), so they mostly measure the broker and the noise of a shared 2-core machine (see the spread); ` +
       `the per-message CPU is the stable figure: the bridge processes ${fi(ing.drain.bridgeCapacity.median)} msgs per CPU-second against ${fi(ing.drain.bareCapacity.median)} for bare mqtt.js (ratio ${f(ing.drain.capacityRatio.median, 3)}). ` +
-      `In the ingest profile the bridge's own code takes ${pct(areaShare(r, 'ingest-bridge', 'bridge'))} of busy time (${topBridge(r, 'ingest-bridge')}) and GC ${pct(areaShare(r, 'ingest-bridge', 'GC'))} against ${pct(areaShare(r, 'ingest-bare', 'GC'))} for bare mqtt.js: every stored message is a Msg object plus a Buffer that survive into the old generation.`
+      `In the ingest profile the bridge's own code takes ${pct(areaShare(r, 'ingest-bridge', 'bridge'))} of busy time (${topBridge(r, 'ingest-bridge')}) and GC ${pct(areaShare(r, 'ingest-bridge', 'GC'))} against ${pct(areaShare(r, 'ingest-bare', 'GC'))} for bare mqtt.js: every stored message is a Msg object and a latin1 string copy of its payload, both surviving into the old generation.`
     );
   }
   if (a.startsWith('ingest flood, memory')) {
@@ -293,21 +293,19 @@ function why(r: Results, row: TargetRow): string {
     const store = inproc?.find((x) => x.layer === 'store');
     const handler = inproc?.find((x) => x.layer === 'handler');
     return (
-      `In-process, the store call alone takes ${f(store?.p50.median, 3)} ms and the tool boundary ${f(handler?.p50.median, 3)} ms at p50: the query visits every matching topic (trie walk) and builds a heap over all their newest messages to return 20, O(matched topics) per call. ` +
+      `In-process, the store call alone takes ${f(store?.p50.median, 3)} ms and the tool boundary ${f(handler?.p50.median, 3)} ms at p50. A filter matching a large share of the topics (\`prefix/#\`) scans the store's receive-order list newest first and stops at the limit; any other filter walks the matching topics in the trie and merges their newest messages through a heap, O(matched topics). ` +
       `Profile of \`read bench/#\` over stdio: ${topBridge(r, 'read-all', 4)}.`
     );
   }
   if (a.startsWith('mqtt_list_topics')) {
-    return `Listing visits all 100k topics and selects the first 100 by name (quickselect over all of them) on every call, O(known topics): ${topBridge(r, 'list', 4)}.`;
+    return `Listing walks the topic tree in name order (each node's children sorted once and cached until they change) and stops at the limit, and counts matches from per-subtree counters: ${topBridge(r, 'list', 4)}.`;
   }
   if (a.startsWith('cold start')) {
     const cold = r.coldstart;
     const imp = (m: string) => cold?.imports.find((i) => i.module.endsWith(m))?.ms;
     return (
-      `In stdio mode the bridge still loads the HTTP transport (\`dist/transports/http.js\`: express, jose, the SDK's HTTP and auth modules; ${f(imp('transports/http.js'), 0)} ms) and the metrics module (prom-client, ${f(imp('metrics.js'), 0)} ms). ` +
-      (cold?.lazyImports !== undefined
-        ? `Loading them with import() only for MCP_TRANSPORT=http gives a ratio of ${f(cold.lazyImports.ratio.median, 2)} (measured on a patched copy of dist/).`
-        : '')
+      `In stdio mode the bridge loads the HTTP transport (\`dist/transports/http.js\`, ${f(imp('transports/http.js'), 0)} ms) and the metrics module (${f(imp('metrics.js'), 0)} ms) only with MCP_TRANSPORT=http; what remains is the store, link and policy (\`dist/app.js\`, ${f(imp('app.js'), 0)} ms) and the tools' zod schemas (\`dist/server.js\`, ${f(imp('server.js'), 0)} ms). ` +
+      ''
     );
   }
   if (a.startsWith('output economy')) {
@@ -499,16 +497,6 @@ function charts(r: Results, dir: string): Record<string, string> {
                 max: cold.minimalMs.max,
               },
               { name: 'bridge', value: cold.bridgeMs.median, min: cold.bridgeMs.min, max: cold.bridgeMs.max },
-              ...(cold.lazyImports !== undefined
-                ? [
-                    {
-                      name: 'what-if: HTTP modules imported lazily',
-                      value: cold.lazyImports.ms.median,
-                      min: cold.lazyImports.ms.min,
-                      max: cold.lazyImports.ms.max,
-                    },
-                  ]
-                : []),
             ],
           },
           ...cold.imports
@@ -1070,13 +1058,6 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
       ),
     );
     out.push('');
-    if (cold.lazyImports !== undefined) {
-      out.push(
-        `What-if, measured: a temporary copy of \`dist/\` whose \`main.js\` imports \`transports/http.js\` and \`metrics.js\` with \`import()\` in the HTTP branch only starts in ${s(cold.lazyImports.ms, 0)} ms, ` +
-          `ratio to the minimal server **${s(cold.lazyImports.ratio, 2)}** (same rounds and alternation).`,
-      );
-      out.push('');
-    }
     out.push(img('coldstart.svg', 'cold start'));
     out.push('');
   }

@@ -7,9 +7,6 @@
  * process on top of what the minimal server loads anyway (SDK server + stdio, zod, mqtt.js).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.js';
 import { bridgeEnv, MINIMAL, minimalEnv, SERVER } from '../lib/context.js';
 import { ROOT } from '../lib/proc.js';
@@ -23,13 +20,6 @@ export interface ColdStartResult {
   readonly bridgeMs: Spread;
   readonly minimalMs: Spread;
   readonly imports: Array<{ module: string; ms: number; note: string }>;
-  /**
-   * What-if, measured: a copy of dist/ in a temp directory whose main.js imports the HTTP
-   * transport and the metrics module only when MCP_TRANSPORT=http (dynamic import()), spawned
-   * like the bridge and alternated with the minimal server. Undefined when dist/main.js no
-   * longer imports them statically (already fixed) or the rewrite did not apply.
-   */
-  readonly lazyImports: { ratio: Spread; ms: Spread } | undefined;
 }
 
 async function startOnce(script: string, env: Record<string, string>): Promise<number> {
@@ -108,27 +98,7 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult> 
     });
   }
   for (const i of imports) ctx.log(`  import ${i.module}: ${i.ms.toFixed(1)} ms`);
-  const lazy = lazyCopy();
-  let lazyImports: ColdStartResult['lazyImports'];
-  if (lazy !== undefined) {
-    const ratios: number[] = [];
-    const times: number[] = [];
-    for (let round = 0; round < ctx.options.rounds; round++) {
-      const r = { lazy: [] as number[], minimal: [] as number[] };
-      for (let i = 0; i < k; i++) {
-        r.minimal.push(await startOnce(MINIMAL, menv));
-        r.lazy.push(await startOnce(lazy, benv));
-      }
-      ratios.push(median(r.lazy) / median(r.minimal));
-      times.push(median(r.lazy));
-    }
-    lazyImports = { ratio: spread(ratios), ms: spread(times) };
-    ctx.log(
-      `cold start what-if (HTTP transport and metrics imported lazily): ${median(times).toFixed(0)} ms, ratio ${median(ratios).toFixed(2)}`,
-    );
-  }
   return {
-    lazyImports,
     spawnsPerRound: k,
     rounds,
     ratio: spread(rounds.map((r) => median(r.bridge) / median(r.minimal))),
@@ -136,28 +106,4 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult> 
     minimalMs: spread(rounds.map((r) => median(r.minimal))),
     imports,
   };
-}
-
-/**
- * A temp copy of dist/ whose main.js loads transports/http.js and metrics.js with import() in
- * the HTTP branch only. Returns the path of its index.js, or undefined if the rewrite does not
- * apply to the current dist/main.js.
- */
-function lazyCopy(): string | undefined {
-  const main = readFileSync(join(ROOT, 'dist/main.js'), 'utf8');
-  const staticHttp = "import { serveHttp } from './transports/http.js';";
-  const staticMetrics = "import { Metrics } from './metrics.js';";
-  if (!main.includes(staticHttp) || !main.includes(staticMetrics)) return undefined;
-  if (!main.includes('new Metrics(') || !main.includes('await serveHttp(')) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'mqtt-mcp-bench-lazy-'));
-  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
-  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const rewritten = main
-    .replace(staticHttp, '')
-    .replace(staticMetrics, '')
-    .replace('new Metrics(', "new (await import('./metrics.js')).Metrics(")
-    .replace('await serveHttp(', "await (await import('./transports/http.js')).serveHttp(");
-  writeFileSync(join(dir, 'dist/main.js'), rewritten);
-  return join(dir, 'dist/index.js');
 }
