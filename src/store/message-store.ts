@@ -36,6 +36,8 @@ export class MessageStore {
   private messages = 0;
   private received = 0;
   private truncatedCount = 0;
+  /** Topics still known but with no message stored (their history aged out or was evicted). */
+  private emptyTopics = 0;
   private readonly dropped = { age: 0, bytes: 0, perTopic: 0, topics: 0, policy: 0 };
 
   /**
@@ -71,6 +73,7 @@ export class MessageStore {
       this.bytes += entry.topicBytes;
     } else {
       this.lruRemove(entry);
+      if (entry.stored === 0) this.emptyTopics--;
     }
     this.lruPush(entry);
 
@@ -79,8 +82,9 @@ export class MessageStore {
     if (keep < size) this.truncatedCount++;
     // A latin1 string is a copy (the parser's buffer is a view into a socket chunk that must not
     // be retained) and costs less memory than a Buffer object per message.
-    const bytes = keep < size ? payload.subarray(0, keep) : payload;
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    const data = Buffer.isBuffer(payload)
+      ? payload.toString('latin1', 0, keep)
+      : Buffer.from(payload.buffer, payload.byteOffset, keep).toString('latin1');
     const msg = new Msg(entry, data, qos, retain, now, size, ++this.seq, properties);
 
     const previous = entry.tail;
@@ -138,26 +142,42 @@ export class MessageStore {
 
   /** The newest-first scan for broad '#' filters; undefined when it does not pay (or gives up). */
   private scanNewest(filter: string, limit: number, since: number): StoredMessage[] | undefined {
+    const scan = this.broadScan(filter, limit);
+    if (scan === undefined) return undefined;
+    let budget = scan.budget;
+    const out: StoredMessage[] = [];
+    for (let m = this.main.tail; m !== undefined && out.length < limit; m = m.gPrev) {
+      if (m.receivedAt < since) break;
+      if (scan.matches(m.entry.topic)) out.push(m);
+      if (--budget === 0) return undefined;
+    }
+    return out;
+  }
+
+  /**
+   * For a `prefix/#` filter whose topics are many enough that walking the receive-order list back
+   * from the newest message finds `limit` of theirs sooner than visiting every one of them: the
+   * topic test and a step budget, beyond which the caller merges instead (a skewed store, where
+   * the matching topics are quiet, cannot make the scan slow).
+   */
+  private broadScan(
+    filter: string,
+    limit: number,
+  ): { matches: (topic: string) => boolean; budget: number } | undefined {
     if (!filter.endsWith('#') || filter.includes('+')) return undefined;
     const root = filter === '#';
     const prefix = root ? '' : filter.slice(0, -2);
     const under = this.index.countUnder(root ? [] : prefix.split('/'));
     const topics = this.index.size;
-    if (under === 0 || under * 4 < topics) return undefined;
+    // With a share s = under / topics of the topics matching, about limit / s messages are
+    // enough; a merge visits all `under` topics. Scan when that is the cheaper of the two.
+    const expected = Math.ceil((limit * topics) / Math.max(under, 1));
+    if (under === 0 || expected >= under) return undefined;
     const matches = root
       ? (topic: string) => !topic.startsWith('$')
       : (topic: string) =>
           topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47);
-    // With a share s of the topics matching, about limit / s messages are enough; give up
-    // (and merge instead) well beyond that, so a skewed store cannot make this slow.
-    let budget = Math.ceil((limit * topics) / under) * 8 + 256;
-    const out: StoredMessage[] = [];
-    for (let m = this.main.tail; m !== undefined && out.length < limit; m = m.gPrev) {
-      if (m.receivedAt < since) break;
-      if (matches(m.entry.topic)) out.push(m);
-      if (--budget === 0) return undefined;
-    }
-    return out;
+    return { matches, budget: expected * 8 + 256 };
   }
 
   /** The last stored message of each matching topic, newest first, and how many topics matched. */
@@ -166,12 +186,32 @@ export class MessageStore {
     options: { limit: number; now: number },
   ): { messages: StoredMessage[]; matched: number } {
     this.pruneAge(options.now);
+    const newest = this.latestNewest(filter, options.limit);
+    if (newest !== undefined) return { messages: newest, matched: this.index.countMatches(filter) };
     const all: Msg[] = [];
     this.index.match(filter, (entry) => {
       if (entry.tail !== undefined) all.push(entry.tail);
     });
     const matched = all.length;
     return { messages: firstK(all, options.limit, newestFirst), matched };
+  }
+
+  /**
+   * Broad filters: the last-known values are the messages that are still their topic's newest,
+   * met newest first walking back the receive-order list. Undefined when that does not pay.
+   */
+  private latestNewest(filter: string, limit: number): StoredMessage[] | undefined {
+    // The count of matching topics comes from the index, which also holds empty topics.
+    if (this.emptyTopics > 0) return undefined;
+    const scan = this.broadScan(filter, limit);
+    if (scan === undefined) return undefined;
+    let budget = scan.budget;
+    const out: StoredMessage[] = [];
+    for (let m = this.main.tail; m !== undefined && out.length < limit; m = m.gPrev) {
+      if (m.entry.tail === m && scan.matches(m.entry.topic)) out.push(m);
+      if (--budget === 0) return undefined;
+    }
+    return out;
   }
 
   /**
@@ -276,7 +316,7 @@ export class MessageStore {
     if (m.tNext === undefined) e.tail = m.tPrev;
     else m.tNext.tPrev = m.tPrev;
     m.tPrev = m.tNext = undefined;
-    e.stored--;
+    if (--e.stored === 0) this.emptyTopics++;
     this.messages--;
     this.bytes -= m.storedBytes;
     // Evicted messages may still sit in the heap; drop them in bulk when they pile up.
@@ -287,6 +327,7 @@ export class MessageStore {
 
   private dropTopic(entry: Entry): void {
     for (let m = entry.head; m !== undefined; m = entry.head) this.evict(m);
+    this.emptyTopics--;
     this.lruRemove(entry);
     this.index.delete(entry.topic);
     this.bytes -= entry.topicBytes;

@@ -102,6 +102,66 @@ describe('query: broad scan and merge agree with brute force', () => {
   });
 });
 
+/** Each matching topic's newest stored message, newest first, and how many topics have one. */
+function latestReference(store: MessageStore, filter: string, limit: number, now: number) {
+  const stored = store.query('#', { limit: 1e9, now }).concat(store.query('$x/#', { limit: 1e9, now }));
+  const newest = new Map<string, (typeof stored)[number]>();
+  for (const m of stored) {
+    if (!topicMatches(filter, m.topic)) continue;
+    const seen = newest.get(m.topic);
+    if (seen === undefined || m.seq > seen.seq) newest.set(m.topic, m);
+  }
+  const all = [...newest.values()].sort((a, b) => b.receivedAt - a.receivedAt || b.seq - a.seq);
+  return { seqs: all.slice(0, limit).map((m) => m.seq), matched: all.length };
+}
+
+describe('latest: broad scan and full match agree with brute force', () => {
+  for (const seed of [4, 5]) {
+    const { store, now } = fill(seed, TOPICS, 3000);
+    for (const filter of ['#', 'plant/#', 'office/#', 'plant/line3/#', 'plant/+/dev7', '$x/#']) {
+      for (const limit of [1, 10, 50, 500]) {
+        it(`seed ${seed}: ${filter} limit ${limit}`, () => {
+          const got = store.latest(filter, { limit, now });
+          const want = latestReference(store, filter, limit, now);
+          assert.deepEqual(
+            got.messages.map((m) => m.seq),
+            want.seqs,
+          );
+          assert.equal(got.matched, want.matched);
+        });
+      }
+    }
+  }
+
+  it('topics whose messages aged out are not counted as matched', () => {
+    const store = new MessageStore({ ...LIMITS, maxAgeMs: 1_000 });
+    for (let i = 0; i < 40; i++) store.append(`old/t${i}`, Buffer.from('x'), 0, false, undefined, 1);
+    for (let i = 0; i < 400; i++)
+      store.append(`new/t${i % 40}`, Buffer.from('y'), 0, false, undefined, 5_000 + i);
+    const now = 5_400;
+    const got = store.latest('#', { limit: 10, now });
+    const want = latestReference(store, '#', 10, now);
+    assert.equal(got.matched, 40);
+    assert.deepEqual(
+      got.messages.map((m) => m.seq),
+      want.seqs,
+    );
+  });
+
+  it('a broad filter whose topics are quiet gives up scanning and still answers right', () => {
+    const store = new MessageStore(LIMITS);
+    let at = 1;
+    for (let i = 0; i < 30; i++) store.append(`cold/t${i}`, Buffer.from('old'), 0, false, undefined, at++);
+    for (let i = 0; i < 20_000; i++) store.append('hot/t', Buffer.from('new'), 0, false, undefined, at++);
+    const got = store.latest('cold/#', { limit: 5, now: at });
+    assert.deepEqual(
+      got.messages.map((m) => m.seq),
+      latestReference(store, 'cold/#', 5, at).seqs,
+    );
+    assert.equal(got.matched, 30);
+  });
+});
+
 describe('topics: tree order and counts', () => {
   const { store, now } = fill(7, TOPICS, 2000);
   for (const filter of ['#', 'plant/#', 'plant/+/+', 'office/+', '+', '$x/#', 'plant/line2/dev2']) {
