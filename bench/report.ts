@@ -1171,7 +1171,7 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
     out.push('');
     out.push(
       'In-process unless stated (one fresh process per point, `bench/workers/tools.ts`). The growth exponent is log(y_last/y_first) / log(x_last/x_first): 0 is flat, 1 linear, more is worse than linear. ' +
-        'Reads over `#` and the topic list are linear in the topics they match by design (the trie visits every match); single-topic reads, appends and store size should be flat.',
+        'By design a read or listing costs about what it returns (bounded by its limit), whatever the number of topics or the store size: broad `prefix/#` reads and last-known values scan the receive order newest first, listings walk the sorted tree and stop at the limit. Appends should be flat; payload size is linear where bytes are copied.',
     );
     out.push('');
     out.push(`### By number of known topics`);
