@@ -317,6 +317,7 @@ function why(r: Results, row: TargetRow): string {
       .slice(0, 5);
     return (
       `Each message repeats its topic and eight metadata fields: ${top.map((b) => `${b.field} ${b.bytes} B`).join(', ')}; the payload's JSON quotes are escaped inside the JSON text. ` +
+      `The fields the core issue requires in every message (topic, payload, encoding, qos, retain, receivedAt, sizeBytes, truncated) take ${f(eco.overheadPerMessage - (eco.breakdown.find((b) => b.field === 'ageSeconds')?.bytes ?? 0), 0)} B beyond the payload by themselves in the JSON text mirror the same issue requires, so 120 B needs a change of that contract. ` +
       `Omitting fields at their usual value would give ${f(eco.whatIf?.[0]?.overheadPerMessage, 0)} B, and also leaving out receivedAt (ageSeconds kept) ${f(eco.whatIf?.[1]?.overheadPerMessage, 0)} B.`
     );
   }
