@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, before, describe, it } from 'node:test';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient, type Packet } from 'mqtt';
 import { sleep, startBroker, waitFor, type Broker, type BrokerOptions } from '../helpers/broker.js';
 import { bridgeEnv, startBridge, textOf, type TestBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
@@ -124,6 +124,55 @@ describe('broker faults', () => {
         `T-3.7: isError after ${took.toFixed(0)} ms; reconnected ${reconnectMs.toFixed(0)} ms after the restart`,
       );
     } finally {
+      await bridge.close();
+    }
+  });
+
+  it('T-3.17 QoS 2 interrupted after PUBREC: delivery unknown within the deadline + 1 s, nothing stays in flight, the next QoS 2 publish completes', async (t) => {
+    const timeoutMs = 2000;
+    const b = await broker();
+    const bridge = await startBridge(
+      env(b, { MQTT_PUBLISH_TIMEOUT_MS: String(timeoutMs), MCP_PUBLISH_ALLOW_QOS2: 'true' }),
+    );
+    try {
+      await connected(bridge);
+      // The link's mqtt.js client (private): its packetreceive event fires before mqtt.js answers
+      // the PUBREC, so the broker is stopped after PUBREC and before it can see the PUBREL.
+      const client = (bridge.app.link as unknown as { client: MqttClient }).client;
+      let pubrecs = 0;
+      const stopAfterPubrec = (packet: Packet) => {
+        if (packet.cmd !== 'pubrec' || pubrecs++ > 0) return;
+        b.signal('SIGSTOP');
+      };
+      client.on('packetreceive', stopAfterPubrec);
+      const started = performance.now();
+      const result = await bridge.call('mqtt_publish', { topic: 'plant/door', payload: 'open', qos: 2 });
+      const took = performance.now() - started;
+      client.off('packetreceive', stopAfterPubrec);
+      assert.equal(pubrecs, 1, 'the broker answered the PUBLISH with PUBREC');
+      assert.equal(result.isError, true, textOf(result));
+      assert.match(textOf(result), /^DELIVERY_UNKNOWN: /);
+      assert.ok(took < timeoutMs + 1000, `answered after ${took.toFixed(0)} ms`);
+      assert.deepEqual(bridge.app.link.queueDepth(), EMPTY_QUEUES, 'nothing left in flight');
+
+      b.signal('SIGCONT');
+      await b.kill();
+      await b.restart();
+      await connected(bridge, 'reconnected after the restart', 1000 + 3000);
+      assert.deepEqual(bridge.app.link.queueDepth(), EMPTY_QUEUES, 'nothing re-sent after the reconnect');
+      const spy = await connectSpy(b, pki, ['plant/#']);
+      const ok = await bridge.ok('mqtt_publish', { topic: 'plant/door', payload: 'closed', qos: 2 });
+      assert.equal(ok.delivery, 'acknowledged');
+      await waitFor(
+        () => spy.received.find((m) => m.payload === 'closed'),
+        3000,
+        'the QoS 2 publish after restart',
+      );
+      assert.deepEqual(bridge.app.link.queueDepth(), EMPTY_QUEUES);
+      await spy.close();
+      t.diagnostic(`T-3.17: delivery unknown after ${took.toFixed(0)} ms`);
+    } finally {
+      b.signal('SIGCONT');
       await bridge.close();
     }
   });
