@@ -48,15 +48,37 @@ export async function main(
   scrubber.add(config.secrets);
   const logger = createLogger({ level: config.logLevel, scrubber });
   installCrashHandlers(logger);
+  // SIGHUP: read the configuration again, for new TLS material (certificate rotation). Files
+  // that do not pass loadConfig's checks change nothing; the current connection stays.
+  const reread = (): Config | undefined => {
+    try {
+      const fresh = loadConfig(env, (path) => readFileSync(path));
+      scrubber.add(fresh.secrets);
+      return fresh;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      scrubber.add(configErrorSecrets(error));
+      logger.error(
+        { problems: error.problems },
+        'SIGHUP: the configuration does not load; TLS material not reloaded, the current connection stays',
+      );
+      return undefined;
+    }
+  };
   try {
-    await run(config, logger, scrubber);
+    await run(config, logger, scrubber, reread);
   } catch (error) {
     logger.fatal({ err: error }, 'start-up failed');
     process.exit(2);
   }
 }
 
-async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<void> {
+async function run(
+  config: Config,
+  logger: Logger,
+  scrubber: Scrubber,
+  reread: () => Config | undefined,
+): Promise<void> {
   const app = createApp(config, logger, scrubber, packageVersion());
   const { deps } = app;
   let closeTransport: () => Promise<void> = async () => undefined;
@@ -73,6 +95,13 @@ async function run(config: Config, logger: Logger, scrubber: Scrubber): Promise<
     shutdown.started ? shutdown.force(signal) : shutdown.begin(signal);
   process.on('SIGTERM', onSignal('SIGTERM'));
   process.on('SIGINT', onSignal('SIGINT'));
+  // Only the TLS material is taken from the new configuration; other settings need a restart.
+  process.on('SIGHUP', () => {
+    if (shutdown.started) return;
+    logger.info('SIGHUP: reloading the TLS material');
+    const fresh = reread();
+    if (fresh !== undefined) app.link.reloadTls(fresh.mqtt.tls);
+  });
 
   if (config.transport === 'http') {
     // A port that is taken or forbidden is an operator problem: one clear line, exit 1.

@@ -54,6 +54,8 @@ export class MqttLink implements BrokerLink {
   private readonly reporter: ConnectionReporter;
   private closing = false;
   private started = false;
+  /** A clean close on the way that reloadTls asked for: reconnect at once, not "lost". */
+  private rotating = false;
 
   constructor(private readonly deps: LinkDeps) {
     this.log = deps.logger.child({ component: 'mqtt' });
@@ -169,6 +171,35 @@ export class MqttLink implements BrokerLink {
     return this.brokerSubscriptions.filters();
   }
 
+  /**
+   * New TLS material (certificate rotation; main.ts calls this on SIGHUP after loadConfig has
+   * checked the files): used from the next connection on, which is made at once. A live
+   * connection is closed cleanly first; a publish in flight is reported as delivery unknown and
+   * never re-sent.
+   */
+  reloadTls(tls: MqttConfig['tls']): void {
+    if (this.closing || this.deps.config.protocol !== 'mqtts') return;
+    const options = this.client.options as Record<string, unknown>;
+    for (const name of ['ca', 'cert', 'key', 'passphrase'] as const) {
+      if (tls[name] === undefined) delete options[name];
+      else options[name] = tls[name];
+    }
+    if (!this.started) return;
+    this.log.info('TLS material reloaded: reconnecting with it');
+    this.failures = 0;
+    if (this.client.connected) {
+      this.rotating = true;
+      this.client.end(false);
+    } else if (this.reconnectTimer !== undefined) {
+      // Waiting out a backoff delay (a refused certificate, say): try the new material now.
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      this.reconnectCount++;
+      this.connectNow();
+    }
+    // Otherwise an attempt is under way; the next one uses the new material.
+  }
+
   /** Clean DISCONNECT (when connected), bounded by the deadline. */
   async close(deadlineMs = 3000): Promise<void> {
     if (this.closing) return;
@@ -257,8 +288,14 @@ export class MqttLink implements BrokerLink {
       this.state = 'closed';
       return;
     }
-    if (wasConnected) this.reporter.lost();
     this.state = 'reconnecting';
+    if (this.rotating) {
+      this.rotating = false;
+      this.reconnectCount++;
+      this.connectNow();
+      return;
+    }
+    if (wasConnected) this.reporter.lost();
     if (this.reconnectTimer !== undefined) return;
     const delay = backoffDelay(
       this.failures,

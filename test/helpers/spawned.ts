@@ -30,6 +30,8 @@ export interface SpawnedBridge {
   readonly url: string | undefined;
   readonly token: string | undefined;
   stderr(): string;
+  /** Send a signal to the server process. */
+  signal(signal: NodeJS.Signals): void;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   ok<T = Record<string, any>>(name: string, args?: Record<string, unknown>): Promise<T>;
   fails(name: string, args?: Record<string, unknown>): Promise<string>;
@@ -116,6 +118,7 @@ export async function spawnBridge(
     client.setRequestHandler(ElicitRequestSchema, (request) => elicit(request.params.message));
   }
   let stderrOf: () => string;
+  let pidOf: () => number | null | undefined;
   let stop: () => Promise<unknown>;
   let url: string | undefined;
   let token: string | undefined;
@@ -129,6 +132,7 @@ export async function spawnBridge(
     let stderr = '';
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     stderrOf = () => stderr;
+    pidOf = () => transport.pid;
     await client.connect(transport);
     stop = () => client.close();
   } else {
@@ -136,6 +140,7 @@ export async function spawnBridge(
     url = proc.url;
     token = proc.token;
     stderrOf = () => proc.stderr();
+    pidOf = () => proc.child.pid;
     const transport = new StreamableHTTPClientTransport(new URL(`${proc.url}/mcp`), {
       requestInit: { headers: { Authorization: `Bearer ${proc.token}` } },
     });
@@ -160,6 +165,11 @@ export async function spawnBridge(
     url,
     token,
     stderr: () => stderrOf(),
+    signal: (signal) => {
+      const pid = pidOf();
+      if (pid === null || pid === undefined) throw new Error('the server process is not running');
+      process.kill(pid, signal);
+    },
     call,
     ok,
     fails: async (name, args) => {
