@@ -32,6 +32,8 @@ export interface BrokerOptions {
   readonly port?: number;
   readonly extraConfig?: readonly string[];
   readonly nodelay?: boolean;
+  /** Another server certificate and key than the PKI's (an expired one, say). */
+  readonly server?: { readonly cert: string; readonly key: string };
 }
 
 export const DEFAULT_ACL = [
@@ -102,8 +104,8 @@ export class Broker {
       `listener ${this.port} 127.0.0.1`,
       'allow_anonymous false',
       `cafile ${pki.ca}`,
-      `certfile ${pki.serverCert}`,
-      `keyfile ${pki.serverKey}`,
+      `certfile ${this.options.server?.cert ?? pki.serverCert}`,
+      `keyfile ${this.options.server?.key ?? pki.serverKey}`,
       'require_certificate true',
       'use_identity_as_username true',
       'tls_version tlsv1.2',

@@ -6,9 +6,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
 import { ConfigError } from '../../src/errors.js';
+import { explainConnectionError } from '../../src/mqtt/explain.js';
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { bridgeEnv, startBridge, type TestBridge } from '../helpers/bridge.js';
+import { caTool } from '../helpers/ca-tool.js';
 import { createPki, type Pki } from '../helpers/pki.js';
 
 let pki: Pki;
@@ -207,6 +210,92 @@ describe('mutual TLS', () => {
       assert.equal(errorLines.length, 1, errorLines.join('\n'));
     } finally {
       await bridge.close();
+    }
+  });
+});
+
+describe('expired and revoked certificates (T-3.5, T-3.6)', () => {
+  const LONG_AGO = { startdate: '20200101000000Z', enddate: '20200102000000Z' };
+  const context = { host: '127.0.0.1', port: 0, servername: undefined, protocolVersion: 5 as const };
+  const brokers: Broker[] = [];
+  after(async () => {
+    for (const b of brokers) await b.stop();
+  });
+
+  it('T-3.5 an expired broker certificate is refused and explained', async () => {
+    const expired = caTool(pki).issue('expired-server', { ...LONG_AGO, server: true });
+    const b = await startBroker({ pki, server: expired });
+    brokers.push(b);
+    const bridge = await startBridge(bridgeEnv(b, pki));
+    try {
+      const error = await waitFor(() => bridge.app.link.status().lastError, 8000, 'a connection error');
+      assert.equal(error.code, 'BROKER_CERT_EXPIRED');
+      assert.match(error.message, /broker certificate has expired/);
+      assert.notEqual(bridge.app.link.status().state, 'connected');
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('T-3.5 an expired client certificate is refused at start-up, and by the broker if it expires while running', async () => {
+    const expired = caTool(pki).issue('expired-client', LONG_AGO);
+    await assert.rejects(
+      startBridge(bridgeEnv(broker, pki, { MQTT_CERT_FILE: expired.cert, MQTT_KEY_FILE: expired.key })),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /MQTT_CERT_FILE: the client certificate in .* expired on/.test(error.message),
+    );
+    // What the broker answers a certificate that expired after start-up, as the bridge explains it.
+    const refused = await mqtt
+      .connectAsync({
+        protocol: 'mqtts',
+        host: '127.0.0.1',
+        port: broker.port,
+        protocolVersion: 5,
+        ca: readFileSync(pki.ca),
+        cert: readFileSync(expired.cert),
+        key: readFileSync(expired.key),
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      })
+      .then(
+        async (client) => {
+          await client.endAsync();
+          return undefined;
+        },
+        (error: unknown) => error,
+      );
+    assert.ok(refused !== undefined, 'the broker accepted an expired client certificate');
+    assert.deepEqual(explainConnectionError(refused, context), {
+      code: 'CLIENT_CERT_REJECTED',
+      message: 'the broker rejected our client certificate: expired',
+    });
+  });
+
+  it('T-3.6 a revoked client certificate is refused by a broker with a CRL, and explained; others still connect', async () => {
+    const ca = caTool(pki);
+    const revoked = ca.issue('revoked-client');
+    const crl = ca.revoke(revoked.cert);
+    const b = await startBroker({ pki, extraConfig: [`crlfile ${crl}`] });
+    brokers.push(b);
+    const bridge = await startBridge(
+      bridgeEnv(b, pki, { MQTT_CERT_FILE: revoked.cert, MQTT_KEY_FILE: revoked.key }),
+    );
+    try {
+      const error = await waitFor(() => bridge.app.link.status().lastError, 8000, 'a connection error');
+      assert.deepEqual(
+        { code: error.code, message: error.message },
+        { code: 'CLIENT_CERT_REJECTED', message: 'the broker rejected our client certificate: revoked' },
+      );
+      assert.notEqual(bridge.app.link.status().state, 'connected');
+    } finally {
+      await bridge.close();
+    }
+    const good = await startBridge(bridgeEnv(b, pki));
+    try {
+      await waitFor(() => good.app.link.connected, 5000, 'a certificate not on the CRL connects');
+    } finally {
+      await good.close();
     }
   });
 });
