@@ -14,11 +14,13 @@
  */
 import type { MessageProperties } from '../bridge.js';
 import type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
-import { MinHeap, firstK, newestFirst } from './heap.js';
+import { MinHeap } from './heap.js';
 import { Entry, Msg, MsgList } from './nodes.js';
+import { broadScan, compareTopics, latestOfEach, mergeNewest, scanLastKnown, scanNewest } from './search.js';
 import { TopicIndex } from './topic-index.js';
 
 export type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
+export { compareTopics } from './search.js';
 
 export type AdmitTopic = (topic: string) => boolean;
 
@@ -115,69 +117,17 @@ export class MessageStore {
   }
 
   /**
-   * Messages matching the filter, newest first. A broad `prefix/#` filter (a quarter of the
-   * topics or more) walks the receive-order list back from the newest message, which finds the
-   * answer after about limit / share messages; any other filter merges the matching topics'
-   * lists (k-way, by a heap), which costs about the number of matching topics.
+   * Messages matching the filter, newest first: a scan of the receive order for broad
+   * `prefix/#` filters when that is cheaper, else a merge of the matching topics (search.ts).
    */
   query(filter: string, options: { limit: number; since?: number; now: number }): StoredMessage[] {
     this.pruneAge(options.now);
     const since = options.since ?? 0;
-    const broad = this.scanNewest(filter, options.limit, since);
-    if (broad !== undefined) return broad;
-    const tails: Msg[] = [];
-    this.index.match(filter, (entry) => {
-      if (entry.tail !== undefined && entry.tail.receivedAt >= since) tails.push(entry.tail);
-    });
-    const heap = new MinHeap<Msg>(newestFirst, tails);
-    const out: StoredMessage[] = [];
-    for (let top = heap.peek(); top !== undefined && out.length < options.limit; top = heap.peek()) {
-      out.push(top);
-      const next = top.tPrev;
-      if (next !== undefined && next.receivedAt >= since) heap.replaceTop(next);
-      else heap.pop();
-    }
-    return out;
-  }
-
-  /** The newest-first scan for broad '#' filters; undefined when it does not pay (or gives up). */
-  private scanNewest(filter: string, limit: number, since: number): StoredMessage[] | undefined {
-    const scan = this.broadScan(filter, limit);
-    if (scan === undefined) return undefined;
-    let budget = scan.budget;
-    const out: StoredMessage[] = [];
-    for (let m = this.main.tail; m !== undefined && out.length < limit; m = m.gPrev) {
-      if (m.receivedAt < since) break;
-      if (scan.matches(m.entry.topic)) out.push(m);
-      if (--budget === 0) return undefined;
-    }
-    return out;
-  }
-
-  /**
-   * For a `prefix/#` filter whose topics are many enough that walking the receive-order list back
-   * from the newest message finds `limit` of theirs sooner than visiting every one of them: the
-   * topic test and a step budget, beyond which the caller merges instead (a skewed store, where
-   * the matching topics are quiet, cannot make the scan slow).
-   */
-  private broadScan(
-    filter: string,
-    limit: number,
-  ): { matches: (topic: string) => boolean; budget: number } | undefined {
-    if (!filter.endsWith('#') || filter.includes('+')) return undefined;
-    const root = filter === '#';
-    const prefix = root ? '' : filter.slice(0, -2);
-    const under = this.index.countUnder(root ? [] : prefix.split('/'));
-    const topics = this.index.size;
-    // With a share s = under / topics of the topics matching, about limit / s messages are
-    // enough; a merge visits all `under` topics. Scan when that is the cheaper of the two.
-    const expected = Math.ceil((limit * topics) / Math.max(under, 1));
-    if (under === 0 || expected >= under) return undefined;
-    const matches = root
-      ? (topic: string) => !topic.startsWith('$')
-      : (topic: string) =>
-          topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47);
-    return { matches, budget: expected * 8 + 256 };
+    const scan = broadScan(this.index, filter, options.limit);
+    return (
+      (scan && scanNewest(this.main.tail, scan, options.limit, since)) ??
+      mergeNewest(this.index, filter, options.limit, since)
+    );
   }
 
   /** The last stored message of each matching topic, newest first, and how many topics matched. */
@@ -186,32 +136,11 @@ export class MessageStore {
     options: { limit: number; now: number },
   ): { messages: StoredMessage[]; matched: number } {
     this.pruneAge(options.now);
-    const newest = this.latestNewest(filter, options.limit);
+    // The scan takes the count of matching topics from the index, which also holds empty topics.
+    const scan = this.emptyTopics === 0 ? broadScan(this.index, filter, options.limit) : undefined;
+    const newest = scan && scanLastKnown(this.main.tail, scan, options.limit);
     if (newest !== undefined) return { messages: newest, matched: this.index.countMatches(filter) };
-    const all: Msg[] = [];
-    this.index.match(filter, (entry) => {
-      if (entry.tail !== undefined) all.push(entry.tail);
-    });
-    const matched = all.length;
-    return { messages: firstK(all, options.limit, newestFirst), matched };
-  }
-
-  /**
-   * Broad filters: the last-known values are the messages that are still their topic's newest,
-   * met newest first walking back the receive-order list. Undefined when that does not pay.
-   */
-  private latestNewest(filter: string, limit: number): StoredMessage[] | undefined {
-    // The count of matching topics comes from the index, which also holds empty topics.
-    if (this.emptyTopics > 0) return undefined;
-    const scan = this.broadScan(filter, limit);
-    if (scan === undefined) return undefined;
-    let budget = scan.budget;
-    const out: StoredMessage[] = [];
-    for (let m = this.main.tail; m !== undefined && out.length < limit; m = m.gPrev) {
-      if (m.entry.tail === m && scan.matches(m.entry.topic)) out.push(m);
-      if (--budget === 0) return undefined;
-    }
-    return out;
+    return latestOfEach(this.index, filter, options.limit);
   }
 
   /**
@@ -348,16 +277,4 @@ export class MessageStore {
     else e.uNext.uPrev = e.uPrev;
     e.uPrev = e.uNext = undefined;
   }
-}
-
-/** Tree order: compare level by level, each level by name. */
-export function compareTopics(a: string, b: string): number {
-  const x = a.split('/');
-  const y = b.split('/');
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const p = x[i] as string;
-    const q = y[i] as string;
-    if (p !== q) return p < q ? -1 : 1;
-  }
-  return x.length - y.length;
 }
