@@ -632,6 +632,33 @@ describe('docker-compose.yml', { timeout: 300_000 }, () => {
     assert.match(log, /certificate verify failed/);
   });
 
+  it('passes SIGHUP through its init to the bridge, which re-reads its mounted TLS files and reconnects', async () => {
+    const { client, close } = await httpClient();
+    try {
+      const before = await tool(client, 'mqtt_status');
+      assert.equal(before.connection.state, 'connected');
+      await composeOk(['kill', '-s', 'HUP', 'bridge']);
+      const after = await eventually(
+        async () => {
+          const s = await tool(client, 'mqtt_status');
+          return s.connection.state === 'connected' &&
+            s.connection.reconnectCount === before.connection.reconnectCount + 1
+            ? s
+            : undefined;
+        },
+        15_000,
+        'a reconnect with the reloaded material',
+      );
+      assert.equal(after.connection.clientId, before.connection.clientId);
+      const id = await serviceId('bridge');
+      assert.equal(await dockerOk(['inspect', '-f', '{{.State.Running}}', id]), 'true');
+      const logs = (await docker(['logs', id])).stderr;
+      assert.match(logs, /TLS material reloaded: reconnecting with it/);
+    } finally {
+      await close();
+    }
+  });
+
   it('reports a broker that is down (mqtt_status, /readyz 503) and connects once it is up', async () => {
     await composeOk(['stop', 'mosquitto']);
     await composeOk(['up', '-d', '--no-deps', '--no-build', '--force-recreate', 'bridge']);
