@@ -1,19 +1,21 @@
 # mqtt-mcp-bridge container image. Classic builder syntax only (no BuildKit features).
 #
 #   docker build -t mqtt-mcp-bridge:local .
-#   docker build --build-arg NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:<digest you verified> .
+#   docker build --build-arg NODE_IMAGE=<another image, or a local stand-in> .
 #
-# The base image comes from NODE_IMAGE. The default is pinned by exact version tag; pin it by
-# digest too in production: read the digest from the registry you trust (for example
-# `docker buildx imagetools inspect node:22.23.3-bookworm-slim`, or the index digest shown by
-# `docker pull`), and append it as `@sha256:<digest>`. Never use a digest you have not read
-# yourself. Sites without a registry pass a locally built image (scripts/docker-images.sh).
+# The base image comes from NODE_IMAGE. The default is the official Node 22 LTS slim image,
+# pinned by exact version tag and by the digest of its multi-platform index as the official
+# images program records it (github.com/docker-library/repo-info,
+# repos/node/remote/22.23.3-bookworm-slim.md). Check it against the registry you trust before
+# production (`docker buildx imagetools inspect node:22.23.3-bookworm-slim`); when a newer
+# patch is out, move tag and digest together. Sites without a registry pass a locally built
+# image (scripts/docker-images.sh).
 #
 # Run it with tini as PID 1 (`docker run --init`, compose `init: true`): tini reaps zombies
 # and forwards signals. The app itself shuts down cleanly on SIGTERM, SIGINT and, over stdio,
 # on stdin EOF (MQTT DISCONNECT, exit 0 within 5 s). It writes nothing outside /tmp, so it runs
 # with a read-only root filesystem and a small tmpfs on /tmp. See docs/DEPLOYMENT.md.
-ARG NODE_IMAGE=node:22.23.3-bookworm-slim
+ARG NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
 
 # ---- build: dev dependencies, TypeScript compile ------------------------------------------
 FROM ${NODE_IMAGE} AS build
