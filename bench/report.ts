@@ -838,7 +838,7 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
       `${fi(ing.flood)} QoS 0 messages of ${ing.payloadBytes} bytes over ${fi(ing.topics)} topics from a separate publisher process (pre-encoded packets written to its TLS socket), ` +
         'received by a subscriber to `#` (QoS 1): A bare mqtt.js client, B the bridge\u2019s ingest path (`createApp()`, the same link, store, policy and live feed as `dist/index.js`, in a worker process), C `mosquitto_sub` (the C client, the ceiling). ' +
         '**Live flood**: the subscriber reads while the publisher floods (three busy processes on two cores). **Drained backlog**: the subscriber is stopped (SIGSTOP) while the broker takes the flood, then continued and drains at its own speed. ' +
-        'Messages per CPU-second of the subscriber process show the per-message cost independent of who else runs.',
+        `Messages per CPU-second of the subscriber process show the per-message cost independent of who else runs. ${ing.live.rounds.length} rounds (the wall rates swing more than in the other cases).`,
     );
     out.push('');
     const modeRows = (name: string, x: IngestModeResult) => [
