@@ -16,7 +16,7 @@ import type { MessageProperties } from '../bridge.js';
 import type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
 import { MinHeap } from './heap.js';
 import { Entry, Msg, MsgList } from './nodes.js';
-import { broadScan, compareTopics, latestOfEach, mergeNewest, scanLastKnown, scanNewest } from './search.js';
+import { compareTopics, latestOfEach, mergeNewest, scanNewest } from './search.js';
 import { TopicIndex } from './topic-index.js';
 
 export type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
@@ -123,9 +123,8 @@ export class MessageStore {
   query(filter: string, options: { limit: number; since?: number; now: number }): StoredMessage[] {
     this.pruneAge(options.now);
     const since = options.since ?? 0;
-    const scan = broadScan(this.index, filter, options.limit);
     return (
-      (scan && scanNewest(this.main.tail, scan, options.limit, since)) ??
+      scanNewest(this.index, this.main.tail, filter, options.limit, { since }) ??
       mergeNewest(this.index, filter, options.limit, since)
     );
   }
@@ -137,8 +136,10 @@ export class MessageStore {
   ): { messages: StoredMessage[]; matched: number } {
     this.pruneAge(options.now);
     // The scan takes the count of matching topics from the index, which also holds empty topics.
-    const scan = this.emptyTopics === 0 ? broadScan(this.index, filter, options.limit) : undefined;
-    const newest = scan && scanLastKnown(this.main.tail, scan, options.limit);
+    const newest =
+      this.emptyTopics === 0
+        ? scanNewest(this.index, this.main.tail, filter, options.limit, { lastKnown: true })
+        : undefined;
     if (newest !== undefined) return { messages: newest, matched: this.index.countMatches(filter) };
     return latestOfEach(this.index, filter, options.limit);
   }

@@ -9,64 +9,39 @@ import type { Entry, Msg } from './nodes.js';
 import type { TopicIndex } from './topic-index.js';
 import type { StoredMessage } from './types.js';
 
-export interface BroadScan {
-  readonly matches: (topic: string) => boolean;
-  /** Steps after which the scan gives up (the caller merges instead). */
-  readonly budget: number;
-}
-
 /**
- * For a `prefix/#` filter whose topics are many enough that walking the receive-order list back
- * from the newest message finds `limit` of theirs sooner than visiting every one of them: the
- * topic test and the step budget. Undefined when the scan does not pay.
+ * A broad `prefix/#` filter, walked back through the receive-order list from `newest`: the first
+ * `limit` matching messages (received at `since` or later), or with `lastKnown` the first `limit`
+ * that are still their topic's newest message. Undefined when this does not pay, i.e. when the
+ * matching topics are too few for the walk to beat visiting each of them, or when it gives up
+ * after a step budget (a skewed store whose matching topics are quiet); the caller then merges.
  */
-export function broadScan(index: TopicIndex<Entry>, filter: string, limit: number): BroadScan | undefined {
+export function scanNewest(
+  index: TopicIndex<Entry>,
+  newest: Msg | undefined,
+  filter: string,
+  limit: number,
+  options: { since?: number; lastKnown?: boolean } = {},
+): StoredMessage[] | undefined {
   if (!filter.endsWith('#') || filter.includes('+')) return undefined;
-  const root = filter === '#';
-  const prefix = root ? '' : filter.slice(0, -2);
-  const under = index.countUnder(root ? [] : prefix.split('/'));
-  const topics = index.size;
+  const under = index.countMatches(filter);
   // With a share s = under / topics of the topics matching, about limit / s messages are
   // enough; a merge visits all `under` topics. Scan when that is the cheaper of the two.
-  const expected = Math.ceil((limit * topics) / Math.max(under, 1));
+  const expected = Math.ceil((limit * index.size) / Math.max(under, 1));
   if (under === 0 || expected >= under) return undefined;
-  const matches = root
-    ? (topic: string) => !topic.startsWith('$')
-    : (topic: string) =>
-        topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47);
-  return { matches, budget: expected * 8 + 256 };
-}
-
-/** Matching messages back from `newest`, down to `since`; undefined when the budget runs out. */
-export function scanNewest(
-  newest: Msg | undefined,
-  scan: BroadScan,
-  limit: number,
-  since: number,
-): StoredMessage[] | undefined {
-  let budget = scan.budget;
+  const prefix = filter.slice(0, -2);
+  const matches =
+    filter === '#'
+      ? (topic: string) => !topic.startsWith('$')
+      : (topic: string) =>
+          topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47);
+  const since = options.since ?? -Infinity;
+  const lastKnown = options.lastKnown === true;
+  let budget = expected * 8 + 256;
   const out: StoredMessage[] = [];
   for (let m = newest; m !== undefined && out.length < limit; m = m.gPrev) {
     if (m.receivedAt < since) break;
-    if (scan.matches(m.entry.topic)) out.push(m);
-    if (--budget === 0) return undefined;
-  }
-  return out;
-}
-
-/**
- * Last-known values back from `newest`: the messages that are still their topic's newest.
- * Undefined when the budget runs out.
- */
-export function scanLastKnown(
-  newest: Msg | undefined,
-  scan: BroadScan,
-  limit: number,
-): StoredMessage[] | undefined {
-  let budget = scan.budget;
-  const out: StoredMessage[] = [];
-  for (let m = newest; m !== undefined && out.length < limit; m = m.gPrev) {
-    if (m.entry.tail === m && scan.matches(m.entry.topic)) out.push(m);
+    if ((!lastKnown || m.entry.tail === m) && matches(m.entry.topic)) out.push(m);
     if (--budget === 0) return undefined;
   }
   return out;

@@ -135,16 +135,6 @@ export class TopicIndex<V> {
     return total;
   }
 
-  /** Values under a literal prefix (the prefix topic itself included); the root for []. */
-  countUnder(prefix: readonly string[]): number {
-    let n: TrieNode<V> | undefined = this.root;
-    for (const level of prefix) {
-      n = n.children?.get(level);
-      if (n === undefined) return 0;
-    }
-    return prefix.length === 0 ? n.count - this.dollarCount() : n.count;
-  }
-
   values(): IterableIterator<V> {
     return (function* (nodes: Map<string, TrieNode<V>>) {
       for (const n of nodes.values()) if (n.value !== undefined) yield n.value;
