@@ -31,39 +31,37 @@ export async function main(
     return;
   }
   const scrubber = new Scrubber();
-  const bootLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
-  let config: Config;
-  try {
-    config = loadConfig(env, (path) => readFileSync(path));
-  } catch (error) {
-    if (error instanceof ConfigError) {
+  // loadConfig, with every secret it read (or named in its refusal) added to the scrubber.
+  const load = (): Config | ConfigError => {
+    try {
+      const config = loadConfig(env, (path) => readFileSync(path));
+      scrubber.add(config.secrets);
+      return config;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
       scrubber.add(configErrorSecrets(error));
-      const logger = createLogger({ level: validLevel(bootLevel), scrubber });
-      logger.fatal({ problems: error.problems }, error.message);
-      process.exitCode = 1;
-      return;
+      return error;
     }
-    throw error;
+  };
+  const config = load();
+  if (config instanceof ConfigError) {
+    const logger = createLogger({ level: validLevel(env.LOG_LEVEL ?? 'info'), scrubber });
+    logger.fatal({ problems: config.problems }, config.message);
+    process.exitCode = 1;
+    return;
   }
-  scrubber.add(config.secrets);
   const logger = createLogger({ level: config.logLevel, scrubber });
   installCrashHandlers(logger);
   // SIGHUP: read the configuration again, for new TLS material (certificate rotation). Files
   // that do not pass loadConfig's checks change nothing; the current connection stays.
   const reread = (): Config | undefined => {
-    try {
-      const fresh = loadConfig(env, (path) => readFileSync(path));
-      scrubber.add(fresh.secrets);
-      return fresh;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      scrubber.add(configErrorSecrets(error));
-      logger.error(
-        { problems: error.problems },
-        'SIGHUP: the configuration does not load; TLS material not reloaded, the current connection stays',
-      );
-      return undefined;
-    }
+    const fresh = load();
+    if (!(fresh instanceof ConfigError)) return fresh;
+    logger.error(
+      { problems: fresh.problems },
+      'SIGHUP: the configuration does not load; TLS material not reloaded, the current connection stays',
+    );
+    return undefined;
   };
   try {
     await run(config, logger, scrubber, reread);

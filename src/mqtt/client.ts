@@ -22,7 +22,7 @@ import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { explainConnectionError, reasonText } from './explain.js';
 import { backoffDelay } from './backoff.js';
-import { clientOptions, makeClientId } from './options.js';
+import { clientOptions, makeClientId, setCredentials } from './options.js';
 import { Publisher } from './publisher.js';
 import { ConnectionReporter } from './reporter.js';
 import { BrokerSubscriptions } from './subscriber.js';
@@ -179,11 +179,7 @@ export class MqttLink implements BrokerLink {
    */
   reloadTls(tls: MqttConfig['tls']): void {
     if (this.closing || this.deps.config.protocol !== 'mqtts') return;
-    const options = this.client.options as Record<string, unknown>;
-    for (const name of ['ca', 'cert', 'key', 'passphrase'] as const) {
-      if (tls[name] === undefined) delete options[name];
-      else options[name] = tls[name];
-    }
+    setCredentials(this.client.options, tls);
     if (!this.started) return;
     this.log.info('TLS material reloaded: reconnecting with it');
     this.failures = 0;

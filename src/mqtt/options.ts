@@ -40,12 +40,21 @@ export function clientOptions(config: MqttConfig, clientId: string): IClientOpti
     Object.assign(options, {
       rejectUnauthorized: !tls.insecure,
       minVersion: 'TLSv1.2',
-      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-      ...(tls.key !== undefined ? { key: tls.key } : {}),
-      ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),
       ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
     });
+    setCredentials(options, tls);
   }
   return options;
+}
+
+/**
+ * The CA, certificate, key and passphrase in mqtt.js options: set or removed. Also how new TLS
+ * material takes effect (mqtt.js reads its options again at every connection).
+ */
+export function setCredentials(options: IClientOptions, tls: MqttConfig['tls']): void {
+  const fields = options as Record<string, unknown>;
+  for (const name of ['ca', 'cert', 'key', 'passphrase'] as const) {
+    if (tls[name] === undefined) delete fields[name];
+    else fields[name] = tls[name];
+  }
 }
