@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adopt } from '../../test/helpers/broker.js';
 import type { BenchContext } from '../lib/context.js';
-import { bridgeEnv, SERVER } from '../lib/context.js';
-import { rssOf, runWorker, sleep, waitExit } from '../lib/proc.js';
+import { bridgeEnv, publishFlood, SERVER } from '../lib/context.js';
+import { rssOf, sleep, waitExit } from '../lib/proc.js';
 import { HttpRpc, type StdioRpc } from '../lib/rpc.js';
 import { startBridge, waitForStore } from '../lib/servers.js';
 import { latency, spread, type LatencySummary, type Spread } from '../lib/stats.js';
@@ -122,15 +122,7 @@ async function boundedCheck(
   const heapCapMiB = 96;
   const http = await startHttpBridge(ctx, tokens, [`--max-old-space-size=${heapCapMiB}`]);
   // The store of the shared broker is refilled by retained-free traffic: publish the same 10k.
-  await runWorker('bench/workers/flood.ts', [
-    ctx.broker.url,
-    ctx.pki.dir,
-    '10000',
-    '1000',
-    '60',
-    'bench',
-    'tree',
-  ]);
+  await publishFlood(ctx, { count: 10_000, topics: 1000, prefix: 'bench', scheme: 'tree' });
   await sleep(500);
   const clients: HttpRpc[] = [];
   for (let i = 0; i < n; i++) {
@@ -205,15 +197,7 @@ export async function runHttp(ctx: BenchContext): Promise<HttpResult> {
     bridgeEnv(ctx, { MCP_READ_TOPICS: 'bench/#', MQTT_SUBSCRIBE: 'bench/#' }),
   );
   // Fill both stores over MQTT: 10,000 messages over 1,000 topics.
-  await runWorker('bench/workers/flood.ts', [
-    ctx.broker.url,
-    ctx.pki.dir,
-    '10000',
-    '1000',
-    '60',
-    'bench',
-    'tree',
-  ]);
+  await publishFlood(ctx, { count: 10_000, topics: 1000, prefix: 'bench', scheme: 'tree' });
   await waitForStore(stdio, { messages: 10_000 });
   await sleep(500);
   const rssBefore = rssOf(http.child.pid ?? 0);

@@ -12,8 +12,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { adopt } from '../../test/helpers/broker.js';
 import type { BenchContext } from '../lib/context.js';
-import { connectMqtt } from '../lib/context.js';
-import { cpuOf, jsonLines, runWorker, sleep, tsxWorker } from '../lib/proc.js';
+import { connectMqtt, publishFlood } from '../lib/context.js';
+import { cpuOf, jsonLines, sleep, tsxWorker } from '../lib/proc.js';
 import { linearFit, spread, type Spread } from '../lib/stats.js';
 
 export interface IngestTrial {
@@ -112,13 +112,7 @@ async function floodInto(
   const sub = startSubscriber();
   await sub.ready;
   if (mode === 'drain') sub.signal('SIGSTOP');
-  const flood = runWorker('bench/workers/flood.ts', [
-    ctx.broker.url,
-    ctx.pki.dir,
-    String(count),
-    String(topics),
-    String(size),
-  ]);
+  const flood = publishFlood(ctx, { count, topics, size });
   if (mode === 'drain') {
     await flood;
     await brokerIdle(ctx);

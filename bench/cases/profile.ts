@@ -15,9 +15,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.js';
-import { bridgeEnv, connectMqtt, minimalEnv, SERVER } from '../lib/context.js';
+import { bridgeEnv, connectMqtt, minimalEnv, publishFlood, SERVER } from '../lib/context.js';
 import { TYPICAL_PAYLOAD } from '../lib/payload.js';
-import { jsonLines, runWorker, sleep, tsxWorker, waitExit } from '../lib/proc.js';
+import { jsonLines, sleep, tsxWorker, waitExit } from '../lib/proc.js';
 import { loadProfile, monotonicMicros, summarizeProfile, type ProfileSummary } from '../lib/profile.js';
 import { HttpRpc, spawnStdio, type StdioRpc } from '../lib/rpc.js';
 import { CALLS, closedLoop, startHttpBridge } from './http.js';
@@ -51,15 +51,7 @@ async function filledBridge(
   want: { messages: number; topics: number },
 ): Promise<StdioRpc> {
   const bridge = await startBridge(bridgeEnv(ctx, env), PROF_ARGS(dir));
-  await runWorker('bench/workers/flood.ts', [
-    ctx.broker.url,
-    ctx.pki.dir,
-    String(flood.count),
-    String(flood.topics),
-    '60',
-    flood.prefix,
-    flood.scheme,
-  ]);
+  await publishFlood(ctx, flood);
   await waitForStore(bridge, want);
   return bridge;
 }
@@ -176,15 +168,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
     const dir = profDir();
     const tokens = Array.from({ length: 10 }, () => randomBytes(32).toString('hex'));
     const http = await startHttpBridge(ctx, tokens, PROF_ARGS(dir));
-    await runWorker('bench/workers/flood.ts', [
-      ctx.broker.url,
-      ctx.pki.dir,
-      '10000',
-      '1000',
-      '60',
-      'bench',
-      'tree',
-    ]);
+    await publishFlood(ctx, { count: 10_000, topics: 1000, prefix: 'bench', scheme: 'tree' });
     await sleep(1500);
     const clients = tokens.map((t) => new HttpRpc(http.port, t));
     for (const c of clients) await c.initialize();
@@ -242,13 +226,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
       jsonLines(child, (m) => {
         if (m.ready === true) {
           from = monotonicMicros();
-          void runWorker('bench/workers/flood.ts', [
-            ctx.broker.url,
-            ctx.pki.dir,
-            String(count),
-            '1000',
-            '60',
-          ]);
+          void publishFlood(ctx, { count, topics: 1000 });
         }
         if (m.done === true) to = monotonicMicros();
       });

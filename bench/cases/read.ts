@@ -9,7 +9,7 @@
  * list:  100,000 topics with one message each (bench/list/t<i>)
  */
 import type { BenchContext } from '../lib/context.js';
-import { bridgeEnv, minimalEnv } from '../lib/context.js';
+import { bridgeEnv, minimalEnv, publishFlood } from '../lib/context.js';
 import { runWorker } from '../lib/proc.js';
 import type { StdioRpc } from '../lib/rpc.js';
 import { startBridge, startMinimal, waitForStore } from '../lib/servers.js';
@@ -210,15 +210,7 @@ async function floodBridge(
   want: { messages: number; topics: number },
 ): Promise<{ bridge: StdioRpc; store: Record<string, any> }> {
   const bridge = await startBridge(bridgeEnv(ctx, env));
-  const published = await runWorker('bench/workers/flood.ts', [
-    ctx.broker.url,
-    ctx.pki.dir,
-    String(flood.count),
-    String(flood.topics),
-    '60',
-    flood.prefix,
-    flood.scheme,
-  ]);
+  const published = await publishFlood(ctx, flood);
   const store = await waitForStore(bridge, want);
   ctx.log(
     `filled the bridge over MQTT: ${store.messages} messages in ${store.topics} topics (${Math.round(Number(published.rate))} msg/s published)`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Pki } from '../../test/helpers/pki.js';
 import type { BenchBroker } from './broker.js';
-import { ROOT } from './proc.js';
+import { ROOT, runWorker } from './proc.js';
 
 export interface BenchOptions {
   /** BENCH_QUICK=1: a smoke run of a minute or two with smaller sizes and 3 rounds. */
@@ -66,26 +66,7 @@ export async function connectMqtt(
   return client;
 }
 
-/** Environment of dist/index.js against a bench broker, rate limits out of the way. */
-export function bridgeEnv(
-  ctx: BenchContext,
-  extra: Record<string, string> = {},
-  broker: BenchBroker = ctx.broker,
-): Record<string, string> {
-  return {
-    MQTT_URL: broker.url,
-    MQTT_CA_FILE: ctx.pki.ca,
-    MQTT_CERT_FILE: ctx.pki.clientCert,
-    MQTT_KEY_FILE: ctx.pki.clientKey,
-    LOG_LEVEL: 'warn',
-    MCP_TOOL_RATE_PER_MINUTE: '1000000',
-    MCP_PUBLISH_RATE_PER_MINUTE: '1000000',
-    MCP_MAX_CONCURRENT_CALLS: '1000',
-    ...extra,
-  };
-}
-
-/** Environment of the minimal SDK server. */
+/** Environment of the minimal SDK server: the broker and the client identity. */
 export function minimalEnv(
   ctx: BenchContext,
   extra: Record<string, string> = {},
@@ -98,6 +79,44 @@ export function minimalEnv(
     MQTT_KEY_FILE: ctx.pki.clientKey,
     ...extra,
   };
+}
+
+/** Environment of dist/index.js: the same, with rate limits out of the way and quiet logs. */
+export function bridgeEnv(
+  ctx: BenchContext,
+  extra: Record<string, string> = {},
+  broker: BenchBroker = ctx.broker,
+): Record<string, string> {
+  return minimalEnv(
+    ctx,
+    {
+      LOG_LEVEL: 'warn',
+      MCP_TOOL_RATE_PER_MINUTE: '1000000',
+      MCP_PUBLISH_RATE_PER_MINUTE: '1000000',
+      MCP_MAX_CONCURRENT_CALLS: '1000',
+      ...extra,
+    },
+    broker,
+  );
+}
+
+/**
+ * Publish a flood from a worker process (bench/workers/flood.ts): `count` messages of `size`
+ * bytes over `topics` topics under `prefix`, named by `scheme`. Resolves with the worker's result.
+ */
+export function publishFlood(
+  ctx: BenchContext,
+  flood: { count: number; topics: number; size?: number; prefix?: string; scheme?: string },
+): Promise<Record<string, any>> {
+  const args = [
+    ctx.broker.url,
+    ctx.pki.dir,
+    String(flood.count),
+    String(flood.topics),
+    String(flood.size ?? 60),
+  ];
+  if (flood.prefix !== undefined) args.push(flood.prefix, flood.scheme ?? 'flat');
+  return runWorker('bench/workers/flood.ts', args);
 }
 
 export function packageVersion(name: string): string {
