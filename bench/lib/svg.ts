@@ -160,23 +160,9 @@ export function lineChart(c: LineChart): string {
     );
   }
   body.push(
-    `<rect x="${m.l}" y="${m.t}" width="${width - m.l - m.r}" height="${height - m.t - m.b}" fill="none" stroke="#999"/>`,
-  );
-  body.push(
     `<text x="${(m.l + width - m.r) / 2}" y="${height - m.b + 34}" text-anchor="middle">${esc(c.xLabel)}${c.logX ? ' (log)' : ''}</text>`,
   );
-  body.push(
-    `<text transform="translate(16 ${(m.t + height - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}${c.logY ? ' (log)' : ''}</text>`,
-  );
-  for (const h of c.hlines ?? []) {
-    const y = sy(h.y).toFixed(1);
-    body.push(
-      `<line x1="${m.l}" x2="${width - m.r}" y1="${y}" y2="${y}" stroke="#000" stroke-dasharray="6 4"/>`,
-    );
-    body.push(
-      `<text x="${width - m.r - 4}" y="${Number(y) - 4}" text-anchor="end" fill="#000">${esc(h.label)}</text>`,
-    );
-  }
+  body.push(...plotArea(c, m, width, height, sy));
   c.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string;
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!c.logY || p.y > 0));
@@ -268,21 +254,7 @@ export function barChart(c: BarChart): string {
         ),
       );
   });
-  body.push(
-    `<rect x="${m.l}" y="${m.t}" width="${width - m.l - m.r}" height="${height - m.t - m.b}" fill="none" stroke="#999"/>`,
-  );
-  body.push(
-    `<text transform="translate(16 ${(m.t + height - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}${c.logY ? ' (log)' : ''}</text>`,
-  );
-  for (const h of c.hlines ?? []) {
-    const y = sy(h.y).toFixed(1);
-    body.push(
-      `<line x1="${m.l}" x2="${width - m.r}" y1="${y}" y2="${y}" stroke="#000" stroke-dasharray="6 4"/>`,
-    );
-    body.push(
-      `<text x="${width - m.r - 4}" y="${Number(y) - 4}" text-anchor="end" fill="#000">${esc(h.label)}</text>`,
-    );
-  }
+  body.push(...plotArea(c, m, width, height, sy));
   names.forEach((name, i) => {
     const color = COLORS[i % COLORS.length] as string;
     const lx = m.l + (i % 3) * ((width - m.l - m.r) / 3);
@@ -291,4 +263,26 @@ export function barChart(c: BarChart): string {
     body.push(`<text x="${lx + 18}" y="${ly}" fill="#222">${esc(name)}</text>`);
   });
   return frame(width, height, c.title, body);
+}
+
+/** The plot frame, the y-axis label and the dashed reference lines, shared by both chart kinds. */
+function plotArea(
+  c: { yLabel: string; logY?: boolean; hlines?: ReadonlyArray<{ y: number; label: string }> },
+  m: { l: number; r: number; t: number; b: number },
+  width: number,
+  height: number,
+  sy: (y: number) => number,
+): string[] {
+  const out = [
+    `<rect x="${m.l}" y="${m.t}" width="${width - m.l - m.r}" height="${height - m.t - m.b}" fill="none" stroke="#999"/>`,
+    `<text transform="translate(16 ${(m.t + height - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}${c.logY === true ? ' (log)' : ''}</text>`,
+  ];
+  for (const h of c.hlines ?? []) {
+    const y = sy(h.y).toFixed(1);
+    out.push(
+      `<line x1="${m.l}" x2="${width - m.r}" y1="${y}" y2="${y}" stroke="#000" stroke-dasharray="6 4"/>`,
+      `<text x="${width - m.r - 4}" y="${Number(y) - 4}" text-anchor="end" fill="#000">${esc(h.label)}</text>`,
+    );
+  }
+  return out;
 }
