@@ -204,20 +204,7 @@ describe('the image', { timeout: 120_000 }, () => {
         '--network',
         'none',
         '--read-only',
-        '-v',
-        `${pki.dir}/ca.crt:/certs/ca.crt:ro`,
-        '-v',
-        `${pki.dir}/client.crt:/certs/client.crt:ro`,
-        '-v',
-        `${pki.dir}/server.key:/certs/client.key:ro`,
-        '-e',
-        'MQTT_URL=mqtts://mosquitto:8883',
-        '-e',
-        'MQTT_CA_FILE=/certs/ca.crt',
-        '-e',
-        'MQTT_CERT_FILE=/certs/client.crt',
-        '-e',
-        'MQTT_KEY_FILE=/certs/client.key',
+        ...brokerTlsArgs('server.key'),
         IMAGE,
       ]);
       assert.equal(result.code, 1, result.stderr);
@@ -262,23 +249,27 @@ function stdioRunArgs(caseLabel: string): string[] {
     `${RUN_LABEL}.case=${caseLabel}`,
     '--network',
     network,
-    '-v',
-    `${pki.dir}/ca.crt:/certs/ca.crt:ro`,
-    '-v',
-    `${pki.dir}/client.crt:/certs/client.crt:ro`,
-    '-v',
-    `${pki.dir}/client.key:/certs/client.key:ro`,
-    '-e',
-    'MQTT_URL=mqtts://mosquitto:8883',
-    '-e',
-    'MQTT_CA_FILE=/certs/ca.crt',
-    '-e',
-    'MQTT_CERT_FILE=/certs/client.crt',
-    '-e',
-    'MQTT_KEY_FILE=/certs/client.key',
+    ...brokerTlsArgs('client.key'),
     '-e',
     'MCP_READ_TOPICS=plant/#',
     IMAGE,
+  ];
+}
+
+/**
+ * `docker run` arguments that mount the test CA, the client certificate and a key (as
+ * /certs/client.key, read-only) and point the bridge at the compose broker with them.
+ */
+function brokerTlsArgs(keyFile: string): string[] {
+  const mounts = [`ca.crt:/certs/ca.crt`, `client.crt:/certs/client.crt`, `${keyFile}:/certs/client.key`];
+  return [
+    ...mounts.flatMap((m) => ['-v', `${pki.dir}/${m}:ro`]),
+    ...[
+      'MQTT_URL=mqtts://mosquitto:8883',
+      'MQTT_CA_FILE=/certs/ca.crt',
+      'MQTT_CERT_FILE=/certs/client.crt',
+      'MQTT_KEY_FILE=/certs/client.key',
+    ].flatMap((e) => ['-e', e]),
   ];
 }
 

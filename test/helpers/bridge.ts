@@ -14,7 +14,7 @@ import { createAuditLog } from '../../src/logging/audit.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Scrubber } from '../../src/logging/scrub.js';
 import { createServer } from '../../src/server.js';
-import type { Broker } from './broker.js';
+import { waitFor, type Broker } from './broker.js';
 import type { Pki } from './pki.js';
 
 export interface LogSink {
@@ -56,6 +56,23 @@ export function bridgeEnv(
     MCP_TOOL_RATE_PER_MINUTE: '1000000',
     ...extra,
   };
+}
+
+/**
+ * Connected, with nothing in mqtt.js' outgoing map: the collection subscriptions made on connect
+ * have their SUBACK. (A SUBSCRIBE awaiting its SUBACK sits in the same map as a publish awaiting
+ * its acknowledgement, so a test that stops the broker and then counts what is in flight must
+ * start from here.)
+ */
+export async function settled(bridge: TestBridge, timeoutMs = 5000): Promise<void> {
+  await waitFor(
+    () => {
+      const q = bridge.app.link.queueDepth();
+      return bridge.app.link.connected && q.queued + q.outgoing + q.pending === 0;
+    },
+    timeoutMs,
+    'connected with the subscriptions acknowledged',
+  );
 }
 
 export interface TestBridge {

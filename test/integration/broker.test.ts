@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { freePort, sleep, startBroker, waitFor, Broker, type BrokerOptions } from '../helpers/broker.js';
-import { bridgeEnv, startBridge } from '../helpers/bridge.js';
+import { bridgeEnv, settled, startBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
 import { connectSpy } from '../helpers/spy.js';
 
@@ -168,7 +168,7 @@ describe('broker availability', () => {
     const b = await broker();
     const bridge = await startBridge(bridgeEnv(b, pki, { MQTT_PUBLISH_TIMEOUT_MS: '500' }));
     try {
-      await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      await settled(bridge);
       b.signal('SIGSTOP');
       const started = performance.now();
       const text = await bridge.fails('mqtt_publish', { topic: 'plant/valve', payload: 'open', qos: 1 });
