@@ -22,8 +22,13 @@ export interface LinkError {
 
 export interface LinkStatus {
   readonly state: ConnectionState;
+  /** When the link entered `state` (ISO 8601). */
+  readonly since: string;
   readonly brokerUrl: string;
+  /** The MQTT version of the current (or next) connection. */
   readonly protocolVersion: 4 | 5;
+  /** With MQTT_PROTOCOL_VERSION=auto: which version it uses and why. */
+  readonly protocolNote?: string;
   readonly clientId: string;
   readonly connectedSince: string | undefined;
   readonly lastError: LinkError | undefined;
@@ -31,7 +36,7 @@ export interface LinkStatus {
   readonly reconnectCount: number;
   /** When the next connection attempt is due, while reconnecting. */
   readonly nextAttemptAt: string | undefined;
-  readonly tlsVerification: 'on' | 'off (MQTT_TLS_INSECURE)' | 'not used (plain mqtt://)';
+  readonly tlsVerification: string;
 }
 
 export interface PublishRequest {
@@ -44,7 +49,7 @@ export interface PublishRequest {
 export interface PublishReceipt {
   /** `acknowledged`: the broker confirmed (QoS 1/2); `sent`: written to the socket (QoS 0 has no acknowledgement). */
   readonly delivery: 'acknowledged' | 'sent';
-  /** MQTT 5 reason code of the acknowledgement, when there was one. */
+  /** MQTT 5 reason code of the acknowledgement; undefined under 3.1.1 and for QoS 0 (none on the wire). */
   readonly reasonCode: number | undefined;
   readonly reason: string;
 }
@@ -74,6 +79,8 @@ export interface BrokerLink {
   unsubscribe(filter: string): Promise<void>;
   /** The broker subscriptions wanted right now (held across reconnects). */
   subscriptions(): string[];
+  /** When the broker granted this subscription on the current connection (epoch ms); undefined: not granted now. */
+  grantedAt(filter: string): number | undefined;
   onMessage(listener: (message: IncomingMessage) => void): void;
   /** Listen for connection events; returns the function that stops listening. */
   onEvent(listener: (event: LinkEvent) => void): () => void;

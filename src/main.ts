@@ -2,7 +2,7 @@
  * Builds the long-lived objects (config, logger, MQTT link, store, policy), picks the
  * transport, installs the signal and stdin handlers and chooses the exit code.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import process from 'node:process';
 import { createApp } from './app.js';
 import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
@@ -77,7 +77,9 @@ async function run(
   scrubber: Scrubber,
   reread: () => Config | undefined,
 ): Promise<void> {
-  const app = createApp(config, logger, scrubber, packageVersion());
+  const app = createApp(config, logger, scrubber, packageVersion(), undefined, {
+    inContainer: inContainer(),
+  });
   const { deps } = app;
   let closeTransport: () => Promise<void> = async () => undefined;
   const shutdown = createShutdown({
@@ -156,6 +158,11 @@ async function run(
     'mqtt-mcp-bridge started',
   );
   await app.start();
+}
+
+/** Docker and Podman mark their containers with these files. */
+function inContainer(): boolean {
+  return existsSync('/.dockerenv') || existsSync('/run/.containerenv');
 }
 
 function validLevel(level: string): LogLevel {

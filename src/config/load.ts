@@ -15,12 +15,17 @@ export { configErrorSecrets } from './parse.js';
 export type ReadFile = (path: string) => Buffer;
 
 export interface MqttConfig {
-  /** The broker URL as shown to people: scheme, host and port only. */
+  /** The broker URL as shown to people: scheme, host, port (and the WebSocket path) only. */
   readonly url: string;
-  readonly protocol: 'mqtt' | 'mqtts';
+  readonly protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  /** TLS is used (mqtts:// or wss://). */
+  readonly secure: boolean;
   readonly host: string;
   readonly port: number;
-  readonly protocolVersion: 4 | 5;
+  /** The HTTP path of a WebSocket URL (ws://, wss://); undefined for mqtt(s)://. */
+  readonly path: string | undefined;
+  /** `auto`: 5 first, 3.1.1 when the broker refuses 5 (see mqtt/client.ts). */
+  readonly protocolVersion: 4 | 5 | 'auto';
   readonly clientIdPrefix: string;
   readonly username: string | undefined;
   readonly password: string | undefined;
@@ -60,6 +65,7 @@ export interface Config {
     readonly resultMaxBytes: number;
     readonly publishMaxBytes: number;
     readonly maxSubscriptions: number;
+    readonly maxSubscriptionsPerClient: number;
     readonly toolRatePerMinute: number;
     readonly publishRatePerMinute: number;
     readonly maxConcurrentCalls: number;
@@ -76,9 +82,14 @@ export interface Config {
 }
 
 const SCHEMES = {
-  'mqtt:': { protocol: 'mqtt', port: 1883 },
-  'mqtts:': { protocol: 'mqtts', port: 8883 },
+  'mqtt:': { protocol: 'mqtt', port: 1883, secure: false, ws: false },
+  'mqtts:': { protocol: 'mqtts', port: 8883, secure: true, ws: false },
+  'ws:': { protocol: 'ws', port: 80, secure: false, ws: true },
+  'wss:': { protocol: 'wss', port: 443, secure: true, ws: true },
 } as const;
+
+/** The WebSocket path when MQTT_URL has none: what most brokers serve MQTT over WebSockets on. */
+const DEFAULT_WS_PATH = '/mqtt';
 
 export function loadConfig(
   rawEnv: Readonly<Record<string, string | undefined>>,
@@ -118,7 +129,9 @@ export function loadConfig(
     try {
       url = new URL(env.MQTT_URL);
     } catch {
-      problems.push('MQTT_URL: is not a valid URL (expected mqtts://host:8883 or mqtt://host:1883)');
+      problems.push(
+        'MQTT_URL: is not a valid URL (expected mqtts://host:8883, mqtt://host:1883, wss://host:8884/mqtt or ws://host:8080/mqtt)',
+      );
     }
   }
   let scheme: (typeof SCHEMES)[keyof typeof SCHEMES] | undefined;
@@ -130,10 +143,13 @@ export function loadConfig(
       );
     }
     scheme = SCHEMES[url.protocol as keyof typeof SCHEMES];
-    if (scheme === undefined) problems.push('MQTT_URL: scheme must be mqtts:// or mqtt://');
+    if (scheme === undefined) problems.push('MQTT_URL: scheme must be mqtts://, mqtt://, wss:// or ws://');
     if (url.hostname === '') problems.push('MQTT_URL: has no host');
     if (url.port === '0') problems.push('MQTT_URL: port 0 is not a broker port');
-    if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+    if (scheme?.ws === true) {
+      if (url.search !== '' || url.hash !== '')
+        problems.push('MQTT_URL: must be scheme://host:port/path without a query or fragment');
+    } else if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
       problems.push('MQTT_URL: must be scheme://host:port without a path, query or fragment');
     }
   }
@@ -156,12 +172,14 @@ export function loadConfig(
     problems.push('MQTT_KEY_PASSPHRASE_FILE: is set but MQTT_KEY_FILE is not');
   }
   const tlsVars = ['MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'MQTT_SERVERNAME'] as const;
-  if (scheme?.protocol === 'mqtt') {
+  if (scheme !== undefined && !scheme.secure) {
+    const plain = `${scheme.protocol}://`;
+    const secure = scheme.ws ? 'wss://' : 'mqtts://';
     for (const name of tlsVars) {
       if (env[name] !== undefined)
-        problems.push(`${name}: is set but MQTT_URL uses plain mqtt://; use mqtts://`);
+        problems.push(`${name}: is set but MQTT_URL uses plain ${plain}; use ${secure}`);
     }
-    if (env.MQTT_TLS_INSECURE) problems.push('MQTT_TLS_INSECURE: is set but MQTT_URL uses plain mqtt://');
+    if (env.MQTT_TLS_INSECURE) problems.push(`MQTT_TLS_INSECURE: is set but MQTT_URL uses plain ${plain}`);
   }
   const production = env.NODE_ENV === 'production';
   if (env.MQTT_TLS_INSECURE && production) {
@@ -231,14 +249,17 @@ export function loadConfig(
   const s = scheme as NonNullable<typeof scheme>;
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === '' ? s.port : Number(u.port);
+  const path = s.ws ? (u.pathname === '' || u.pathname === '/' ? DEFAULT_WS_PATH : u.pathname) : undefined;
   return {
     transport: env.MCP_TRANSPORT,
     http,
     mqtt: {
-      url: `${s.protocol}://${u.hostname}:${port}`,
+      url: `${s.protocol}://${u.hostname}:${port}${path ?? ''}`,
       protocol: s.protocol,
+      secure: s.secure,
       host,
       port,
+      path,
       protocolVersion: env.MQTT_PROTOCOL_VERSION,
       clientIdPrefix: env.MQTT_CLIENT_ID,
       username: env.MQTT_USERNAME,
@@ -273,6 +294,7 @@ export function loadConfig(
       resultMaxBytes: env.MCP_RESULT_MAX_BYTES,
       publishMaxBytes: env.MCP_PUBLISH_MAX_BYTES,
       maxSubscriptions: env.MCP_MAX_SUBSCRIPTIONS,
+      maxSubscriptionsPerClient: env.MCP_MAX_SUBSCRIPTIONS_PER_CLIENT,
       toolRatePerMinute: env.MCP_TOOL_RATE_PER_MINUTE,
       publishRatePerMinute: env.MCP_PUBLISH_RATE_PER_MINUTE,
       maxConcurrentCalls: env.MCP_MAX_CONCURRENT_CALLS,

@@ -93,8 +93,8 @@ export const EnvSchema = z.object({
     message: 'is required (e.g. mqtts://broker.example:8883)',
   }),
   MQTT_PROTOCOL_VERSION: z
-    .enum(['4', '5'], { message: 'must be 5 or 4' })
-    .transform((v) => (v === '5' ? 5 : 4)),
+    .enum(['4', '5', 'auto'], { message: 'must be 5, 4 or auto' })
+    .transform((v): 4 | 5 | 'auto' => (v === 'auto' ? 'auto' : v === '5' ? 5 : 4)),
   MQTT_CLIENT_ID: z
     .string()
     .trim()
@@ -133,6 +133,7 @@ export const EnvSchema = z.object({
   MCP_RESULT_PAYLOAD_BYTES: int(16, 1024 * 1024),
   MCP_PUBLISH_MAX_BYTES: int(0, 256 * 1024 * 1024),
   MCP_MAX_SUBSCRIPTIONS: int(1, 10_000),
+  MCP_MAX_SUBSCRIPTIONS_PER_CLIENT: int(1, 10_000),
   MCP_RESULT_MAX_BYTES: int(256, 64 * 1024 * 1024),
   MCP_TOOL_RATE_PER_MINUTE: int(1, 1_000_000),
   MCP_PUBLISH_RATE_PER_MINUTE: int(1, 1_000_000),

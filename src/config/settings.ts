@@ -21,13 +21,13 @@ export const SETTINGS = {
     default: undefined,
     group: 'Broker connection',
     description:
-      'Required. Broker URL, `mqtts://host:8883` (TLS) or `mqtt://host:1883` (plain TCP). A URL with `user:password@` is refused; credentials have their own variables.',
+      'Required. Broker URL: `mqtts://host:8883` (TLS), `mqtt://host:1883` (plain TCP), or MQTT over WebSockets `wss://host:8884/mqtt` (TLS) / `ws://host:8080/mqtt` (the path defaults to `/mqtt`). A URL with `user:password@` is refused; credentials have their own variables. One process talks to one broker.',
   },
   MQTT_PROTOCOL_VERSION: {
     default: '5',
     group: 'Broker connection',
     description:
-      'MQTT protocol version, `5` or `4` (3.1.1). Version 4 cannot report a publish the broker refused (ACL), so refusals look like successes there.',
+      'MQTT protocol version: `5`, `4` (3.1.1) or `auto` (try 5; when the broker refuses it or closes the connection without answering, use 3.1.1 and say so in `mqtt_status` and the log). Version 4 cannot report a publish the broker refused (ACL), so refusals look like successes there.',
   },
   MQTT_CLIENT_ID: {
     default: 'mcp-bridge',
@@ -237,7 +237,14 @@ export const SETTINGS = {
   MCP_MAX_SUBSCRIPTIONS: {
     default: '50',
     group: 'Tool limits',
-    description: 'Most collection filters active at once (configured plus added with `mqtt_subscribe`).',
+    description:
+      'Most collection filters active at once, in all: configured plus added with `mqtt_subscribe` (one broker subscription each).',
+  },
+  MCP_MAX_SUBSCRIPTIONS_PER_CLIENT: {
+    default: '20',
+    group: 'Tool limits',
+    description:
+      "Most collection filters one MCP client (principal) may add with `mqtt_subscribe`. Each client sees and removes only its own; other clients' filters are shown as a count.",
   },
   MCP_TRANSPORT: {
     default: 'stdio',

@@ -20,9 +20,15 @@ import type {
 import type { MqttConfig } from '../config/load.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { explainConnectionError, reasonText } from './explain.js';
+import { explainConnectionError, explainSilentClose, reasonText, type ExplainContext } from './explain.js';
 import { backoffDelay } from './backoff.js';
-import { clientOptions, makeClientId, setCredentials } from './options.js';
+import {
+  clientOptions,
+  initialVersion,
+  makeClientId,
+  setCredentials,
+  setProtocolVersion,
+} from './options.js';
 import { Publisher } from './publisher.js';
 import { ConnectionReporter } from './reporter.js';
 import { BrokerSubscriptions } from './subscriber.js';
@@ -32,6 +38,8 @@ export interface LinkDeps {
   readonly logger: Logger;
   /** Injected for tests of the backoff. */
   readonly random?: () => number;
+  /** The process runs in a container (errors about loopback addresses say what that means). */
+  readonly inContainer?: boolean;
 }
 
 const INSECURE_WARNING_MS = 60_000;
@@ -42,7 +50,17 @@ export class MqttLink implements BrokerLink {
   private readonly log: Logger;
   private readonly random: () => number;
   private state: ConnectionState = 'connecting';
+  /** When `state` last changed. */
+  private stateSince = new Date();
   private connectedSince: Date | undefined;
+  /** The MQTT version of the current (or next) connection. */
+  private version: 4 | 5;
+  /** MQTT_PROTOCOL_VERSION=auto fell back to 3.1.1: why, and whether 3.1.1 has connected since. */
+  private fallback: { reason: string; confirmed: boolean } | undefined;
+  /** The current attempt or connection reported an error (so a close is not silent). */
+  private errored = false;
+  /** TLS handshake of the current attempt completed. */
+  private handshakeDone = false;
   private reconnectCount = 0;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -56,27 +74,31 @@ export class MqttLink implements BrokerLink {
   private started = false;
   /** A clean close on the way that reloadTls asked for: reconnect at once, not "lost". */
   private rotating = false;
+  /** The next attempt is made at once (a protocol fallback), not after a backoff delay. */
+  private retryNow = false;
 
   constructor(private readonly deps: LinkDeps) {
     this.log = deps.logger.child({ component: 'mqtt' });
     this.reporter = new ConnectionReporter(this.log);
     this.random = deps.random ?? Math.random;
     this.clientId = makeClientId(deps.config.clientIdPrefix);
+    this.version = initialVersion(deps.config);
     const options: IClientOptions = clientOptions(deps.config, this.clientId);
     this.client = mqtt.connect(options);
     this.brokerSubscriptions = new BrokerSubscriptions(this.client, {
       qos: deps.config.subscribeQos,
-      protocolVersion: deps.config.protocolVersion,
+      protocolVersion: () => this.version,
     });
     this.publisher = new Publisher(this.client, {
       timeoutMs: deps.config.publishTimeoutMs,
-      protocolVersion: deps.config.protocolVersion,
+      protocolVersion: () => this.version,
     });
     this.client.on('connect', () => this.onConnect());
     this.client.on('error', (error) => this.onError(error));
     this.client.on('close', () => this.onClose());
     this.client.on('disconnect', (packet) => {
       const code = packet.reasonCode ?? 0;
+      this.errored = true;
       this.reporter.error({
         code: 'BROKER_DISCONNECT',
         message: `the broker closed the session: ${reasonText(code)} (${code})`,
@@ -90,8 +112,11 @@ export class MqttLink implements BrokerLink {
     if (this.started || this.closing) return;
     this.started = true;
     const { config } = this.deps;
-    if (config.protocol === 'mqtt') {
-      this.log.warn({ broker: config.url }, 'MQTT_URL uses plain mqtt://: the connection is not encrypted');
+    if (!config.secure) {
+      this.log.warn(
+        { broker: config.url },
+        `MQTT_URL uses plain ${config.protocol}://: the connection is not encrypted`,
+      );
     }
     if (config.tls.insecure) {
       const warn = () =>
@@ -117,19 +142,20 @@ export class MqttLink implements BrokerLink {
     const { config } = this.deps;
     return {
       state: this.state,
+      since: this.stateSince.toISOString(),
       brokerUrl: config.url,
-      protocolVersion: config.protocolVersion,
+      protocolVersion: this.version,
+      ...(config.protocolVersion === 'auto' ? { protocolNote: this.protocolNote() } : {}),
       clientId: this.clientId,
       connectedSince: this.state === 'connected' ? this.connectedSince?.toISOString() : undefined,
       lastError: this.reporter.lastError,
       reconnectCount: this.reconnectCount,
       nextAttemptAt: this.state === 'reconnecting' ? this.nextAttemptAt?.toISOString() : undefined,
-      tlsVerification:
-        config.protocol === 'mqtt'
-          ? 'not used (plain mqtt://)'
-          : config.tls.insecure
-            ? 'off (MQTT_TLS_INSECURE)'
-            : 'on',
+      tlsVerification: !config.secure
+        ? `not used (plain ${config.protocol}://)`
+        : config.tls.insecure
+          ? 'off (MQTT_TLS_INSECURE)'
+          : 'on',
     };
   }
 
@@ -171,6 +197,10 @@ export class MqttLink implements BrokerLink {
     return this.brokerSubscriptions.filters();
   }
 
+  grantedAt(filter: string): number | undefined {
+    return this.connected ? this.brokerSubscriptions.grantedAt(filter) : undefined;
+  }
+
   /**
    * New TLS material (certificate rotation; main.ts calls this on SIGHUP after loadConfig has
    * checked the files): used from the next connection on, which is made at once. A live
@@ -178,7 +208,7 @@ export class MqttLink implements BrokerLink {
    * never re-sent.
    */
   reloadTls(tls: MqttConfig['tls']): void {
-    if (this.closing || this.deps.config.protocol !== 'mqtts') return;
+    if (this.closing || !this.deps.config.secure) return;
     setCredentials(this.client.options, tls);
     if (!this.started) return;
     this.log.info('TLS material reloaded: reconnecting with it');
@@ -206,7 +236,7 @@ export class MqttLink implements BrokerLink {
       new BridgeError('BROKER_UNAVAILABLE', 'the bridge is shutting down; the publish was not confirmed'),
     );
     const wasConnected = this.client.connected;
-    this.state = 'closed';
+    this.setState('closed');
     if (!this.started) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -235,10 +265,15 @@ export class MqttLink implements BrokerLink {
 
   private connectNow(): void {
     this.nextAttemptAt = undefined;
+    this.errored = false;
+    this.handshakeDone = false;
     try {
       if (this.reconnectCount === 0 && this.failures === 0 && this.state === 'connecting')
         this.client.connect();
       else this.client.reconnect();
+      this.client.stream?.once?.('secureConnect', () => {
+        this.handshakeDone = true;
+      });
       // Small MQTT packets must not wait for Nagle's algorithm: a QoS 1 publish sent after a
       // PUBACK that the broker has not ACKed yet at TCP level would otherwise stall until the
       // broker's delayed ACK (~40 ms). mqtt.js leaves Nagle on.
@@ -253,40 +288,126 @@ export class MqttLink implements BrokerLink {
   private onConnect(): void {
     if (this.closing) return;
     const wasReconnect = this.reconnectCount > 0;
-    this.state = 'connected';
-    this.connectedSince = new Date();
+    this.setState('connected');
+    this.connectedSince = this.stateSince;
     this.failures = 0;
-    this.reporter.connected(wasReconnect, { clientId: this.clientId, reconnects: this.reconnectCount });
+    this.errored = false;
+    if (this.fallback !== undefined && !this.fallback.confirmed) {
+      this.fallback.confirmed = true;
+      this.log.warn(
+        { protocolVersion: 4, reason: this.fallback.reason },
+        'MQTT_PROTOCOL_VERSION=auto: connected with MQTT 3.1.1; the broker cannot report refused publishes or subscriptions under 3.1.1',
+      );
+    }
+    this.reporter.connected(wasReconnect, {
+      clientId: this.clientId,
+      reconnects: this.reconnectCount,
+      protocolVersion: this.version,
+    });
     this.brokerSubscriptions.renew().catch((error: unknown) => {
       this.log.warn({ err: error }, 'renewing subscriptions failed');
     });
   }
 
+  private explainContext(): ExplainContext {
+    const { config } = this.deps;
+    return {
+      host: config.host,
+      port: config.port,
+      servername: config.tls.servername,
+      protocolVersion: this.version,
+      clientCert: config.tls.cert !== undefined,
+      inContainer: this.deps.inContainer === true,
+      ...(config.secure ? { tls: { handshakeDone: this.handshakeDone } } : {}),
+    };
+  }
+
   private onError(error: Error): void {
-    const explained = explainConnectionError(error, {
-      host: this.deps.config.host,
-      port: this.deps.config.port,
-      servername: this.deps.config.tls.servername,
-      protocolVersion: this.deps.config.protocolVersion,
-    });
+    this.errored = true;
+    const explained = explainConnectionError(error, this.explainContext());
+    if (explained.code === 'PROTOCOL_VERSION' && this.fallBack('the broker refused MQTT 5')) return;
     this.reporter.error(explained);
+  }
+
+  /**
+   * MQTT_PROTOCOL_VERSION=auto: use 3.1.1 from the next attempt on. True when it did (the caller
+   * then reconnects at once instead of reporting a failure).
+   */
+  private fallBack(reason: string): boolean {
+    if (this.deps.config.protocolVersion !== 'auto' || this.version !== 5) return false;
+    this.version = 4;
+    this.fallback = { reason, confirmed: false };
+    setProtocolVersion(this.client.options, this.deps.config, 4);
+    this.log.warn({ reason }, 'MQTT_PROTOCOL_VERSION=auto: trying MQTT 3.1.1');
+    this.retryNow = true;
+    return true;
+  }
+
+  private protocolNote(): string {
+    if (this.fallback === undefined) return 'auto: MQTT 5 (3.1.1 if the broker refuses 5)';
+    return `auto: fell back to MQTT 3.1.1 (${this.fallback.reason}); refused publishes cannot be reported under 3.1.1`;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.stateSince = new Date();
   }
 
   private onClose(): void {
     const wasConnected = this.state === 'connected';
-    this.publisher.failAll(
-      new BridgeError(
-        'DELIVERY_UNKNOWN',
-        'the connection to the broker was lost before it acknowledged the publish; delivery is unknown (it will not be re-sent)',
-      ),
-    );
+    const silent = !this.errored && !this.closing && !this.rotating;
+    this.brokerSubscriptions.connectionLost();
+    if (wasConnected && silent && this.publisher.size > 0) {
+      // No error, no DISCONNECT: the broker closed a connection with a publish in flight. Some
+      // brokers (RabbitMQ, aedes) refuse a forbidden publish exactly this way.
+      this.publisher.failAll(
+        new BridgeError(
+          'DELIVERY_UNKNOWN',
+          "the broker closed the connection while the publish waited for its acknowledgement; some brokers refuse a publish the client may not make this way (check the broker's ACL for this client and topic); delivery is unknown and it will not be re-sent",
+        ),
+      );
+      this.reporter.error({
+        code: 'CLOSED_BY_BROKER',
+        message:
+          'the broker closed the connection while a publish was in flight (some brokers refuse a forbidden publish this way: check its ACL for this client)',
+      });
+    } else {
+      this.publisher.failAll(
+        new BridgeError(
+          'DELIVERY_UNKNOWN',
+          'the connection to the broker was lost before it acknowledged the publish; delivery is unknown (it will not be re-sent)',
+        ),
+      );
+      if (wasConnected && silent)
+        this.reporter.error({
+          code: 'CLOSED_BY_BROKER',
+          message:
+            'the broker closed the connection without a reason (no DISCONNECT packet); see the broker log',
+        });
+    }
     if (this.closing) {
-      this.state = 'closed';
+      this.setState('closed');
       return;
     }
-    this.state = 'reconnecting';
-    if (this.rotating) {
+    const attemptFailedSilently = !wasConnected && silent && this.client['connackReceived'] !== true;
+    this.setState('reconnecting');
+    if (
+      attemptFailedSilently &&
+      !this.fallBack('the broker closed the connection without answering an MQTT 5 CONNECT')
+    ) {
+      // A silent close under 3.1.1 right after falling back: the version was not the cause; go
+      // back to MQTT 5 and tell what else it may be.
+      if (this.fallback !== undefined && !this.fallback.confirmed) {
+        this.version = 5;
+        this.fallback = undefined;
+        setProtocolVersion(this.client.options, this.deps.config, 5);
+      }
+      this.reporter.error(explainSilentClose(this.explainContext()));
+    }
+    if (this.rotating || this.retryNow) {
       this.rotating = false;
+      this.retryNow = false;
       this.reconnectCount++;
       this.connectNow();
       return;

@@ -59,16 +59,82 @@ export function reasonText(code: number): string {
   return REASONS[code] ?? `reason code ${code}`;
 }
 
-export function explainConnectionError(
-  error: unknown,
-  context: { host: string; port: number; servername: string | undefined; protocolVersion: 4 | 5 },
-): Explained {
+/** What the explanation may use about the connection attempt. */
+export interface ExplainContext {
+  readonly host: string;
+  readonly port: number;
+  readonly servername: string | undefined;
+  readonly protocolVersion: 4 | 5;
+  /** A client certificate is configured (MQTT_CERT_FILE); a refused one then means "rejected", not "required". */
+  readonly clientCert?: boolean;
+  /** The process runs in a container, where 127.0.0.1 is the container itself. */
+  readonly inContainer?: boolean;
+  /** TLS is used, and whether its handshake had completed when the connection ended. */
+  readonly tls?: { readonly handshakeDone: boolean };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0']);
+
+/** In a container, a loopback broker address is the container itself: say how to reach the host. */
+function loopbackHint(context: ExplainContext): string {
+  if (context.inContainer !== true || !(LOOPBACK.has(context.host) || context.host.startsWith('127.')))
+    return '';
+  return (
+    `; the bridge runs in a container, where ${context.host} is the container itself, not the host: ` +
+    "use the broker's service name (compose), host.docker.internal (docker run --add-host=host.docker.internal:host-gateway) or the host's address"
+  );
+}
+
+const CLIENT_CERT_REFUSALS = new Set([
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+]);
+
+const REQUIRED: Explained = {
+  code: 'CLIENT_CERT_REQUIRED',
+  message: 'the broker requires a client certificate; set MQTT_CERT_FILE and MQTT_KEY_FILE',
+};
+
+/**
+ * A connection that ended before the broker's CONNACK without any error or refusal code: the
+ * broker (or something in front of it) closed it silently. The likely causes depend on the
+ * configuration, so all that apply are named.
+ */
+export function explainSilentClose(context: ExplainContext): Explained {
+  const where = `${context.host}:${context.port}`;
+  const causes: string[] = [];
+  if (context.protocolVersion === 5)
+    causes.push('it may not support MQTT 5: set MQTT_PROTOCOL_VERSION=4 or auto');
+  if (context.tls !== undefined) {
+    if (context.clientCert === true)
+      causes.push(
+        'it may have rejected our client certificate without saying so (is it issued by a CA the broker trusts?)',
+      );
+    else if (!context.tls.handshakeDone)
+      causes.push('it may require a client certificate (set MQTT_CERT_FILE and MQTT_KEY_FILE)');
+  }
+  causes.push(
+    'it may refuse this client id, user name or connection without a reason code (see the broker log)',
+  );
+  return {
+    code: 'CLOSED_BEFORE_CONNACK',
+    message: `the broker at ${where} closed the connection ${context.tls !== undefined && !context.tls.handshakeDone ? 'during the TLS handshake' : 'without answering our CONNECT'}: ${causes.join('; or ')}`,
+  };
+}
+
+export function explainConnectionError(error: unknown, context: ExplainContext): Explained {
   const code =
     typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
   const numeric =
     typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined;
   const message = error instanceof Error ? error.message : '';
   const where = `${context.host}:${context.port}`;
+  if (context.clientCert === false && CLIENT_CERT_REFUSALS.has(code)) return REQUIRED;
 
   switch (code) {
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -98,10 +164,7 @@ export function explainConnectionError(
         message: `hostname mismatch: the broker certificate is not valid for '${context.servername ?? context.host}'; connect by a name in the certificate or set MQTT_SERVERNAME`,
       };
     case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
-      return {
-        code: 'CLIENT_CERT_REQUIRED',
-        message: 'the broker requires a client certificate; set MQTT_CERT_FILE and MQTT_KEY_FILE',
-      };
+      return REQUIRED;
     case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
       return {
         code: 'CLIENT_CERT_REJECTED',
@@ -141,10 +204,16 @@ export function explainConnectionError(
     case 'ECONNREFUSED':
       return {
         code: 'CONNECTION_REFUSED',
-        message: `connection refused by ${where}: the broker is not running or not listening on that port`,
+        message: `connection refused by ${where}: the broker is not running or not listening on that port${loopbackHint(context)}`,
       };
     case 'ECONNRESET':
     case 'EPIPE':
+      if (context.tls !== undefined && !context.tls.handshakeDone) {
+        return {
+          code: 'CONNECTION_RESET',
+          message: `connection reset by ${where} during the TLS handshake: ${context.clientCert === true ? 'the broker may have rejected our client certificate without saying so (is it issued by a CA the broker trusts?), or this is not a TLS port' : 'the broker may require a client certificate (MQTT_CERT_FILE and MQTT_KEY_FILE), or this is not a TLS port'}`,
+        };
+      }
       return {
         code: 'CONNECTION_RESET',
         message: `connection reset by ${where} (broker restarted, or plain mqtt:// used against a TLS port)`,
@@ -164,12 +233,12 @@ export function explainConnectionError(
     return { code: 'TLS_ERROR', message: `TLS error (${code})` };
   }
   if (numeric !== undefined) {
-    if (context.protocolVersion === 5 && numeric === 1) {
+    if (context.protocolVersion === 5 && (numeric === 1 || numeric === 0x84)) {
       // A 3.1.1-only broker answers an MQTT 5 CONNECT with its return code 1.
       return {
         code: 'PROTOCOL_VERSION',
         message:
-          'the broker does not accept MQTT 5 (unacceptable protocol version); set MQTT_PROTOCOL_VERSION=4',
+          'the broker does not accept MQTT 5 (unacceptable protocol version); set MQTT_PROTOCOL_VERSION=4 or auto',
       };
     }
     if (context.protocolVersion === 4 && numeric < 0x80) {

@@ -2,6 +2,10 @@
  * Config -> mqtt.js client options. Verification stays on (rejectUnauthorized, TLS 1.2
  * minimum); reconnecting is done by client.ts with backoff, so mqtt.js' own fixed-interval
  * reconnect, resubscribe and offline queueing are all turned off.
+ *
+ * Over wss:// the TLS options go to the `ws` package through `wsOptions`, set here in full:
+ * mqtt.js copies only some of them there (not servername or minVersion), and only once, so a
+ * rotated certificate would otherwise never reach a WebSocket connection.
  */
 import { randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
@@ -11,12 +15,16 @@ export function makeClientId(prefix: string): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
 }
 
+/** The protocol version of the first attempt: `auto` starts with MQTT 5. */
+export function initialVersion(config: MqttConfig): 4 | 5 {
+  return config.protocolVersion === 4 ? 4 : 5;
+}
+
 export function clientOptions(config: MqttConfig, clientId: string): IClientOptions {
   const options: IClientOptions = {
     protocol: config.protocol,
     host: config.host,
     port: config.port,
-    protocolVersion: config.protocolVersion,
     clientId,
     clean: true,
     keepalive: config.keepaliveSeconds,
@@ -30,21 +38,31 @@ export function clientOptions(config: MqttConfig, clientId: string): IClientOpti
     // (password included) when DEBUG=mqttjs* is set.
     log: () => undefined,
   };
+  if (config.path !== undefined) options.path = config.path;
   if (config.username !== undefined) options.username = config.username;
   if (config.password !== undefined) options.password = config.password;
-  if (config.protocolVersion === 5) {
-    options.properties = { maximumPacketSize: config.maxPacketBytes, sessionExpiryInterval: 0 };
-  }
-  if (config.protocol === 'mqtts') {
+  setProtocolVersion(options, config, initialVersion(config));
+  if (config.secure) {
     const tls = config.tls;
     Object.assign(options, {
       rejectUnauthorized: !tls.insecure,
       minVersion: 'TLSv1.2',
       ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
     });
+    if (config.path !== undefined) options.wsOptions = {};
     setCredentials(options, tls);
   }
   return options;
+}
+
+/** The MQTT version of the next connection (mqtt.js reads its options again at every connect). */
+export function setProtocolVersion(options: IClientOptions, config: MqttConfig, version: 4 | 5): void {
+  options.protocolVersion = version;
+  if (version === 5) {
+    options.properties = { maximumPacketSize: config.maxPacketBytes, sessionExpiryInterval: 0 };
+  } else {
+    delete options.properties;
+  }
 }
 
 /**
@@ -53,8 +71,17 @@ export function clientOptions(config: MqttConfig, clientId: string): IClientOpti
  */
 export function setCredentials(options: IClientOptions, tls: MqttConfig['tls']): void {
   const fields = options as Record<string, unknown>;
+  const ws = options.wsOptions as Record<string, unknown> | undefined;
   for (const name of ['ca', 'cert', 'key', 'passphrase'] as const) {
-    if (tls[name] === undefined) delete fields[name];
-    else fields[name] = tls[name];
+    for (const target of ws === undefined ? [fields] : [fields, ws]) {
+      if (tls[name] === undefined) delete target[name];
+      else target[name] = tls[name];
+    }
+  }
+  if (ws !== undefined) {
+    for (const name of ['rejectUnauthorized', 'minVersion', 'servername'] as const) {
+      if (fields[name] === undefined) delete ws[name];
+      else ws[name] = fields[name];
+    }
   }
 }

@@ -8,7 +8,6 @@ import type { MqttClient } from 'mqtt';
 import type { PublishReceipt, PublishRequest } from '../bridge.js';
 import { BridgeError } from '../errors.js';
 import { reasonText } from './explain.js';
-import { quoteTopic } from './topic.js';
 
 type Callback = (error?: Error, packet?: unknown) => void;
 
@@ -22,7 +21,7 @@ export class Publisher {
 
   constructor(
     private readonly client: MqttClient,
-    private readonly options: { readonly timeoutMs: number; readonly protocolVersion: 4 | 5 },
+    private readonly options: { readonly timeoutMs: number; readonly protocolVersion: () => 4 | 5 },
   ) {}
 
   /** Publishes in flight. */
@@ -45,7 +44,7 @@ export class Publisher {
       };
       const callback: Callback = (error, packet) => {
         if (error === undefined || error === null) finish(undefined, this.receipt(qos, packet));
-        else finish(publishError(error, topic));
+        else finish(publishError(error));
       };
       const entry: Pending = {
         callback,
@@ -67,7 +66,7 @@ export class Publisher {
       try {
         this.client.publish(topic, payload, { qos, retain }, callback);
       } catch (error) {
-        entry.fail(publishError(error as Error, topic));
+        entry.fail(publishError(error as Error));
       }
     });
   }
@@ -85,13 +84,20 @@ export class Publisher {
         reason: 'written to the connection (QoS 0 has no acknowledgement)',
       };
     }
+    if (this.options.protocolVersion() === 4) {
+      // MQTT 3.1.1 acknowledgements carry no reason code, and none is made up here.
+      return {
+        delivery: 'acknowledged',
+        reasonCode: undefined,
+        reason:
+          'acknowledged by the broker (MQTT 3.1.1 cannot report an ACL refusal; it may still have been dropped)',
+      };
+    }
+    // MQTT 5: a PUBACK/PUBCOMP without a reason code means 0, success (MQTT 5.0, 3.4.2.1).
     return {
       delivery: 'acknowledged',
       reasonCode: (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0,
-      reason:
-        this.options.protocolVersion === 5
-          ? 'acknowledged by the broker'
-          : 'acknowledged by the broker (MQTT 3.1.1 cannot report an ACL refusal; it may still have been dropped)',
+      reason: 'acknowledged by the broker',
     };
   }
 
@@ -103,18 +109,18 @@ export class Publisher {
   }
 }
 
-function publishError(error: Error, topic: string): BridgeError {
+function publishError(error: Error): BridgeError {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'number') {
     if (code === 0x87) {
       return new BridgeError(
         'NOT_AUTHORIZED',
-        `the broker refused the publish to ${quoteTopic(topic)}: not authorized (reason code 135); its ACL does not let this client write there`,
+        'the broker refused the publish: not authorized (reason code 135); its ACL does not let this client write to that topic',
       );
     }
     return new BridgeError(
       'PUBLISH_REFUSED',
-      `the broker refused the publish to ${quoteTopic(topic)}: ${reasonText(code)} (reason code ${code})`,
+      `the broker refused the publish: ${reasonText(code)} (reason code ${code})`,
     );
   }
   if (error.message === 'client disconnecting' || error.message === 'Connection closed') {

@@ -25,7 +25,13 @@ const ERROR_CASES: readonly ErrorCase[] = [
   { name: 'MQTT_URL blank', env: { MQTT_URL: '   ' }, problems: [/^MQTT_URL: is required/] },
   { name: 'MQTT_URL not a URL', env: { MQTT_URL: 'not a url' }, problems: [/^MQTT_URL: is not a valid URL/] },
   { name: 'http scheme', env: { MQTT_URL: 'http://broker:80' }, problems: [/^MQTT_URL: scheme must be/] },
-  { name: 'ws scheme', env: { MQTT_URL: 'ws://broker' }, problems: [/^MQTT_URL: scheme must be/] },
+  { name: 'ftp scheme', env: { MQTT_URL: 'ftp://broker' }, problems: [/^MQTT_URL: scheme must be/] },
+  { name: 'query in a ws URL', env: { MQTT_URL: 'wss://broker/mqtt?x=1' }, problems: [/without a query/] },
+  {
+    name: 'TLS file with plain ws://',
+    env: { MQTT_URL: 'ws://broker/mqtt', MQTT_SERVERNAME: 'broker.example' },
+    problems: [/^MQTT_SERVERNAME: is set but MQTT_URL uses plain ws:\/\/; use wss:\/\//],
+  },
   { name: 'no host', env: { MQTT_URL: 'mqtts://' }, problems: [/^MQTT_URL: has no host/] },
   {
     name: 'user:password in the URL',
@@ -75,7 +81,7 @@ const ERROR_CASES: readonly ErrorCase[] = [
       ['STORE_MAX_BYTES', '1000', /must be at least 1048576/],
       ['STORE_MAX_PAYLOAD_BYTES', '15', /must be at least 16/],
       ['MCP_MAX_SUBSCRIPTIONS', '10001', /must be at most 10000/],
-      ['MQTT_PROTOCOL_VERSION', '3', /must be 5 or 4/],
+      ['MQTT_PROTOCOL_VERSION', '3', /must be 5, 4 or auto/],
       ['MQTT_SUBSCRIBE_QOS', '3', /must be 0, 1 or 2/],
       ['MQTT_CLIENT_ID', 'has space', /must be 1-40 characters/],
       ['MQTT_CLIENT_ID', 'x'.repeat(41), /must be 1-40 characters/],
@@ -176,6 +182,9 @@ describe('loadConfig accepts good configuration', () => {
     ['mqtts://broker:1234/', 'mqtts://broker:1234', 'broker', 1234],
     ['  mqtt://10.0.0.5:1884  ', 'mqtt://10.0.0.5:1884', '10.0.0.5', 1884],
     ['mqtt://[::1]:1884', 'mqtt://[::1]:1884', '::1', 1884],
+    ['wss://broker', 'wss://broker:443/mqtt', 'broker', 443],
+    ['ws://broker:8080/', 'ws://broker:8080/mqtt', 'broker', 8080],
+    ['wss://broker:8884/ws/mqtt', 'wss://broker:8884/ws/mqtt', 'broker', 8884],
   ];
   for (const [input, url, host, port] of URLS) {
     it(`sanitizes the URL ${input.trim()}`, () => {
@@ -183,6 +192,8 @@ describe('loadConfig accepts good configuration', () => {
       assert.equal(config.mqtt.url, url);
       assert.equal(config.mqtt.host, host);
       assert.equal(config.mqtt.port, port);
+      assert.equal(config.mqtt.secure, url.startsWith('mqtts:') || url.startsWith('wss:'));
+      assert.equal(config.mqtt.path, url.startsWith('ws') ? new URL(url).pathname : undefined);
     });
   }
 
@@ -207,6 +218,7 @@ describe('loadConfig accepts good configuration', () => {
     assert.deepEqual(config.subscribe, ['plant/line1/#']);
     assert.equal(config.mqtt.keepaliveSeconds, 45);
     assert.equal(config.mqtt.protocolVersion, 4);
+    assert.equal(load({ MQTT_URL: URL_OK, MQTT_PROTOCOL_VERSION: 'auto' }).mqtt.protocolVersion, 'auto');
     assert.equal(config.mqtt.username, undefined);
     assert.equal(config.logLevel, 'info');
     assert.equal(config.production, true);
