@@ -13,13 +13,13 @@
  * (TopicIndex) for wildcard queries.
  */
 import type { MessageProperties } from '../bridge.js';
-import type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
+import type { HeldBasis, StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
 import { MinHeap } from './heap.js';
 import { Entry, Msg, MsgList } from './nodes.js';
 import { compareTopics, latestOfEach, mergeNewest, scanNewest } from './search.js';
 import { TopicIndex } from './topic-index.js';
 
-export type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
+export type { HeldBasis, StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
 export { compareTopics } from './search.js';
 
 export type AdmitTopic = (topic: string) => boolean;
@@ -38,6 +38,7 @@ export class MessageStore {
   private messages = 0;
   private received = 0;
   private truncatedCount = 0;
+  private replaysIgnored = 0;
   /** Topics still known but with no message stored (their history aged out or was evicted). */
   private emptyTopics = 0;
   private readonly dropped = { age: 0, bytes: 0, perTopic: 0, topics: 0, policy: 0 };
@@ -51,7 +52,12 @@ export class MessageStore {
     private readonly admit: AdmitTopic = () => true,
   ) {}
 
-  /** The ingest hot path. Returns the stored message, or undefined if it was not admitted. */
+  /**
+   * The ingest hot path. Returns the stored message, or undefined if it was not admitted or was
+   * a retained replay of the topic's last-known value (a redundant subscribe or a reconnect makes
+   * the broker send its retained message again: it is not a new message, and storing it would
+   * give an old value a new receive time).
+   */
   append(
     topic: string,
     payload: Uint8Array,
@@ -61,6 +67,10 @@ export class MessageStore {
     now: number,
   ): StoredMessage | undefined {
     let entry = this.index.get(topic);
+    if (retain && entry !== undefined && isReplayOf(entry, payload)) {
+      this.replaysIgnored++;
+      return undefined;
+    }
     if (entry === undefined) {
       if (!this.admit(topic)) {
         this.dropped.policy++;
@@ -178,6 +188,30 @@ export class MessageStore {
     };
   }
 
+  /**
+   * How much of the matching topics the store still holds: the messages its bounds dropped and
+   * the receive time of the newest dropped one (all messages received after it are held).
+   */
+  held(filters: readonly string[], now: number): HeldBasis {
+    this.pruneAge(now);
+    let topics = 0;
+    let dropped = 0;
+    let droppedUntil = 0;
+    const seen = filters.length > 1 ? new Set<Entry>() : undefined;
+    for (const filter of filters) {
+      this.index.match(filter, (e) => {
+        if (seen !== undefined) {
+          if (seen.has(e)) return;
+          seen.add(e);
+        }
+        topics++;
+        dropped += e.received - e.stored;
+        if (e.lastEvictedAt > droppedUntil) droppedUntil = e.lastEvictedAt;
+      });
+    }
+    return { topics, dropped, droppedUntil };
+  }
+
   /** Newest sequence number handed out so far (0 before the first message). */
   get lastSeq(): number {
     return this.seq;
@@ -191,6 +225,7 @@ export class MessageStore {
       bytes: this.bytes,
       received: this.received,
       truncated: this.truncatedCount,
+      replaysIgnored: this.replaysIgnored,
       dropped: { ...this.dropped },
     };
   }
@@ -246,6 +281,7 @@ export class MessageStore {
     if (m.tNext === undefined) e.tail = m.tPrev;
     else m.tNext.tPrev = m.tPrev;
     m.tPrev = m.tNext = undefined;
+    if (m.receivedAt > e.lastEvictedAt) e.lastEvictedAt = m.receivedAt;
     if (--e.stored === 0) this.emptyTopics++;
     this.messages--;
     this.bytes -= m.storedBytes;
@@ -278,4 +314,14 @@ export class MessageStore {
     else e.uNext.uPrev = e.uPrev;
     e.uPrev = e.uNext = undefined;
   }
+}
+
+/** Is this retained delivery the same message as the topic's last-known value (same bytes, same size)? */
+function isReplayOf(entry: Entry, payload: Uint8Array): boolean {
+  const last = entry.tail;
+  if (last === undefined || last.sizeBytes !== payload.byteLength) return false;
+  const data = last.data;
+  const n = data.length;
+  for (let i = 0; i < n; i++) if (data.charCodeAt(i) !== payload[i]) return false;
+  return true;
 }

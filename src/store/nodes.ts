@@ -18,6 +18,8 @@ export class Entry {
   lastReceivedAt = 0;
   lastRetain = false;
   lastSizeBytes = 0;
+  /** Receive time of the newest message of this topic that the store's bounds dropped (0: none). */
+  lastEvictedAt = 0;
   uPrev: Entry | undefined = undefined;
   uNext: Entry | undefined = undefined;
   constructor(

@@ -29,6 +29,16 @@ export interface StoredMessage {
   readonly properties: MessageProperties | undefined;
 }
 
+/** What the store holds for a set of topics: how many of their messages its bounds dropped, and since when it holds all. */
+export interface HeldBasis {
+  /** Topics matched. */
+  readonly topics: number;
+  /** Messages of the matched topics dropped by the store's bounds (age, bytes, per-topic cap). */
+  readonly dropped: number;
+  /** Receive time of the newest dropped message of the matched topics (epoch ms; 0 when none was dropped). */
+  readonly droppedUntil: number;
+}
+
 export interface TopicInfo {
   readonly topic: string;
   /** Messages received on the topic since start-up. */
@@ -46,6 +56,8 @@ export interface StoreStats {
   readonly bytes: number;
   readonly received: number;
   readonly truncated: number;
+  /** Retained replays of a message already held (after a redundant subscribe or a reconnect), not stored again. */
+  readonly replaysIgnored: number;
   readonly dropped: {
     readonly age: number;
     readonly bytes: number;
