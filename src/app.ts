@@ -30,13 +30,17 @@ export function createApp(
   scrubber: Scrubber,
   version: string,
   audit: AuditLog = createAuditLog({ scrubber, file: config.auditLogFile }),
+  options: { readonly inContainer?: boolean } = {},
 ): App {
   const policy = new TopicPolicy(config.policy);
   const store = new MessageStore(config.store, (topic) => policy.canRead(topic));
   const feed = new LiveFeed();
-  const link = new MqttLink({ config: config.mqtt, logger });
+  const link = new MqttLink({ config: config.mqtt, logger, inContainer: options.inContainer === true });
   wireIngest(link, store, feed);
-  const subscriptions = new Subscriptions(link, config.subscribe, config.tools.maxSubscriptions);
+  const subscriptions = new Subscriptions(link, config.subscribe, {
+    total: config.tools.maxSubscriptions,
+    perPrincipal: config.tools.maxSubscriptionsPerClient,
+  });
   const deps: ToolDeps = {
     callLimits: new CallLimits(config.tools),
     audit,

@@ -3,8 +3,8 @@
  * be called once for stdio and once per HTTP session.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { registerTool } from './tools/define.js';
 import type { ToolDeps } from './tools/deps.js';
+import { installTools } from './tools/dispatch.js';
 import { toolsFor } from './tools/index.js';
 
 export const SERVER_NAME = 'mqtt-mcp-bridge';
@@ -20,7 +20,7 @@ export function createServer(deps: ToolDeps): McpServer {
     { name: SERVER_NAME, title: 'MQTT bridge', version: deps.version },
     { instructions: INSTRUCTIONS, capabilities: { tools: { listChanged: false }, logging: {} } },
   );
-  for (const tool of toolsFor({ readOnly: deps.policy.readOnly })) registerTool(server, tool, deps);
+  installTools(server, toolsFor({ readOnly: deps.policy.readOnly }), deps);
   // Connection events reach the client as MCP log notifications (scrubbed; at the level the
   // client set with logging/setLevel). They are deduplicated by the link.
   const stop = deps.link.onEvent((event) => {

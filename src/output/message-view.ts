@@ -1,17 +1,19 @@
 /**
- * How a stored message is shown to a model: metadata in its own fields, the payload as UTF-8
- * text when the bytes are valid UTF-8 and as base64 otherwise, cut to a per-message cap with
- * `truncated` and the original size reported.
+ * How a stored message is shown to a model: metadata in its own fields; the payload as its JSON
+ * value when it is JSON that round-trips without loss (encoding `json`), as UTF-8 text when the
+ * bytes are valid UTF-8, and as base64 otherwise; cut to a per-message cap with `truncated` and
+ * the original size reported.
  */
 import { isUtf8 } from 'node:buffer';
 import type { StoredMessage } from '../store/message-store.js';
+import { jsonPayload, type JsonValue } from './json-payload.js';
 import { neutralize, stripInvisible } from './neutralize.js';
 import { suspiciousReasons } from './suspicious.js';
 
 export interface MessageView {
   topic: string;
-  payload: string;
-  encoding: 'utf8' | 'base64';
+  payload: JsonValue;
+  encoding: 'json' | 'utf8' | 'base64';
   qos: 0 | 1 | 2;
   retain: boolean;
   receivedAt: string;
@@ -36,10 +38,12 @@ export function viewMessage(message: StoredMessage, options: ViewOptions): Messa
   const cut = bytes.byteLength < message.sizeBytes;
   if (cut) bytes = trimPartialUtf8(bytes);
   const text = isUtf8(bytes);
+  const utf8 = text ? bytes.toString('utf8') : undefined;
+  const json = utf8 !== undefined && !cut ? jsonPayload(utf8) : undefined;
   const view: MessageView = {
     topic: neutralize(message.topic),
-    payload: text ? neutralize(bytes.toString('utf8')) : bytes.toString('base64'),
-    encoding: text ? 'utf8' : 'base64',
+    payload: json ?? (utf8 !== undefined ? neutralize(utf8) : bytes.toString('base64')),
+    encoding: json !== undefined ? 'json' : utf8 !== undefined ? 'utf8' : 'base64',
     qos: message.qos,
     retain: message.retain,
     receivedAt: new Date(message.receivedAt).toISOString(),
@@ -68,15 +72,35 @@ export function viewMessage(message: StoredMessage, options: ViewOptions): Messa
 
 export interface ViewBatch {
   readonly views: MessageView[];
-  /** Messages left out because the result's payload budget was spent. */
+  /** Messages left out because the result's byte budget was spent. */
   readonly omitted: number;
   /** Messages shown that were flagged suspicious, with the reasons (for the audit log). */
   readonly flagged: ReadonlyArray<{ readonly message: StoredMessage; readonly reasons: readonly string[] }>;
 }
 
+/** What a message costs in a result besides its payload and topic: field names and values. */
+const VIEW_OVERHEAD = 160;
+
+/** Roughly what one message adds to a result: its payload as shown, its topic, properties and fields. */
+export function viewCost(message: StoredMessage, maxPayloadBytes: number): number {
+  let cost = Math.min(message.storedBytes, maxPayloadBytes) + message.topic.length + VIEW_OVERHEAD;
+  const props = message.properties;
+  if (props !== undefined) {
+    cost += Math.min(props.contentType?.length ?? 0, 256);
+    let n = 0;
+    for (const [key, value] of Object.entries(props.userProperties ?? {})) {
+      if (n++ >= 16) break;
+      const length = Array.isArray(value) ? value.join(', ').length : String(value).length;
+      cost += Math.min(key.length, 128) + Math.min(length, 512) + 8;
+    }
+  }
+  return cost;
+}
+
 /**
- * Views of several messages for one result, within a total payload budget: once the budget is
- * spent the remaining messages are left out and counted. Flags suspicious ones.
+ * Views of several messages for one result, within a total byte budget that counts whole
+ * messages (payload, topic, properties, fields): once it is spent the remaining messages are left
+ * out and counted. Flags suspicious ones.
  */
 export function viewMessages(
   messages: readonly StoredMessage[],
@@ -88,14 +112,20 @@ export function viewMessages(
   let i = 0;
   for (; i < messages.length; i++) {
     const message = messages[i] as StoredMessage;
-    const shown = Math.min(message.storedBytes, options.maxPayloadBytes);
-    if (shown > budget && views.length > 0) break;
-    budget -= shown;
+    const cost = viewCost(message, options.maxPayloadBytes);
+    if (cost > budget && views.length > 0) break;
+    budget -= cost;
     const view = viewMessage(message, options);
     // Detection looks at the text as published, with invisible characters dropped, so that
-    // neither our own defanging nor zero-width padding hides a pattern.
-    const raw = view.encoding === 'utf8' ? message.payload.subarray(0, 8192).toString('utf8') : '';
-    const reasons = suspiciousReasons(stripInvisible(`${message.topic}\n${raw}`));
+    // neither our own defanging nor zero-width padding hides a pattern; the topic and the
+    // payload are examined apart, so that a long topic cannot push the payload out of the window.
+    const raw = view.encoding !== 'base64' ? message.payload.subarray(0, 8192).toString('utf8') : '';
+    const reasons = [
+      ...new Set([
+        ...suspiciousReasons(stripInvisible(message.topic)),
+        ...suspiciousReasons(stripInvisible(raw)),
+      ]),
+    ];
     const props = view.properties?.userProperties;
     if (props !== undefined)
       reasons.push(...suspiciousReasons(Object.entries(props).flat().join(' ')).map((r) => `property-${r}`));

@@ -3,6 +3,9 @@
  * no tool can change it. Deny wins over allow.
  *
  * - A topic is readable when a read rule matches it and no deny rule does; the same for writes.
+ * Refusals never repeat the caller's topic or filter: an error text is scrubbed for secrets, and
+ * echoing input would let a caller tell a right guess of a secret from a wrong one.
+ *
  * - A request filter (read, wait, subscribe) is allowed only when one read rule covers
  *   everything the filter can match (a `+` rule does not admit a `#` request) and no deny rule
  *   covers the whole filter. Where a request only partly overlaps a deny rule, the denied topics
@@ -35,10 +38,10 @@ export class TopicPolicy {
   /** Why the agent may not read with this filter, or undefined when it may. */
   readFilterProblem(filter: string): string | undefined {
     if (!this.rules.read.some((rule) => filterCovers(rule, filter))) {
-      return `filter ${quoteTopic(filter)} is outside the readable topics (${describe(this.rules.read)}); use a filter inside one of them`;
+      return `the filter is outside the readable topics (${describe(this.rules.read)}); use a filter inside one of them`;
     }
     if (this.rules.deny.some((rule) => filterCovers(rule, filter))) {
-      return `filter ${quoteTopic(filter)} is inside a denied area; those topics are never readable`;
+      return 'the filter is inside a denied area; those topics are never readable';
     }
     return undefined;
   }
@@ -46,10 +49,9 @@ export class TopicPolicy {
   /** Why the agent may not publish to this topic, or undefined when it may. */
   writeTopicProblem(topic: string): string | undefined {
     if (this.readOnly) return 'the bridge is read-only: MCP_WRITE_TOPICS is empty';
-    if (matchesAny(this.rules.deny, topic))
-      return `topic ${quoteTopic(topic)} is denied; it can never be published to`;
+    if (matchesAny(this.rules.deny, topic)) return 'the topic is denied; it can never be published to';
     if (!matchesAny(this.rules.write, topic)) {
-      return `topic ${quoteTopic(topic)} is outside the writable topics (${describe(this.rules.write)})`;
+      return `the topic is outside the writable topics (${describe(this.rules.write)})`;
     }
     return undefined;
   }

@@ -1,14 +1,12 @@
 /**
- * The single tool boundary. Every tool is declared with defineTool() and registered through
- * registerTool(), which:
- * - gives the SDK a strict input schema and the output schema;
+ * The single tool boundary. Every tool is declared with defineTool(); dispatch.ts lists it and
+ * validates its arguments, and runTool():
  * - returns structuredContent plus its JSON text mirror (framed as untrusted data when the
  *   result carries broker data);
  * - turns a BridgeError into an isError result with an actionable, scrubbed message, and any
  *   other failure into a generic message with a call id (the details go to the log only).
  */
 import { randomUUID } from 'node:crypto';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   ElicitResultSchema,
   type CallToolResult,
@@ -47,6 +45,8 @@ export interface ToolContext {
 
 export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   readonly name: string;
+  /** `_meta` of the tools/list entry (e.g. an MCP App's ui resource). */
+  readonly meta?: Record<string, unknown>;
   readonly title: string;
   readonly description: string;
   readonly input: I;
@@ -54,6 +54,8 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   readonly annotations: ToolAnnotations;
   /** The result carries data from the broker: frame its text mirror as untrusted. */
   readonly brokerData: boolean;
+  /** How to get the rest when a result says `more: true` (added to the text, after the data). */
+  readonly moreHint?: string;
   readonly handler: (args: z.output<I>, context: ToolContext) => Promise<z.output<O>>;
 }
 
@@ -64,22 +66,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: T
   return spec;
 }
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-export function registerTool(server: McpServer, spec: AnyToolSpec, deps: ToolDeps): void {
-  const canElicit = () => server.server.getClientCapabilities()?.elicitation !== undefined;
-  server.registerTool(
-    spec.name,
-    {
-      title: spec.title,
-      description: spec.description,
-      inputSchema: spec.input,
-      outputSchema: spec.output,
-      annotations: { title: spec.title, ...spec.annotations },
-    },
-    (args: Record<string, unknown>, extra: Extra) => runTool(spec, deps, args, extra, canElicit),
-  );
-}
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 const confirmSchema = () => ({
   type: 'object' as const,
@@ -89,12 +76,18 @@ const confirmSchema = () => ({
   required: ['confirm'],
 });
 
+/**
+ * One tool call through the boundary: call limits, deadline, result framing, errors. `args` are
+ * the validated arguments; `refusal` is the validation error when they were not valid (the call
+ * still counts against the limits and is logged and measured like any other refusal).
+ */
 export async function runTool(
   spec: AnyToolSpec,
   deps: ToolDeps,
-  args: Record<string, unknown>,
+  args: Record<string, unknown> | undefined,
   extra: Extra,
   canElicit: () => boolean = () => false,
+  refusal?: BridgeError,
 ): Promise<CallToolResult> {
   const callId = randomUUID().slice(0, 8);
   const started = performance.now();
@@ -136,6 +129,8 @@ export async function runTool(
   };
   try {
     release = deps.callLimits.admit(principal, spec.name, Date.now());
+    if (refusal !== undefined || args === undefined)
+      throw refusal ?? new BridgeError('INVALID_INPUT', 'no arguments');
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         deadline?.abort();
@@ -152,10 +147,12 @@ export async function runTool(
     const ms = elapsed(started);
     deps.logger.debug({ ...fields, ms, bytes: json.length }, 'tool call ok');
     deps.telemetry?.toolCall(spec.name, ms, undefined);
-    return {
-      content: [{ type: 'text', text: spec.brokerData ? frameData(json).text : json }],
-      structuredContent: structured,
-    };
+    const content: CallToolResult['content'] = [
+      { type: 'text', text: spec.brokerData ? frameData(json).text : json },
+    ];
+    if (spec.moreHint !== undefined && (structured as { more?: unknown }).more === true)
+      content.push({ type: 'text', text: `The result was cut (more: true): ${spec.moreHint}.` });
+    return { content, structuredContent: structured };
   } catch (error) {
     const ms = elapsed(started);
     deps.telemetry?.toolCall(spec.name, ms, isBridgeError(error) ? error.code : 'INTERNAL');

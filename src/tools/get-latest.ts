@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { readBasis } from './basis.js';
 import { defineTool } from './define.js';
-import { CoverageSchema, FilterInput, MessageSchema, OmittedSchema } from './schemas.js';
+import { BasisShape, FilterInput, MessageRef } from './schemas.js';
 import { showMessages } from './show.js';
 
 export const getLatestTool = defineTool({
@@ -9,29 +10,24 @@ export const getLatestTool = defineTool({
   description:
     'The last message of each topic matching a filter (the last-known value), newest first, with receive time and ' +
     'age. Check retain and ageSeconds before calling a value current: retain true means the broker replayed a ' +
-    'stored value that may be hours old. Example: filter "plant/line2/+/temperature".',
+    'stored value that may be hours old. coverage, connection, more: as in mqtt_read_messages. Example: filter ' +
+    '"plant/+/temperature".',
   input: z
     .object({
       filter: FilterInput,
-      limit: z
-        .number()
-        .int()
-        .min(1)
-        .max(500)
-        .default(50)
-        .describe('Most topics to return, 1-500 (default 50)'),
+      limit: z.number().int().min(1).max(500).default(50).describe('Most topics to return'),
     })
     .strict(),
   output: z.object({
     filter: z.string(),
-    coverage: CoverageSchema,
-    matchedTopics: z.number().int().describe('Topics with a stored value that match the filter'),
+    matchedTopics: z.number().int(),
     count: z.number().int(),
-    messages: z.array(MessageSchema).describe('One per topic, newest first'),
-    omitted: OmittedSchema,
+    messages: z.array(MessageRef).describe('One per topic, newest first'),
+    ...BasisShape,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: true,
+  moreHint: 'to see more topics, raise limit (up to 500) or narrow the filter',
   handler: async ({ filter, limit }, context) => {
     const { deps } = context;
     deps.policy.assertReadFilter(filter);
@@ -40,10 +36,15 @@ export const getLatestTool = defineTool({
     const shown = showMessages(messages, context, 'mqtt_get_latest', now);
     return {
       filter,
-      coverage: deps.subscriptions.coverage(filter),
       matchedTopics: matched,
       count: shown.messages.length,
-      ...shown,
+      messages: shown.messages,
+      ...readBasis(deps, [filter], {
+        limited: matched > messages.length,
+        omitted: shown.omitted,
+        held: false,
+        now,
+      }),
     };
   },
 });

@@ -3,61 +3,70 @@ import { filterCovers } from '../mqtt/topic.js';
 import { ageSeconds } from '../output/message-view.js';
 import { neutralize } from '../output/neutralize.js';
 import { defineTool } from './define.js';
-import { CoverageSchema, FilterInput } from './schemas.js';
+import { readBasis } from './basis.js';
+import { BasisShape, FilterInput } from './schemas.js';
 
 export const listTopicsTool = defineTool({
   name: 'mqtt_list_topics',
   title: 'List known MQTT topics',
   description:
-    'Topics the bridge has seen under a filter, in tree order (level by level, by name), each with message count, last receive time and age, ' +
-    'retained flag and size of the last message. Use it to discover the topic tree ("what exists under plant/": ' +
-    'filter "plant/#") or to find devices that went quiet (large ageSeconds).',
+    'Topics the bridge has seen under a filter, in tree order, each with message counts and the time, age, retained ' +
+    'flag and size of its last message. Use it to discover the topic tree ("what exists under plant/": filter ' +
+    '"plant/#") or to find devices that went quiet (large ageSeconds). coverage, connection, more: as in ' +
+    'mqtt_read_messages.',
   input: z
     .object({
-      filter: FilterInput.optional().describe(
-        'Topic filter, e.g. "plant/#"; leave it out to list everything readable (every filter of policy.read)',
-      ),
-      limit: z
-        .number()
-        .int()
-        .min(1)
-        .max(1000)
-        .default(100)
-        .describe('Most topics to return, 1-1000 (default 100)'),
+      filter: FilterInput.optional().describe('Topic filter, e.g. "plant/#"; absent: everything readable'),
+      limit: z.number().int().min(1).max(1000).default(100).describe('Most topics to return'),
     })
     .strict(),
   output: z.object({
     filter: z.string(),
-    coverage: CoverageSchema,
-    matched: z.number().int().describe('Known topics matching the filter'),
+    matched: z.number().int(),
     count: z.number().int(),
-    truncated: z.boolean().describe('True when more topics matched than were returned; narrow the filter'),
     topics: z.array(
-      z.object({
-        topic: z.string(),
-        received: z.number().int().describe('Messages received since the bridge started'),
-        stored: z.number().int().describe('Messages of this topic still held'),
-        lastReceivedAt: z.string().describe('ISO 8601'),
-        ageSeconds: z.number().describe('Seconds since the last message'),
-        lastRetain: z.boolean().describe('Whether the last message was a retained replay'),
-        lastSizeBytes: z.number().int(),
-      }),
+      z
+        .object({
+          topic: z.string(),
+          received: z.number().int(),
+          stored: z.number().int(),
+          lastReceivedAt: z.string(),
+          ageSeconds: z.number(),
+          lastRetain: z.boolean(),
+          lastSizeBytes: z.number().int(),
+        })
+        .meta({
+          summary: true,
+          description:
+            'topic; received (since the bridge started); stored (held now); lastReceivedAt, ageSeconds (since the ' +
+            'last message); lastRetain (it was a retained replay); lastSizeBytes',
+        }),
     ),
+    ...BasisShape,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: true,
+  moreHint:
+    'to see more topics, raise limit (up to 1000) or list a narrower filter, e.g. one branch at a time',
   handler: async ({ filter, limit }, { deps }) => {
     const filters = filter === undefined ? readableRoots(deps.policy.rules.read) : [filter];
     for (const f of filters) deps.policy.assertReadFilter(f);
     const now = deps.now();
     const { topics, matched } = deps.store.topics(filters, { limit, now });
+    // Topic names count against the result's size limit like payloads do.
+    let budget = deps.limits.resultMaxBytes;
+    let shown = 0;
+    while (shown < topics.length) {
+      const cost = (topics[shown] as { topic: string }).topic.length + TOPIC_OVERHEAD;
+      if (cost > budget && shown > 0) break;
+      budget -= cost;
+      shown++;
+    }
     return {
-      filter: filters.join(','),
-      coverage: combinedCoverage(filters.map((f) => deps.subscriptions.coverage(f))),
+      filter: filters.map(neutralize).join(','),
       matched,
-      count: topics.length,
-      truncated: matched > topics.length,
-      topics: topics.map((t) => ({
+      count: shown,
+      topics: topics.slice(0, shown).map((t) => ({
         topic: neutralize(t.topic),
         received: t.received,
         stored: t.stored,
@@ -66,18 +75,22 @@ export const listTopicsTool = defineTool({
         lastRetain: t.lastRetain,
         lastSizeBytes: t.lastSizeBytes,
       })),
+      ...readBasis(deps, filters, {
+        limited: matched > topics.length,
+        omitted: topics.length - shown,
+        held: false,
+        now,
+      }),
     };
   },
 });
+
+/** What one listed topic adds to a result besides its name. */
+const TOPIC_OVERHEAD = 150;
 
 /** The read rules that are not covered by another read rule (so no topic is listed twice). */
 function readableRoots(read: readonly string[]): string[] {
   return read.filter(
     (rule, i) => !read.some((other, j) => j !== i && filterCovers(other, rule) && (other !== rule || j < i)),
   );
-}
-
-function combinedCoverage(all: Array<'full' | 'partial' | 'none'>): 'full' | 'partial' | 'none' {
-  if (all.every((c) => c === 'full')) return 'full';
-  return all.every((c) => c === 'none') ? 'none' : 'partial';
 }

@@ -11,7 +11,7 @@ export function showMessages(
   context: ToolContext,
   tool: string,
   now: number,
-): { messages: MessageView[]; omitted?: number } {
+): { messages: MessageView[]; omitted: number } {
   const { deps } = context;
   const batch = viewMessages(found, {
     maxPayloadBytes: deps.limits.resultPayloadBytes,
@@ -27,5 +27,5 @@ export function showMessages(
       reasons,
     });
   }
-  return batch.omitted > 0 ? { messages: batch.views, omitted: batch.omitted } : { messages: batch.views };
+  return { messages: batch.views, omitted: batch.omitted };
 }

@@ -1,62 +1,66 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
+import { SubscriptionsShape, visibleSubscriptions } from './subscribe.js';
+
+const count = z.number().int();
 
 export const statusTool = defineTool({
   name: 'mqtt_status',
   title: 'Bridge and broker status',
   description:
-    'Whether the bridge is connected to the broker (and if not, the last error in plain words and when it retries), ' +
-    'which broker and client id, the topic policy (what you may read and publish), the active collection filters, ' +
-    'and store figures including dropped messages. Call it first when a tool says the broker is unavailable.',
+    'Whether the bridge is connected to the broker (if not: the last error in plain words, next retry), broker, ' +
+    'client id, MQTT version, the topic policy (what you may read and publish), the collection filters and memory ' +
+    'figures with dropped messages. Call it first when a tool says the broker is unavailable.',
   input: z.object({}).strict(),
   output: z.object({
-    connection: z.object({
-      state: z.enum(['connecting', 'connected', 'reconnecting', 'closed']),
-      brokerUrl: z.string().describe('Scheme, host and port; never credentials'),
-      protocolVersion: z.union([z.literal(4), z.literal(5)]),
-      clientId: z.string(),
-      connectedSince: z.string().optional(),
-      lastError: z
-        .object({ code: z.string(), message: z.string(), at: z.string() })
-        .optional()
-        .describe('The most recent connection problem, also after recovery'),
-      reconnectCount: z.number().int(),
-      nextAttemptAt: z.string().optional(),
-      tlsVerification: z.string(),
-    }),
-    readOnly: z.boolean().describe('True when publishing is disabled (mqtt_publish is not offered)'),
-    policy: z.object({
-      read: z.array(z.string()).describe('Filters you may read'),
-      write: z.array(z.string()).describe('Filters you may publish to'),
-      deny: z.array(z.string()).describe('Filters never readable or writable'),
-    }),
-    subscriptions: z.array(z.object({ filter: z.string(), source: z.enum(['configured', 'agent']) })),
-    store: z.object({
-      topics: z.number().int(),
-      messages: z.number().int(),
-      bytes: z.number().int(),
-      received: z.number().int().describe('Messages received since start-up'),
-      truncatedOnArrival: z.number().int(),
-      dropped: z.object({
-        age: z.number().int(),
-        bytes: z.number().int(),
-        perTopic: z.number().int(),
-        topics: z.number().int(),
-        policy: z.number().int().describe('Messages outside the read policy, dropped on arrival'),
+    connection: z
+      .object({
+        state: z.enum(['connecting', 'connected', 'reconnecting', 'closed']),
+        since: z.string(),
+        brokerUrl: z.string(),
+        protocolVersion: z.union([z.literal(4), z.literal(5)]),
+        protocolNote: z.string().optional(),
+        clientId: z.string(),
+        connectedSince: z.string().optional(),
+        lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+        reconnectCount: count,
+        nextAttemptAt: z.string().optional(),
+        tlsVerification: z.string(),
+      })
+      .meta({
+        summary: true,
+        description:
+          'state, since, brokerUrl, protocolVersion, clientId; lastError {code, message, at}: the last problem in ' +
+          'plain words; nextAttemptAt',
       }),
-      limits: z.object({
-        maxTopics: z.number().int(),
-        maxMessagesPerTopic: z.number().int(),
-        maxBytes: z.number().int(),
-        maxAgeSeconds: z.number(),
-        maxPayloadBytes: z.number().int(),
+    readOnly: z.boolean().describe('true: publishing is disabled'),
+    policy: z
+      .object({ read: z.array(z.string()), write: z.array(z.string()), deny: z.array(z.string()) })
+      .meta({ summary: true, description: 'Filters you may read and publish to; deny wins over both' }),
+    ...SubscriptionsShape,
+    store: z
+      .object({
+        topics: count,
+        messages: count,
+        bytes: count,
+        received: count,
+        truncatedOnArrival: count,
+        replaysIgnored: count,
+        dropped: z.record(z.string(), count),
+        limits: z.record(z.string(), z.number()),
+      })
+      .meta({
+        summary: true,
+        description:
+          'Memory: topics, messages, bytes; received; replaysIgnored (retained values already held); dropped by ' +
+          'cause; limits',
       }),
-    }),
-    server: z.object({ version: z.string(), uptimeSeconds: z.number() }),
+    server: z.object({ version: z.string(), uptimeSeconds: z.number() }).meta({ summary: true }),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: false,
-  handler: async (_args, { deps }) => {
+  handler: async (_args, context) => {
+    const { deps } = context;
     const now = deps.now();
     const s = deps.link.status();
     const stats = deps.store.stats(now);
@@ -64,8 +68,10 @@ export const statusTool = defineTool({
     return {
       connection: {
         state: s.state,
+        since: s.since,
         brokerUrl: s.brokerUrl,
         protocolVersion: s.protocolVersion,
+        ...(s.protocolNote !== undefined ? { protocolNote: s.protocolNote } : {}),
         clientId: s.clientId,
         ...(s.connectedSince !== undefined ? { connectedSince: s.connectedSince } : {}),
         ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
@@ -79,14 +85,15 @@ export const statusTool = defineTool({
         write: [...deps.policy.rules.write],
         deny: [...deps.policy.rules.deny],
       },
-      subscriptions: deps.subscriptions.list(),
+      ...visibleSubscriptions(context),
       store: {
         topics: stats.topics,
         messages: stats.messages,
         bytes: stats.bytes,
         received: stats.received,
         truncatedOnArrival: stats.truncated,
-        dropped: stats.dropped,
+        replaysIgnored: stats.replaysIgnored,
+        dropped: { ...stats.dropped },
         limits: {
           maxTopics: limits.maxTopics,
           maxMessagesPerTopic: limits.maxMessagesPerTopic,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { BridgeError } from '../errors.js';
 import type { StoredMessage } from '../store/message-store.js';
+import { connectionBasis } from './basis.js';
 import { defineTool } from './define.js';
-import { FilterInput, MessageSchema, OmittedSchema } from './schemas.js';
+import { BasisShape, FilterInput, MessageRef } from './schemas.js';
 import { showMessages } from './show.js';
 
 const PROGRESS_EVERY_MS = 5000;
@@ -12,31 +13,25 @@ export const waitForMessagesTool = defineTool({
   name: 'mqtt_wait_for_messages',
   title: 'Wait for live MQTT messages',
   description:
-    'Wait for new messages on a topic filter that arrive after the call, up to count messages or timeoutMs, ' +
-    'whichever comes first; retained replays are not counted. Use it to watch what happens next ("watch ' +
-    'plant/line1/# for 30 seconds": timeoutMs 30000, count 100). timedOut true means fewer than count arrived. ' +
-    'Sends progress notifications when the client asks for them.',
+    'Wait for messages that arrive after the call on a topic filter, up to count messages or timeoutMs, whichever ' +
+    'comes first; retained replays are not counted. To watch what happens next ("watch plant/line1/# for 30 ' +
+    'seconds"): timeoutMs 30000, count 100. timedOut: fewer than count arrived. Sends progress notifications.',
   input: z
     .object({
       filter: FilterInput,
-      count: z.number().int().min(1).max(100).default(1).describe('Messages to wait for, 1-100 (default 1)'),
-      timeoutMs: z
-        .number()
-        .int()
-        .min(100)
-        .max(60_000)
-        .default(10_000)
-        .describe('Longest wait in milliseconds, 100-60000 (default 10000)'),
+      count: z.number().int().min(1).max(100).default(1).describe('Messages to wait for'),
+      timeoutMs: z.number().int().min(100).max(60_000).default(10_000).describe('Longest wait, ms'),
     })
     .strict(),
   output: z.object({
     filter: z.string(),
     requested: z.number().int(),
     count: z.number().int(),
-    timedOut: z.boolean().describe('True when fewer than the requested messages arrived in time'),
+    timedOut: z.boolean(),
     waitedMs: z.number().int(),
-    messages: z.array(MessageSchema).describe('In arrival order'),
-    omitted: OmittedSchema,
+    messages: z.array(MessageRef).describe('In arrival order'),
+    omitted: BasisShape.omitted,
+    connection: BasisShape.connection,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   brokerData: true,
@@ -48,7 +43,7 @@ export const waitForMessagesTool = defineTool({
       const s = deps.link.status();
       throw new BridgeError(
         'BROKER_UNAVAILABLE',
-        `broker unavailable (${s.state}${s.lastError ? `; last error: ${s.lastError.message}` : ''}); no live messages can arrive now`,
+        `broker unavailable (${s.state} since ${s.since}${s.lastError ? `; last error: ${s.lastError.message}` : ''}); no live messages can arrive now`,
       );
     }
     const started = deps.now();
@@ -106,7 +101,9 @@ export const waitForMessagesTool = defineTool({
       count: shown.messages.length,
       timedOut: received.length < count,
       waitedMs: Math.round(now - started),
-      ...shown,
+      messages: shown.messages,
+      ...(shown.omitted > 0 ? { omitted: shown.omitted } : {}),
+      ...(deps.link.connected ? {} : { connection: connectionBasis(deps) }),
     };
   },
 });

@@ -23,8 +23,8 @@ const NODE = process.env.E2E_NODE ?? process.execPath;
 
 interface Message {
   topic: string;
-  payload: string;
-  encoding: 'utf8' | 'base64';
+  payload: any;
+  encoding: 'json' | 'utf8' | 'base64';
   retain: boolean;
   ageSeconds: number;
 }
@@ -149,10 +149,12 @@ describe('npm run demo', () => {
       }
       const temperature = seen.get('plant/line1/temperature');
       assert.ok(temperature !== undefined, [...seen.keys()].join(', '));
-      assert.equal(temperature.encoding, 'utf8');
-      assert.ok(Number.isFinite(Number(temperature.payload)), temperature.payload);
+      // Plain numbers and JSON readings come as JSON values.
+      assert.equal(temperature.encoding, 'json');
+      assert.equal(typeof temperature.payload, 'number');
       const pressure = seen.get('plant/line1/pressure');
-      assert.equal((JSON.parse(pressure?.payload ?? '{}') as { unit?: string }).unit, 'bar');
+      assert.equal(pressure?.encoding, 'json');
+      assert.equal((pressure?.payload as { unit?: string }).unit, 'bar');
       const config = seen.get('plant/line1/config');
       assert.equal(config?.retain, true, 'device config is a retained value');
       assert.equal(seen.get('plant/line1/pump/state')?.retain, true);
@@ -177,7 +179,7 @@ describe('npm run demo', () => {
       const until = Date.now() + 5000;
       while (Date.now() < until) {
         const pump = (await latest('plant/line1/pump/state'))[0];
-        state = (JSON.parse(pump?.payload ?? '{}') as { state?: string }).state ?? '';
+        state = (pump?.payload as { state?: string } | undefined)?.state ?? '';
         if (state === 'stopped') break;
         await sleep(100);
       }

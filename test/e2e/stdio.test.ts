@@ -108,7 +108,8 @@ describe('stdio end to end', () => {
         }
         assert.fail('retained value never arrived');
       })();
-      assert.equal(latest.messages[0].payload, '21.5');
+      assert.equal(latest.messages[0].payload, 21.5);
+      assert.equal(latest.messages[0].encoding, 'json');
       assert.equal(latest.messages[0].retain, true);
 
       const waiting = client.callTool({
@@ -175,7 +176,7 @@ describe('stdio end to end', () => {
     );
     await waitFor(() => stdout.includes('"id":1'), 5000, 'initialize result');
     const clientId = await waitFor(
-      () => /"clientId":"(mcp-bridge-[0-9a-f]+)","reconnects":0,"msg":"connected"/.exec(stderr)?.[1],
+      () => /"clientId":"(mcp-bridge-[0-9a-f]+)","reconnects":0,[^}]*"msg":"connected"/.exec(stderr)?.[1],
       5000,
       'connected',
     );

@@ -502,7 +502,7 @@ describe('broker faults', () => {
     try {
       await connected(bridge);
       const result = await bridge.call('mqtt_subscribe', { filter: 'secret/#' });
-      const listed = bridge.app.deps.subscriptions.list().some((s) => s.filter === 'secret/#');
+      const listed = bridge.app.deps.subscriptions.list('stdio').filters.some((s) => s.filter === 'secret/#');
       if (result.isError === true) {
         // A broker that refuses it (reason 135) must be reported, and nothing kept.
         assert.match(textOf(result), /^NOT_AUTHORIZED: /);

@@ -13,9 +13,21 @@ import { connectSpy } from '../helpers/spy.js';
 
 // Update deliberately, after reviewing the change in tools/list (run the test to see the new hash).
 const PINNED = {
-  readWrite: '1bb7a137f4a845a46fbeb90649563608d08672c212a93aca5c930438d0068226',
-  readOnly: '28e9c05640dcd669f257ef7a55c32bb1fd7a0c81bae4cbcbc2f9df8b1bb458cd',
+  readWrite: '50f49bb02d777f0e68d1b3d3dd7451f63107b6bb548afa11e2cd0945d075e39b',
+  readOnly: 'ba2d4a9ab5bfa668a21be1ec38f7b7df190b3487619afb354d0c30842b957dcd',
 };
+
+/** The tools the bridge had before the history and meaning tools; their listing has a size budget. */
+const CORE_TOOLS = [
+  'mqtt_publish',
+  'mqtt_read_messages',
+  'mqtt_get_latest',
+  'mqtt_wait_for_messages',
+  'mqtt_list_topics',
+  'mqtt_subscribe',
+  'mqtt_unsubscribe',
+  'mqtt_status',
+];
 
 /** Canonical JSON: object keys sorted, so the hash does not depend on property order. */
 function canonical(value: unknown): string {
@@ -62,6 +74,20 @@ describe('tools/list is pinned', () => {
     } finally {
       await rw.close();
       await ro.close();
+    }
+  });
+
+  it('the core tools cost at most 12,000 bytes of tools/list, every description still there', async () => {
+    const rw = await startBridge(bridgeEnv(broker, pki, { MCP_WRITE_TOPICS: 'plant/#' }), { start: false });
+    try {
+      const { tools } = await rw.client.listTools();
+      const core = tools.filter((t) => CORE_TOOLS.includes(t.name));
+      assert.equal(core.length, CORE_TOOLS.length);
+      const bytes = JSON.stringify({ tools: core }).length;
+      assert.ok(bytes <= 12_000, `tools/list of the core tools is ${bytes} bytes`);
+      for (const tool of core) assert.ok((tool.description ?? '').length >= 150, tool.name);
+    } finally {
+      await rw.close();
     }
   });
 

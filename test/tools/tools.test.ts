@@ -98,9 +98,14 @@ function suite(kind: TransportKind): void {
       try {
         const { tools } = await readOnly.client.listTools();
         assert.ok(!tools.some((t) => t.name === 'mqtt_publish'));
-        const result = await readOnly.call('mqtt_publish', { topic: 'plant/a/cmd', payload: 'x' });
-        assert.equal(result.isError, true);
-        assert.match(textOf(result), /not found/);
+        // An unknown tool is a protocol error (JSON-RPC -32602), not a tool result.
+        await assert.rejects(
+          readOnly.call('mqtt_publish', { topic: 'plant/a/cmd', payload: 'x' }),
+          (error) => {
+            assert.match(String(error), /-32602.*Tool not found; the tools are mqtt_read_messages/);
+            return true;
+          },
+        );
         const status = await readOnly.ok('mqtt_status');
         assert.equal(status.readOnly, true);
       } finally {
@@ -115,13 +120,20 @@ function suite(kind: TransportKind): void {
         name: 'unknown argument',
         tool: 'mqtt_publish',
         args: { topic: 'plant/a/cmd', payload: 'x', broker: 'evil' },
-        expect: /Unrecognized key: "broker"/,
+        expect:
+          /^INVALID_INPUT: invalid arguments: unknown argument; mqtt_publish takes topic, payload, encoding, qos, retain$/,
       },
       {
         name: 'wrong type',
         tool: 'mqtt_publish',
-        args: { topic: 'plant/a/cmd', payload: 42 },
+        args: { topic: 'plant/a/cmd', payload: null },
         expect: /payload/,
+      },
+      {
+        name: 'a JSON value with encoding base64',
+        tool: 'mqtt_publish',
+        args: { topic: 'plant/a/cmd', payload: { state: 'off' }, encoding: 'base64' },
+        expect: /sent as its JSON text: leave encoding out/,
       },
       {
         name: 'wildcard # in a publish topic',
@@ -241,7 +253,7 @@ function suite(kind: TransportKind): void {
         name: 'unsubscribe of an unknown filter',
         tool: 'mqtt_unsubscribe',
         args: { filter: 'plant/zzz/#' },
-        expect: /is not a collection filter/,
+        expect: /not a collection filter you added/,
       },
     ];
 
@@ -252,6 +264,12 @@ function suite(kind: TransportKind): void {
         const text = await bridge.fails(c.tool, c.args);
         assert.match(text, c.expect, `${c.name}: ${text}`);
         assert.ok(text.length < 1000, `${c.name}: error text is ${text.length} characters`);
+        // The caller's own input is never repeated (a scrubbed echo would tell a right guess of a
+        // secret from a wrong one); only the operator's policy filters may appear.
+        for (const [key, value] of Object.entries(c.args)) {
+          if (typeof value === 'string' && value.length >= 8 && key !== 'encoding')
+            assert.ok(!text.includes(value.slice(0, 40)), `${c.name}: the error repeats ${key}`);
+        }
       }
       await sleep(300);
       assert.deepEqual(brokerTrafficOfBridge().slice(before), []);
@@ -266,13 +284,17 @@ function suite(kind: TransportKind): void {
       await pollTool(bridge, 'mqtt_status', {}, (r) => r.store.received >= 3);
       const read = await bridge.ok('mqtt_read_messages', { filter: 'plant/+/temp', limit: 10 });
       assert.equal(read.coverage, 'full');
+      // Numbers are JSON: shown as JSON values, not as strings to unescape.
       assert.deepEqual(
-        read.messages.map((m: { payload: string }) => m.payload),
-        ['22.0', '19.5', '19.0'],
+        read.messages.map((m: { payload: string; encoding: string }) => [m.payload, m.encoding]),
+        [
+          [22, 'json'],
+          [19.5, 'json'],
+          [19, 'json'],
+        ],
       );
       const retained = read.messages[2];
       assert.equal(retained.retain, true);
-      assert.equal(retained.encoding, 'utf8');
       assert.equal(retained.sizeBytes, 4);
       assert.equal(retained.truncated, false);
       assert.ok(Date.parse(retained.receivedAt) <= Date.now());
@@ -280,7 +302,7 @@ function suite(kind: TransportKind): void {
       assert.equal(latest.matchedTopics, 2);
       assert.deepEqual(
         latest.messages.map((m: { topic: string; payload: string }) => `${m.topic}=${m.payload}`),
-        ['plant/line2/temp=22.0', 'plant/line1/temp=19.5'],
+        ['plant/line2/temp=22', 'plant/line1/temp=19.5'],
       );
     });
 
@@ -329,7 +351,11 @@ function suite(kind: TransportKind): void {
       assert.ok(temp.ageSeconds >= 0);
       const limited = await bridge.ok('mqtt_list_topics', { filter: 'plant/#', limit: 1 });
       assert.equal(limited.count, 1);
-      assert.equal(limited.truncated, true);
+      assert.equal(limited.more, true);
+      assert.match(
+        textOf(await bridge.call('mqtt_list_topics', { filter: 'plant/#', limit: 1 })),
+        /cut \(more: true\): to see more topics, raise limit/,
+      );
       assert.ok(limited.matched > 1);
     });
   });
@@ -383,6 +409,7 @@ function suite(kind: TransportKind): void {
         assert.equal((await extra.ok('mqtt_subscribe', { filter: 'plant/line1/#' })).added, false);
         const removed = await extra.ok('mqtt_unsubscribe', { filter: 'plant/line1/#' });
         assert.deepEqual(removed.subscriptions, [{ filter: 'plant/line2/#', source: 'configured' }]);
+        assert.equal(removed.otherClients, undefined);
       } finally {
         await extra.close();
       }
@@ -403,8 +430,17 @@ function suite(kind: TransportKind): void {
       );
       const q0 = await bridge.ok('mqtt_publish', { topic: 'plant/line1/cmd', payload: 'x', qos: 0 });
       assert.equal(q0.delivery, 'sent');
-      await waitFor(() => spy.received.length >= before + 2, 3000, 'spy');
+      // A JSON value, as models like to send it, goes out as its JSON text.
+      const json = await bridge.ok('mqtt_publish', {
+        topic: 'plant/line1/cmd',
+        payload: { state: 'off', speed: 60 },
+      });
+      assert.equal(json.bytes, 26);
+      await bridge.ok('mqtt_publish', { topic: 'plant/line1/cmd', payload: 42 });
+      await waitFor(() => spy.received.length >= before + 4, 3000, 'spy');
       assert.equal(spy.received[before]?.payload, '\u0001\u0002\u0003');
+      assert.equal(spy.received[before + 2]?.payload, '{"state":"off","speed":60}');
+      assert.equal(spy.received[before + 3]?.payload, '42');
     });
   });
 }
