@@ -338,14 +338,14 @@ export class MqttLink implements BrokerLink {
     this.version = 4;
     this.fallback = { reason, confirmed: false };
     setProtocolVersion(this.client.options, this.deps.config, 4);
-    this.log.warn({ reason }, 'MQTT_PROTOCOL_VERSION=auto: trying MQTT 3.1.1');
+    this.log.warn({ reason }, 'MQTT_PROTOCOL_VERSION=auto: falling back to MQTT 3.1.1');
     this.retryNow = true;
     return true;
   }
 
   private protocolNote(): string {
     if (this.fallback === undefined) return 'auto: MQTT 5 (3.1.1 if the broker refuses 5)';
-    return `auto: fell back to MQTT 3.1.1 (${this.fallback.reason}); refused publishes cannot be reported under 3.1.1`;
+    return `auto: fell back to MQTT 3.1.1 (${this.fallback.reason}); 3.1.1 cannot report refused publishes`;
   }
 
   private setState(state: ConnectionState): void {
