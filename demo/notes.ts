@@ -74,7 +74,9 @@ export function notes(input: NotesInput): string {
       innerQuote(`Authorization: Bearer ${input.http.token}`),
     ];
     out.push(
-      `    HTTP bridge at ${input.http.url}/mcp (bearer token in ${input.http.tokenFile}):`,
+      `    HTTP bridge at ${input.http.url}/mcp; any MCP client sends the header`,
+      `      Authorization: Bearer ${input.http.token}`,
+      `    (${input.http.tokenFile} holds the line demo=<token>: the principal "demo", then the token)`,
       '',
       inspector([...base, '--method', 'tools/list']),
       '',

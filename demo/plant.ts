@@ -41,6 +41,23 @@ const RANDOM_ALARMS = [
   { severity: 'warning', code: 'SENSOR_NOISE', message: 'Temperature probe noise above threshold' },
 ] as const;
 
+/**
+ * Every topic the plant publishes or obeys (alarms come now and then; the rest every tick or at
+ * start). Tool descriptions take their example filters from these, and a test checks that.
+ */
+export const PLANT_TOPICS: readonly string[] = [
+  ...['line1', 'line2'].flatMap((line) =>
+    ['status', 'config', 'pump/state', 'pump/cmd', 'temperature', 'alarm'].map(
+      (leaf) => `plant/${line}/${leaf}`,
+    ),
+  ),
+  'plant/line1/pressure',
+  'plant/line2/flow',
+  'plant/line1/energy/raw',
+  'plant/line2/vibration',
+  'plant/line2/vibration/status',
+];
+
 export class Plant {
   private readonly random: () => number;
   private readonly lines: Line[];

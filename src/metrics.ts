@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics (prom-client): connection state, reconnects, messages in, store size and
- * drops, tool calls and errors by tool, publish latency, HTTP sessions. Broker and store
+ * drops, tool calls and errors by tool (calls refused by input validation included), publish
+ * latency, HTTP sessions; every name starts with mqtt_mcp_bridge_. Broker and store
  * figures are read when scraped; tool figures are recorded by the tool boundary.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -14,6 +15,9 @@ export interface MetricSources {
   readonly sessions: () => number;
 }
 
+/** Every metric of the bridge starts with this. */
+export const PREFIX = 'mqtt_mcp_bridge_';
+
 export class Metrics implements ToolTelemetry {
   readonly registry = new Registry();
   private readonly calls: Counter;
@@ -24,9 +28,9 @@ export class Metrics implements ToolTelemetry {
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'mqtt_mcp_bridge_' });
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     new Gauge({
-      name: 'mqtt_connected',
+      name: `${PREFIX}mqtt_connected`,
       help: '1 when connected to the broker, 0 otherwise',
       registers,
       collect() {
@@ -35,7 +39,7 @@ export class Metrics implements ToolTelemetry {
     });
     let lastReconnects = 0;
     new Counter({
-      name: 'mqtt_reconnects_total',
+      name: `${PREFIX}mqtt_reconnects_total`,
       help: 'Connection attempts after the first one',
       registers,
       collect() {
@@ -47,7 +51,7 @@ export class Metrics implements ToolTelemetry {
     const storeStats = () => sources.store.stats(Date.now());
     let lastReceived = 0;
     new Counter({
-      name: 'mqtt_messages_received_total',
+      name: `${PREFIX}mqtt_messages_received_total`,
       help: 'Messages received from the broker (including ones dropped by the read policy)',
       registers,
       collect() {
@@ -58,7 +62,7 @@ export class Metrics implements ToolTelemetry {
       },
     });
     new Gauge({
-      name: 'store_topics',
+      name: `${PREFIX}store_topics`,
       help: 'Topics held in the store',
       registers,
       collect() {
@@ -66,7 +70,7 @@ export class Metrics implements ToolTelemetry {
       },
     });
     new Gauge({
-      name: 'store_messages',
+      name: `${PREFIX}store_messages`,
       help: 'Messages held in the store',
       registers,
       collect() {
@@ -74,7 +78,7 @@ export class Metrics implements ToolTelemetry {
       },
     });
     new Gauge({
-      name: 'store_bytes',
+      name: `${PREFIX}store_bytes`,
       help: 'Bytes of payload and topic names held in the store',
       registers,
       collect() {
@@ -83,7 +87,7 @@ export class Metrics implements ToolTelemetry {
     });
     const lastDropped: Record<string, number> = {};
     new Counter({
-      name: 'store_dropped_total',
+      name: `${PREFIX}store_dropped_total`,
       help: 'Messages dropped by the store, by reason (age, bytes, perTopic, topics, policy)',
       labelNames: ['reason'],
       registers,
@@ -97,7 +101,7 @@ export class Metrics implements ToolTelemetry {
       },
     });
     new Gauge({
-      name: 'http_sessions',
+      name: `${PREFIX}http_sessions`,
       help: 'MCP sessions open over HTTP',
       registers,
       collect() {
@@ -105,32 +109,32 @@ export class Metrics implements ToolTelemetry {
       },
     });
     this.calls = new Counter({
-      name: 'mcp_tool_calls_total',
+      name: `${PREFIX}mcp_tool_calls_total`,
       help: 'Tool calls, by tool',
       labelNames: ['tool'],
       registers,
     });
     this.errors = new Counter({
-      name: 'mcp_tool_errors_total',
-      help: 'Tool calls that returned an error, by tool and error code',
+      name: `${PREFIX}mcp_tool_errors_total`,
+      help: 'Tool calls that returned an error, by tool and error code (INVALID_INPUT: refused by input validation)',
       labelNames: ['tool', 'code'],
       registers,
     });
     this.duration = new Histogram({
-      name: 'mcp_tool_duration_seconds',
+      name: `${PREFIX}mcp_tool_duration_seconds`,
       help: 'Tool call duration, by tool',
       labelNames: ['tool'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60],
       registers,
     });
     this.publishLatency = new Histogram({
-      name: 'mqtt_publish_duration_seconds',
+      name: `${PREFIX}mqtt_publish_duration_seconds`,
       help: 'Successful mqtt_publish calls, from call to broker acknowledgement',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10],
       registers,
     });
     this.httpRefused = new Counter({
-      name: 'http_requests_refused_total',
+      name: `${PREFIX}http_requests_refused_total`,
       help: 'HTTP requests refused before reaching MCP, by reason',
       labelNames: ['reason'],
       registers,

@@ -67,7 +67,7 @@ export class MessageStore {
     now: number,
   ): StoredMessage | undefined {
     let entry = this.index.get(topic);
-    if (retain && entry !== undefined && isReplayOf(entry, payload)) {
+    if (retain && entry !== undefined && isReplayOf(entry, payload, now - this.limits.maxAgeMs)) {
       this.replaysIgnored++;
       return undefined;
     }
@@ -316,10 +316,13 @@ export class MessageStore {
   }
 }
 
-/** Is this retained delivery the same message as the topic's last-known value (same bytes, same size)? */
-function isReplayOf(entry: Entry, payload: Uint8Array): boolean {
+/**
+ * Is this retained delivery the same message as the topic's last-known value (same bytes, same
+ * size), which is still held (received at `cutoff` or later)?
+ */
+function isReplayOf(entry: Entry, payload: Uint8Array, cutoff: number): boolean {
   const last = entry.tail;
-  if (last === undefined || last.sizeBytes !== payload.byteLength) return false;
+  if (last === undefined || last.receivedAt < cutoff || last.sizeBytes !== payload.byteLength) return false;
   const data = last.data;
   const n = data.length;
   for (let i = 0; i < n; i++) if (data.charCodeAt(i) !== payload[i]) return false;

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { PLANT_TOPICS } from '../../demo/plant.js';
 import { freePort, sleep, waitFor } from '../helpers/broker.js';
 import { textOf } from '../helpers/bridge.js';
 
@@ -101,10 +102,12 @@ after(() => {
 describe('npm run demo', () => {
   it('serves the simulated plant through the bridge over HTTP, then stops cleanly on SIGINT', async () => {
     const bridgePid = Number(/bridge ready \(pid (\d+)\)/.exec(stdout)?.[1]);
-    const token = /Authorization: Bearer ([0-9a-f]{64})/.exec(stdout)?.[1];
-    const tokenFile = /bearer token in (\S+)\)/.exec(stdout)?.[1];
+    // The token is printed in the form a client sends it, on a line of its own.
+    const token = /^ {6}Authorization: Bearer ([0-9a-f]{64})$/m.exec(stdout)?.[1];
+    const tokenFile = /\((\S+) holds the line demo=<token>/.exec(stdout)?.[1];
     assert.ok(bridgePid > 0 && token !== undefined && tokenFile !== undefined, stdout);
     assert.ok(existsSync(tokenFile));
+    assert.equal(readFileSync(tokenFile, 'utf8'), `demo=${token}\n`);
     assert.match(stdout, /"MQTT_PROTOCOL_VERSION": "4"/, 'the Claude Desktop block');
     assert.match(stdout, /mcp-inspector --cli http:\/\/127\.0\.0\.1:\d+\/mcp --transport http --header/);
 
@@ -147,6 +150,9 @@ describe('npm run demo', () => {
           break;
         await sleep(100);
       }
+      // The plant's topic list (where tool descriptions take their examples) is what it publishes.
+      for (const topic of seen.keys())
+        assert.ok(PLANT_TOPICS.includes(topic), `${topic} is not in PLANT_TOPICS`);
       const temperature = seen.get('plant/line1/temperature');
       assert.ok(temperature !== undefined, [...seen.keys()].join(', '));
       // Plain numbers and JSON readings come as JSON values.

@@ -90,7 +90,7 @@ export interface TestBridge {
 
 export async function startBridge(
   env: Record<string, string>,
-  options: { start?: boolean } = {},
+  options: { start?: boolean; inContainer?: boolean } = {},
 ): Promise<TestBridge> {
   const config = loadConfig(env, (path) => readFileSync(path));
   const scrubber = new Scrubber(config.secrets);
@@ -98,7 +98,9 @@ export async function startBridge(
   const logger = createLogger({ level: config.logLevel, scrubber, destination: stream });
   // Audit lines go to the same captured sink (they carry "log":"audit").
   const audit = createAuditLog({ scrubber, destination: stream });
-  const app = createApp(config, logger, scrubber, '0.0.0-test', audit);
+  const app = createApp(config, logger, scrubber, '0.0.0-test', audit, {
+    inContainer: options.inContainer === true,
+  });
   const server = createServer(app.deps);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test', version: '1.0.0' });

@@ -147,7 +147,7 @@ describe('authentication (T-1.4)', () => {
     const ready = await raw(server.port, 'GET', '/readyz');
     assert.deepEqual(JSON.parse(ready.body), { status: 'ready' });
     assert.equal((await raw(server.port, 'GET', '/metrics', { headers: headers(undefined) })).status, 401);
-    assert.equal(await metric('mqtt_connected'), 1);
+    assert.equal(await metric('mqtt_mcp_bridge_mqtt_connected'), 1);
   });
 });
 
@@ -212,7 +212,7 @@ describe('sessions (T-1.6 to T-1.8)', () => {
   it('T-1.8 300 sessions never closed: the count stays at the cap and memory stays bounded', async () => {
     const rssBefore = await metric('mqtt_mcp_bridge_process_resident_memory_bytes');
     for (let i = 0; i < 300; i++) await initialize(i % 2 === 0 ? ALICE : BOB);
-    assert.ok((await metric('http_sessions')) <= 20);
+    assert.ok((await metric('mqtt_mcp_bridge_http_sessions')) <= 20);
     const rssAfter = await metric('mqtt_mcp_bridge_process_resident_memory_bytes');
     const grownMiB = (rssAfter - rssBefore) / 2 ** 20;
     assert.ok(grownMiB < 40, `RSS grew by ${grownMiB.toFixed(1)} MiB`);
@@ -313,8 +313,30 @@ describe('isolation between clients (T-1.10)', () => {
     }
   });
 
-  it('tool calls are counted in /metrics by tool', async () => {
-    assert.ok((await metric('mcp_tool_calls_total{tool="mqtt_wait_for_messages"}')) >= 2);
+  it('tool calls are counted in /metrics by tool, calls refused by input validation too; one name prefix', async () => {
+    assert.ok((await metric('mqtt_mcp_bridge_mcp_tool_calls_total{tool="mqtt_wait_for_messages"}')) >= 2);
+    const a = sdkClient(server.port, ALICE);
+    await a.client.connect(a.transport);
+    try {
+      const refused = await a.client.callTool({
+        name: 'mqtt_read_messages',
+        arguments: { filter: 'plant/#', limit: 0 },
+      });
+      assert.equal(refused.isError, true);
+    } finally {
+      await a.client.close();
+    }
+    assert.equal(
+      await metric('mqtt_mcp_bridge_mcp_tool_errors_total{tool="mqtt_read_messages",code="INVALID_INPUT"}'),
+      1,
+    );
+    const res = await raw(server.port, 'GET', '/metrics', { headers: headers(ALICE) });
+    const names = res.body
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.split(/[{ ]/)[0]);
+    assert.ok(names.length > 20);
+    for (const name of names) assert.match(name ?? '', /^mqtt_mcp_bridge_/);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { explainConnectionError, reasonText } from '../../src/mqtt/explain.js';
+import { explainConnectionError, explainSilentClose, reasonText } from '../../src/mqtt/explain.js';
 
 const context = { host: '10.0.0.5', port: 8883, servername: undefined, protocolVersion: 5 as 4 | 5 };
 const withCode = (code: string | number, message = 'raw library text') =>
@@ -63,5 +63,71 @@ describe('explainConnectionError', () => {
     assert.equal(reasonText(0x87), 'not authorized');
     assert.equal(reasonText(0x97), 'quota exceeded');
     assert.equal(reasonText(250), 'reason code 250');
+  });
+});
+
+describe('what the explanation knows about the attempt', () => {
+  const tls = { ...context, tls: { handshakeDone: true } };
+
+  it('a client certificate refused when none is configured means one is required', () => {
+    for (const code of ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE']) {
+      const none = explainConnectionError(withCode(code), { ...tls, clientCert: false });
+      assert.equal(none.code, 'CLIENT_CERT_REQUIRED');
+      assert.doesNotMatch(none.message, /rejected our client certificate/);
+      const some = explainConnectionError(withCode(code), { ...tls, clientCert: true });
+      assert.notEqual(some.code, 'CLIENT_CERT_REQUIRED');
+    }
+  });
+
+  it('a refused loopback address inside a container says 127.0.0.1 is the container', () => {
+    const local = { ...context, host: '127.0.0.1' };
+    const inside = explainConnectionError(withCode('ECONNREFUSED'), { ...local, inContainer: true });
+    assert.match(
+      inside.message,
+      /in a container, where 127\.0\.0\.1 is the container itself.*host\.docker\.internal/,
+    );
+    const outside = explainConnectionError(withCode('ECONNREFUSED'), { ...local, inContainer: false });
+    assert.doesNotMatch(outside.message, /container/);
+    const remote = explainConnectionError(withCode('ECONNREFUSED'), { ...context, inContainer: true });
+    assert.doesNotMatch(remote.message, /container/, 'only loopback addresses');
+  });
+
+  it('a reset during the TLS handshake with a client certificate may be a silent refusal of it', () => {
+    const during = { ...context, clientCert: true, tls: { handshakeDone: false } };
+    assert.match(
+      explainConnectionError(withCode('ECONNRESET'), during).message,
+      /during the TLS handshake: the broker may have rejected our client certificate without saying so/,
+    );
+    assert.match(explainConnectionError(withCode('ECONNRESET'), tls).message, /broker restarted/);
+  });
+
+  it('the refusal codes of MQTT 5 for the version suggest 4 or auto', () => {
+    for (const code of [1, 0x84]) {
+      const explained = explainConnectionError(withCode(code), context);
+      assert.equal(explained.code, 'PROTOCOL_VERSION');
+      assert.match(explained.message, /MQTT_PROTOCOL_VERSION=4 or auto/);
+    }
+  });
+});
+
+describe('explainSilentClose', () => {
+  it('names every likely cause for the configuration, and only those', () => {
+    const v5tls = explainSilentClose({ ...context, clientCert: true, tls: { handshakeDone: true } });
+    assert.equal(v5tls.code, 'CLOSED_BEFORE_CONNACK');
+    assert.match(v5tls.message, /without answering our CONNECT/);
+    assert.match(v5tls.message, /may not support MQTT 5: set MQTT_PROTOCOL_VERSION=4 or auto/);
+    assert.match(v5tls.message, /may have rejected our client certificate without saying so/);
+
+    const v4plain = explainSilentClose({ ...context, protocolVersion: 4 });
+    assert.doesNotMatch(v4plain.message, /MQTT 5|certificate/);
+    assert.match(v4plain.message, /see the broker log/);
+
+    const handshake = explainSilentClose({
+      ...context,
+      protocolVersion: 4,
+      clientCert: false,
+      tls: { handshakeDone: false },
+    });
+    assert.match(handshake.message, /during the TLS handshake: it may require a client certificate/);
   });
 });
