@@ -1136,6 +1136,20 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
     out.push('');
     out.push(img('economy.svg', 'bytes per field'));
     out.push('');
+    const list = eco.toolsList;
+    if (list !== undefined) {
+      out.push(
+        `tools/list (read-write, over stdio): **${list.bytes} bytes** (target at most 12,000 for the core tools; 23,195 before the compact listing), ${list.outputSchemaBytes} of them output schemas.`,
+      );
+      out.push('');
+      out.push(
+        table(
+          ['tool', 'bytes', 'output schema'],
+          list.perTool.map((t) => [`\`${t.name}\``, String(t.bytes), String(t.outputSchemaBytes)]),
+        ),
+      );
+      out.push('');
+    }
   }
 
   // ---- memory ----

@@ -37,6 +37,12 @@ export interface EconomyResult {
   readonly getLatestOverheadPerMessage: number;
   /** Computed from the measured message: bytes beyond the payload if some fields went. */
   readonly whatIf: Array<{ change: string; overheadPerMessage: number }>;
+  /** tools/list as the client receives it over stdio (the JSON-RPC result), for the read-write tool set. */
+  readonly toolsList?: {
+    readonly bytes: number;
+    readonly outputSchemaBytes: number;
+    readonly perTool: Array<{ name: string; bytes: number; outputSchemaBytes: number }>;
+  };
 }
 
 const TOPIC = 'plant/line1/pump7/temp';
@@ -104,6 +110,19 @@ export async function runEconomy(ctx: BenchContext): Promise<EconomyResult> {
   for (let i = 0; i < 200; i++) await spy.publishAsync(TOPIC, TYPICAL_PAYLOAD, { qos: 1 });
   await spy.endAsync();
   await waitForStore(bridge, { messages: 100 });
+  const listed = JSON.parse((await bridge.request('tools/list')).line) as {
+    result: { tools: Array<Record<string, unknown> & { name: string; outputSchema?: unknown }> };
+  };
+  const perTool = listed.result.tools.map((t) => ({
+    name: t.name,
+    bytes: Buffer.byteLength(JSON.stringify(t)),
+    outputSchemaBytes: Buffer.byteLength(JSON.stringify(t.outputSchema ?? {})),
+  }));
+  const toolsList = {
+    bytes: Buffer.byteLength(JSON.stringify(listed.result)),
+    outputSchemaBytes: perTool.reduce((n, t) => n + t.outputSchemaBytes, 0),
+    perTool,
+  };
   const wireBytes: Record<string, number> = {};
   for (const limit of [1, 20, 100])
     wireBytes[`read ${limit}`] = (
@@ -124,6 +143,7 @@ export async function runEconomy(ctx: BenchContext): Promise<EconomyResult> {
     breakdown,
     message: one,
     getLatestOverheadPerMessage: latestPerMessage - payload.length,
+    toolsList,
     whatIf: [
       {
         change:
@@ -147,7 +167,8 @@ export async function runEconomy(ctx: BenchContext): Promise<EconomyResult> {
   };
   ctx.log(
     `economy: ${perMessage.toFixed(1)} text bytes per message (${result.overheadPerMessage.toFixed(1)} beyond the ${payload.length}-byte payload), ` +
-      `fixed ${result.fixedBytes.toFixed(0)} bytes per result, ${wirePerMessage.toFixed(1)} bytes per message on the wire`,
+      `fixed ${result.fixedBytes.toFixed(0)} bytes per result, ${wirePerMessage.toFixed(1)} bytes per message on the wire; ` +
+      `tools/list ${toolsList.bytes} bytes (${toolsList.outputSchemaBytes} of output schemas)`,
   );
   return result;
 }
