@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics (prom-client): connection state, reconnects, messages in, store size and
- * drops, tool calls and errors by tool, publish latency, HTTP sessions. Broker and store
- * figures are read when scraped; tool figures are recorded by the tool boundary.
+ * drops, tool calls and errors by tool, publish latency, HTTP sessions and the MCP servers alive
+ * (their connection-event listeners). Broker and store figures are read when scraped; tool
+ * figures are recorded by the tool boundary.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BrokerLink } from './bridge.js';
@@ -12,6 +13,8 @@ export interface MetricSources {
   readonly link: BrokerLink;
   readonly store: MessageStore;
   readonly sessions: () => number;
+  /** Connection-event listeners on the link: one per MCP server alive. */
+  readonly eventListeners: () => number;
 }
 
 export class Metrics implements ToolTelemetry {
@@ -102,6 +105,14 @@ export class Metrics implements ToolTelemetry {
       registers,
       collect() {
         this.set(sources.sessions());
+      },
+    });
+    new Gauge({
+      name: 'mqtt_event_listeners',
+      help: 'Listeners for broker connection events, one per MCP server alive (above http_sessions: servers left behind)',
+      registers,
+      collect() {
+        this.set(sources.eventListeners());
       },
     });
     this.calls = new Counter({
