@@ -1,7 +1,8 @@
 /**
  * Streamable HTTP wiring: /mcp behind Host/Origin guards, authentication, a per-principal rate
- * limit and a bounded JSON body parser; one McpServer and transport per session; /healthz and
- * /readyz (unauthenticated, up/down only); /metrics; OAuth protected resource metadata.
+ * limit and a bounded JSON body parser; one McpServer and transport per session, kept only when
+ * its initialize response was delivered (any other outcome closes both); /healthz and /readyz
+ * (unauthenticated, up/down only); /metrics; OAuth protected resource metadata.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -34,6 +35,21 @@ export interface HttpService {
 
 function sendError(res: Response, status: number, message: string): void {
   res.status(status).json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+}
+
+/** Whether the response was written out completely (false: the client went away first). */
+function delivered(res: Response): Promise<boolean> {
+  if (res.writableFinished) return Promise.resolve(true);
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('finish', done);
+      res.off('close', done);
+      resolve(res.writableFinished);
+    };
+    res.on('finish', done);
+    res.on('close', done);
+  });
 }
 
 export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
@@ -93,6 +109,47 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
   app.options('/mcp', ...guards.slice(0, 2));
   const body = express.json({ limit: config.maxBodyBytes, strict: false });
 
+  /**
+   * A new session for an initialize request. It is registered at once (its id is in the response
+   * headers before the result) and kept only if the initialize result reached the client; a
+   * refusal by the SDK (Accept, Content-Type, JSON-RPC shape), an initialize sent as a
+   * notification, a failed handshake or a client that went away closes the server and the
+   * transport, which also drops the server's broker event listener.
+   */
+  const openSession = async (req: Request, res: Response, principal: string): Promise<void> => {
+    await sessions.makeRoom();
+    const id = randomUUID();
+    const server = deps.createServer();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessionclosed: () => {
+        sessions.forget(id);
+        log.info({ session: id.slice(0, 8), principal }, 'session closed by the client');
+      },
+    });
+    transport.onclose = () => sessions.forget(id);
+    sessions.add({ id, principal, server, transport, lastSeen: Date.now() });
+    let opened = false;
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+      opened =
+        (await delivered(res)) &&
+        res.statusCode === 200 &&
+        transport.sessionId === id &&
+        server.server.getClientVersion() !== undefined;
+    } finally {
+      if (opened && sessions.get(id, principal) !== undefined) {
+        log.info({ session: id.slice(0, 8), principal }, 'session opened');
+      } else {
+        sessions.forget(id);
+        await transport.close().catch(() => undefined);
+        await server.close().catch(() => undefined);
+        log.debug({ status: res.statusCode, principal }, 'initialize did not open a session');
+      }
+    }
+  };
+
   app.post('/mcp', ...guards, body, batchGuard(refused), async (req: Request, res: Response) => {
     const principal = req.auth?.clientId ?? 'anonymous';
     const sessionId = req.headers['mcp-session-id'];
@@ -109,24 +166,7 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
       sendError(res, 400, 'Bad Request: no valid Mcp-Session-Id header; start with an initialize request');
       return;
     }
-    await sessions.makeRoom();
-    const server = deps.createServer();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.add({ id, principal, server, transport, lastSeen: Date.now() });
-        log.info({ session: id.slice(0, 8), principal }, 'session opened');
-      },
-      onsessionclosed: (id) => {
-        sessions.forget(id);
-        log.info({ session: id.slice(0, 8), principal }, 'session closed by the client');
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId !== undefined) sessions.forget(transport.sessionId);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    await openSession(req, res, principal);
   });
 
   const sessionRequest = async (req: Request, res: Response) => {
