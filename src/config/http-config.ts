@@ -30,6 +30,7 @@ export interface HttpConfig {
   /** Base URL clients use (the MCP endpoint is `${publicUrl}/mcp`); undefined: http://host:port as listening. */
   readonly publicUrl: string | undefined;
   readonly maxSessions: number;
+  readonly maxSessionsPerPrincipal: number;
   readonly sessionIdleMs: number;
   readonly maxBodyBytes: number;
   readonly rateLimitPerMinute: number;
@@ -107,6 +108,11 @@ export function httpConfig(
       `MCP_ALLOWED_HOSTS: is required when listening on ${env.MCP_HTTP_HOST}; list the host names clients use (DNS-rebinding protection)`,
     );
   }
+  if (http && env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL > env.MCP_HTTP_MAX_SESSIONS) {
+    problems.push(
+      `MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: ${env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL} is more than MCP_HTTP_MAX_SESSIONS (${env.MCP_HTTP_MAX_SESSIONS})`,
+    );
+  }
   return {
     host: env.MCP_HTTP_HOST,
     port: env.MCP_HTTP_PORT,
@@ -115,6 +121,7 @@ export function httpConfig(
     allowedOrigins: env.MCP_ALLOWED_ORIGINS,
     publicUrl: env.MCP_PUBLIC_URL,
     maxSessions: env.MCP_HTTP_MAX_SESSIONS,
+    maxSessionsPerPrincipal: env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL,
     sessionIdleMs: env.MCP_HTTP_SESSION_IDLE_SECONDS * 1000,
     maxBodyBytes: env.MCP_HTTP_MAX_BODY_BYTES,
     rateLimitPerMinute: env.MCP_HTTP_RATE_LIMIT_PER_MINUTE,

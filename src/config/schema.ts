@@ -159,6 +159,7 @@ export const EnvSchema = z.object({
   MCP_OAUTH_SCOPES: z.string().transform((v) => v.split(/[\s,]+/).filter((x) => x.length > 0)),
   MCP_OAUTH_WRITE_SCOPE: optionalText,
   MCP_HTTP_MAX_SESSIONS: int(1, 100_000),
+  MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: int(1, 100_000),
   MCP_HTTP_SESSION_IDLE_SECONDS: int(10, 7 * 86_400),
   MCP_HTTP_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024),
   MCP_HTTP_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000),

@@ -317,7 +317,14 @@ export const SETTINGS = {
   MCP_HTTP_MAX_SESSIONS: {
     default: '100',
     group: 'HTTP transport',
-    description: 'Most MCP sessions held at once; when full, the session idle the longest is closed.',
+    description:
+      "Most MCP sessions held at once, all principals together. When full, a principal that holds sessions gives up its own idle-longest one; a principal that holds none gets 503 with `Retry-After`. Another principal's session is never closed to make room.",
+  },
+  MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: {
+    default: '10',
+    group: 'HTTP transport',
+    description:
+      "Most MCP sessions one principal (token name, OAuth subject) holds at once; a new one closes that principal's own session idle the longest. At most `MCP_HTTP_MAX_SESSIONS`.",
   },
   MCP_HTTP_SESSION_IDLE_SECONDS: {
     default: '900',

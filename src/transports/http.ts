@@ -56,7 +56,10 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
   const { config, logger } = deps;
   const log = logger.child({ component: 'http' });
   const refused = (reason: string) => deps.metrics.refused(reason);
-  const sessions = new SessionRegistry(config.maxSessions, config.sessionIdleMs, log);
+  const sessions = new SessionRegistry(
+    { max: config.maxSessions, perPrincipal: config.maxSessionsPerPrincipal, idleMs: config.sessionIdleMs },
+    log,
+  );
   // Listen first: with port 0 the public URL (OAuth resource and audience) needs the real port.
   const server: Server = createHttpServer();
   await new Promise<void>((resolve, reject) => {
@@ -117,7 +120,13 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
    * transport, which also drops the server's broker event listener.
    */
   const openSession = async (req: Request, res: Response, principal: string): Promise<void> => {
-    await sessions.makeRoom();
+    const admission = sessions.admit(principal);
+    if (!admission.ok) {
+      refused('sessions');
+      res.set('Retry-After', String(admission.retryAfterSeconds));
+      sendError(res, 503, admission.message);
+      return;
+    }
     const id = randomUUID();
     const server = deps.createServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

@@ -124,6 +124,18 @@ const ERROR_CASES: readonly ErrorCase[] = [
     env: { MQTT_URL: URL_OK, MCP_READ_TOPICS: 'a/#,b/#,c/#', MCP_MAX_SUBSCRIPTIONS: '2' },
     problems: [/^MQTT_SUBSCRIBE: has 3 filters/],
   },
+  // ---- HTTP limits ----
+  {
+    name: 'more sessions per principal than in total',
+    env: {
+      MQTT_URL: URL_OK,
+      MCP_TRANSPORT: 'http',
+      MCP_AUTH: 'none',
+      MCP_HTTP_MAX_SESSIONS: '5',
+      MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: '6',
+    },
+    problems: [/^MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: 6 is more than MCP_HTTP_MAX_SESSIONS \(5\)$/],
+  },
 ];
 
 describe('loadConfig refuses bad configuration', () => {
