@@ -32,6 +32,13 @@ export interface HttpConfig {
   readonly maxSessions: number;
   readonly maxSessionsPerPrincipal: number;
   readonly sessionIdleMs: number;
+  /** Connections before authentication: bounded per address and in total, headers in time. */
+  readonly connections: {
+    readonly max: number;
+    readonly maxUnauthenticated: number;
+    readonly maxUnauthenticatedPerAddress: number;
+    readonly headersTimeoutMs: number;
+  };
   readonly maxBodyBytes: number;
   readonly rateLimitPerMinute: number;
   readonly metricsPublic: boolean;
@@ -113,6 +120,11 @@ export function httpConfig(
       `MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: ${env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL} is more than MCP_HTTP_MAX_SESSIONS (${env.MCP_HTTP_MAX_SESSIONS})`,
     );
   }
+  if (http && env.MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS >= env.MCP_HTTP_MAX_CONNECTIONS) {
+    problems.push(
+      `MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS: must be below MCP_HTTP_MAX_CONNECTIONS (${env.MCP_HTTP_MAX_CONNECTIONS}), so that room is kept for authenticated clients`,
+    );
+  }
   return {
     host: env.MCP_HTTP_HOST,
     port: env.MCP_HTTP_PORT,
@@ -122,6 +134,12 @@ export function httpConfig(
     publicUrl: env.MCP_PUBLIC_URL,
     maxSessions: env.MCP_HTTP_MAX_SESSIONS,
     maxSessionsPerPrincipal: env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL,
+    connections: {
+      max: env.MCP_HTTP_MAX_CONNECTIONS,
+      maxUnauthenticated: env.MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS,
+      maxUnauthenticatedPerAddress: env.MCP_HTTP_MAX_UNAUTHENTICATED_PER_ADDRESS,
+      headersTimeoutMs: env.MCP_HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+    },
     sessionIdleMs: env.MCP_HTTP_SESSION_IDLE_SECONDS * 1000,
     maxBodyBytes: env.MCP_HTTP_MAX_BODY_BYTES,
     rateLimitPerMinute: env.MCP_HTTP_RATE_LIMIT_PER_MINUTE,

@@ -163,6 +163,10 @@ export const EnvSchema = z.object({
   MCP_HTTP_SESSION_IDLE_SECONDS: int(10, 7 * 86_400),
   MCP_HTTP_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024),
   MCP_HTTP_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000),
+  MCP_HTTP_MAX_CONNECTIONS: int(2, 1_000_000),
+  MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS: int(1, 1_000_000),
+  MCP_HTTP_MAX_UNAUTHENTICATED_PER_ADDRESS: int(1, 1_000_000),
+  MCP_HTTP_HEADERS_TIMEOUT_SECONDS: int(1, 600),
   MCP_METRICS_PUBLIC: z.stringbool({ error: 'must be true or false' }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',

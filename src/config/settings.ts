@@ -341,6 +341,30 @@ export const SETTINGS = {
     group: 'HTTP transport',
     description: 'Requests per minute per authenticated principal; more get 429 with `Retry-After`.',
   },
+  MCP_HTTP_MAX_CONNECTIONS: {
+    default: '768',
+    group: 'HTTP transport',
+    description:
+      "Most HTTP connections open at once; more are closed as they arrive. Keep it below the process's file-descriptor limit (1,024 in `docker-compose.yml`), which also covers the broker connection and files.",
+  },
+  MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS: {
+    default: '256',
+    group: 'HTTP transport',
+    description:
+      'Most connections open that have not yet made an authenticated request. When full, a new one closes the oldest such connection of the address holding the most. Below `MCP_HTTP_MAX_CONNECTIONS`: the difference is kept for authenticated clients.',
+  },
+  MCP_HTTP_MAX_UNAUTHENTICATED_PER_ADDRESS: {
+    default: '32',
+    group: 'HTTP transport',
+    description:
+      "The same, per remote address: a new connection closes that address's oldest unauthenticated one. Behind a reverse proxy every client has the proxy's address; raise it there.",
+  },
+  MCP_HTTP_HEADERS_TIMEOUT_SECONDS: {
+    default: '10',
+    group: 'HTTP transport',
+    description:
+      'A connection must deliver complete request headers within this long (from connecting, and from the start of each request); otherwise it gets 408 and is closed.',
+  },
   MCP_METRICS_PUBLIC: {
     default: 'false',
     group: 'HTTP transport',

@@ -1,8 +1,9 @@
 /**
  * Streamable HTTP wiring: /mcp behind Host/Origin guards, authentication, a per-principal rate
  * limit and a bounded JSON body parser; one McpServer and transport per session, kept only when
- * its initialize response was delivered (any other outcome closes both); /healthz and /readyz
- * (unauthenticated, up/down only); /metrics; OAuth protected resource metadata.
+ * its initialize response was delivered (any other outcome closes both); connection limits
+ * before authentication; /healthz and /readyz (unauthenticated, up/down only); /metrics; OAuth
+ * protected resource metadata.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -10,10 +11,11 @@ import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import express, { type Request, type Response } from 'express';
+import express, { type RequestHandler, type Request, type Response } from 'express';
 import type { HttpConfig } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
 import { createAuthentication } from './http-auth.js';
+import { ConnectionGate } from './http-connections.js';
 import { batchGuard, errorHandler, hostGuard, originGuard, rateGuard } from './http-guards.js';
 import { SessionRegistry } from './sessions.js';
 
@@ -60,15 +62,19 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
     { max: config.maxSessions, perPrincipal: config.maxSessionsPerPrincipal, idleMs: config.sessionIdleMs },
     log,
   );
+  // Slow-loris bounds: headers and whole requests must arrive in time (checked every second).
+  const server: Server = createHttpServer({
+    headersTimeout: config.connections.headersTimeoutMs,
+    requestTimeout: Math.max(120_000, config.connections.headersTimeoutMs),
+    connectionsCheckingInterval: 1000,
+  });
+  const gate = new ConnectionGate(config.connections, refused, log);
+  gate.attach(server);
   // Listen first: with port 0 the public URL (OAuth resource and audience) needs the real port.
-  const server: Server = createHttpServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  // Slow-loris bounds: headers and whole requests must arrive in time.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 120_000;
   const port = (server.address() as AddressInfo).port;
   const hostPart =
     config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
@@ -95,7 +101,14 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
       res.json(metadata);
     });
   }
-  const metricsHandlers = config.metricsPublic ? [] : [auth.middleware];
+  // A connection that passes authentication leaves the unauthenticated bounds.
+  const authenticated: RequestHandler = (req, res, next) => {
+    auth.middleware(req, res, (error?: unknown) => {
+      if (error === undefined) gate.authenticated(req.socket);
+      next(error);
+    });
+  };
+  const metricsHandlers = config.metricsPublic ? [] : [authenticated];
   app.get('/metrics', ...metricsHandlers, (_req: Request, res: Response) => {
     void deps.metrics.render().then(
       (text) => res.set('Content-Type', deps.metrics.contentType).send(text),
@@ -106,7 +119,7 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
   const guards = [
     hostGuard(config.allowedHosts, refused),
     originGuard(config.allowedOrigins, { hosts: config.allowedHosts, port }, refused),
-    auth.middleware,
+    authenticated,
     rateGuard(config.rateLimitPerMinute, refused),
   ];
   app.options('/mcp', ...guards.slice(0, 2));
