@@ -19,6 +19,8 @@ export type HttpAuth =
       readonly audience: string | undefined;
       readonly scopes: readonly string[];
       readonly writeScope: string | undefined;
+      /** Only RFC 9068 access tokens (`typ: at+jwt`). */
+      readonly requireAtJwt: boolean;
     };
 
 export interface HttpConfig {
@@ -104,6 +106,7 @@ export function httpConfig(
       audience: env.MCP_OAUTH_AUDIENCE,
       scopes: env.MCP_OAUTH_SCOPES,
       writeScope: env.MCP_OAUTH_WRITE_SCOPE,
+      requireAtJwt: env.MCP_OAUTH_REQUIRE_AT_JWT,
     };
   } else if (http && !loopback) {
     problems.push(

@@ -158,6 +158,7 @@ export const EnvSchema = z.object({
   MCP_OAUTH_AUDIENCE: optionalText,
   MCP_OAUTH_SCOPES: z.string().transform((v) => v.split(/[\s,]+/).filter((x) => x.length > 0)),
   MCP_OAUTH_WRITE_SCOPE: optionalText,
+  MCP_OAUTH_REQUIRE_AT_JWT: z.stringbool({ error: 'must be true or false' }),
   MCP_HTTP_MAX_SESSIONS: int(1, 100_000),
   MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: int(1, 100_000),
   MCP_HTTP_SESSION_IDLE_SECONDS: int(10, 7 * 86_400),

@@ -309,6 +309,12 @@ export const SETTINGS = {
     description:
       'OAuth mode: scopes every request needs; a token without them gets 403 with a `scope=` challenge.',
   },
+  MCP_OAUTH_REQUIRE_AT_JWT: {
+    default: 'false',
+    group: 'HTTP transport',
+    description:
+      'OAuth mode: `true` accepts only RFC 9068 access tokens (JWT header `typ: at+jwt`), for issuers that mark them so; their ID tokens are then refused even with the right audience. `false`: no `typ` or the generic `JWT` pass too. Any other `typ` is refused.',
+  },
   MCP_OAUTH_WRITE_SCOPE: {
     default: 'mqtt:write',
     group: 'HTTP transport',
