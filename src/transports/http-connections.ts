@@ -1,14 +1,16 @@
 /**
- * Connections before authentication. Every new connection counts as unauthenticated until it
- * makes a request that passes authentication; those are bounded per remote address (an IPv6
- * client by its /64) and in total. A new connection over a bound closes the oldest
- * unauthenticated one of its own address, or, over the total, of the address holding the most,
- * so that a flood of half-open connections cannot crowd out a client that authenticates at once.
- * The total of all connections (http.Server.maxConnections) is set above the unauthenticated
- * bound: the difference is kept for authenticated clients, and the whole stays below the
- * process's file-descriptor limit. Header timeouts bound how long any connection can wait.
+ * Connections before authentication. A connection is pending while it has not yet delivered a
+ * request's headers and none of its requests has passed authentication (an unauthenticated
+ * connection becomes pending again when its response is done). Pending connections are bounded
+ * per remote address (an IPv6 client by its /64) and in total: over a bound, the oldest pending
+ * connection of the address (or, over the total, of the address holding the most) is closed,
+ * once it has had GRACE_MS to send its request, so that a burst of real requests survives and a
+ * flood of half-open connections cannot crowd out a client that authenticates at once. All
+ * connections are capped by http.Server.maxConnections, above the pending bound (the difference
+ * is kept for authenticated clients) and below the process's file-descriptor limit. Header
+ * timeouts bound how long any connection can keep a request half-open.
  */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { isIPv6, type Socket } from 'node:net';
 import type { Logger } from '../logging/logger.js';
 
@@ -19,6 +21,8 @@ export interface ConnectionLimits {
   readonly maxUnauthenticatedPerAddress: number;
 }
 
+/** A new connection's time to deliver its request before it may be closed to make room. */
+export const GRACE_MS = 1000;
 const LOG_INTERVAL_MS = 60_000;
 
 /** The key one client is counted under: its address, an IPv6 address by its /64 prefix. */
@@ -38,10 +42,11 @@ export function addressKey(address: string | undefined): string {
 }
 
 export class ConnectionGate {
-  // Unauthenticated connections by address key, each map in arrival order (value: arrival number).
-  private readonly byAddress = new Map<string, Map<Socket, number>>();
-  private unauthenticatedCount = 0;
-  private arrivals = 0;
+  // Pending connections by address key, each map in the order they became pending (value: since).
+  private readonly pending = new Map<string, Map<Socket, number>>();
+  private pendingCount = 0;
+  private readonly keys = new WeakMap<Socket, string>();
+  private readonly trusted = new WeakSet<Socket>();
   private closedSinceLog = 0;
   private lastLog = 0;
 
@@ -51,72 +56,112 @@ export class ConnectionGate {
     private readonly logger: Logger,
   ) {}
 
-  /** Apply the limits to a listening server. */
+  /** Apply the limits to a server (before its request handler is added). */
   attach(server: Server): void {
     server.maxConnections = this.limits.max;
-    server.on('connection', (socket: Socket) => this.admit(socket));
+    server.on('connection', (socket: Socket) => this.admit(socket, Date.now()));
+    server.on('request', (req: { socket: Socket }, res: ServerResponse) =>
+      this.requestStarted(req.socket, res),
+    );
     server.on('drop', () => this.refused('connections'));
+    const sweeper = setInterval(() => this.enforce(Date.now()), GRACE_MS / 4);
+    sweeper.unref();
+    server.once('close', () => clearInterval(sweeper));
   }
 
-  /** A new connection: unauthenticated until authenticated() is called for it. */
-  admit(socket: Socket): void {
-    const key = addressKey(socket.remoteAddress);
-    let own = this.byAddress.get(key);
+  /** A request on this connection passed authentication: it is never pending again. */
+  authenticated(socket: Socket): void {
+    this.trusted.add(socket);
+    this.release(socket);
+  }
+
+  private admit(socket: Socket, now: number): void {
+    this.keys.set(socket, addressKey(socket.remoteAddress));
+    socket.once('close', () => this.release(socket));
+    this.add(socket, now);
+    this.enforce(now, this.keys.get(socket));
+  }
+
+  private requestStarted(socket: Socket, res: ServerResponse): void {
+    if (this.trusted.has(socket)) return;
+    this.release(socket);
+    res.once('close', () => {
+      if (!this.trusted.has(socket) && !socket.destroyed) this.add(socket, Date.now());
+    });
+  }
+
+  private add(socket: Socket, now: number): void {
+    const key = this.keys.get(socket) ?? '';
+    let own = this.pending.get(key);
     if (own === undefined) {
       own = new Map();
-      this.byAddress.set(key, own);
+      this.pending.set(key, own);
     }
-    own.set(socket, this.arrivals++);
-    this.unauthenticatedCount++;
-    socket.once('close', () => this.release(socket, key));
-    if (own.size > this.limits.maxUnauthenticatedPerAddress) this.evictOldest(own, key, 'address');
-    else if (this.unauthenticatedCount > this.limits.maxUnauthenticated) {
-      const [busiestKey, busiest] = this.busiest();
-      if (busiest !== undefined) this.evictOldest(busiest, busiestKey, 'total');
-    }
+    if (own.has(socket)) return;
+    own.set(socket, now);
+    this.pendingCount++;
   }
 
-  /** The connection made an authenticated request: it no longer counts against the bounds. */
-  authenticated(socket: Socket): void {
-    this.release(socket, addressKey(socket.remoteAddress));
-  }
-
-  private release(socket: Socket, key: string): void {
-    const own = this.byAddress.get(key);
+  private release(socket: Socket): void {
+    const key = this.keys.get(socket) ?? '';
+    const own = this.pending.get(key);
     if (own === undefined || !own.delete(socket)) return;
-    this.unauthenticatedCount--;
-    if (own.size === 0) this.byAddress.delete(key);
+    this.pendingCount--;
+    if (own.size === 0) this.pending.delete(key);
   }
 
-  /** The address holding the most unauthenticated connections (ties: the oldest connection). */
-  private busiest(): [string, Map<Socket, number> | undefined] {
+  /** Close the oldest pending connections past their grace while a bound is exceeded. */
+  private enforce(now: number, only?: string): void {
+    const addresses = only === undefined ? this.pending : [[only, this.pending.get(only)] as const];
+    for (const [key, own] of addresses) {
+      if (own === undefined) continue;
+      while (
+        own.size > this.limits.maxUnauthenticatedPerAddress &&
+        this.closeOldest(own, key, now, 'address')
+      );
+    }
+    while (this.pendingCount > this.limits.maxUnauthenticated) {
+      const [key, busiest] = this.busiest(now);
+      if (busiest === undefined || !this.closeOldest(busiest, key, now, 'total')) return;
+    }
+  }
+
+  /** Of the addresses whose oldest pending connection is past its grace, the one holding the most. */
+  private busiest(now: number): [string, Map<Socket, number> | undefined] {
     let bestKey = '';
     let best: Map<Socket, number> | undefined;
-    let bestOldest = Infinity;
-    for (const [key, own] of this.byAddress) {
-      const oldest = own.values().next().value ?? Infinity;
-      if (best === undefined || own.size > best.size || (own.size === best.size && oldest < bestOldest)) {
+    let bestSince = Infinity;
+    for (const [key, own] of this.pending) {
+      const since = own.values().next().value ?? Infinity;
+      if (now - since < GRACE_MS) continue;
+      if (best === undefined || own.size > best.size || (own.size === best.size && since < bestSince)) {
         bestKey = key;
         best = own;
-        bestOldest = oldest;
+        bestSince = since;
       }
     }
     return [bestKey, best];
   }
 
-  private evictOldest(own: Map<Socket, number>, key: string, reason: 'address' | 'total'): void {
-    const oldest = own.keys().next().value;
-    if (oldest === undefined) return;
-    this.release(oldest, key);
+  private closeOldest(
+    own: Map<Socket, number>,
+    key: string,
+    now: number,
+    reason: 'address' | 'total',
+  ): boolean {
+    const next = own.entries().next().value;
+    if (next === undefined || now - next[1] < GRACE_MS) return false;
+    const [oldest] = next;
+    this.release(oldest);
     oldest.destroy();
     this.refused(`unauthenticated-${reason}`);
     this.closedSinceLog++;
-    const now = Date.now();
     if (now - this.lastLog >= LOG_INTERVAL_MS) {
       this.logger.warn(
         {
           closed: this.closedSinceLog,
-          unauthenticated: this.unauthenticatedCount,
+          pending: this.pendingCount,
+          address: key,
           limit:
             reason === 'address' ? this.limits.maxUnauthenticatedPerAddress : this.limits.maxUnauthenticated,
           reason,
@@ -126,5 +171,6 @@ export class ConnectionGate {
       this.lastLog = now;
       this.closedSinceLog = 0;
     }
+    return true;
   }
 }
