@@ -357,13 +357,13 @@ export const SETTINGS = {
     default: '256',
     group: 'HTTP transport',
     description:
-      'Most connections open that have not yet made an authenticated request. When full, a new one closes the oldest such connection of the address holding the most. Below `MCP_HTTP_MAX_CONNECTIONS`: the difference is kept for authenticated clients.',
+      'Most connections open that are waiting for a request and have not made an authenticated one. When full, the oldest that has had a second to send its request is closed, from the address holding the most. Below `MCP_HTTP_MAX_CONNECTIONS`: the difference is kept for authenticated clients.',
   },
   MCP_HTTP_MAX_UNAUTHENTICATED_PER_ADDRESS: {
     default: '32',
     group: 'HTTP transport',
     description:
-      "The same, per remote address: a new connection closes that address's oldest unauthenticated one. Behind a reverse proxy every client has the proxy's address; raise it there.",
+      "The same, per remote address (an IPv6 client by its /64). Behind a reverse proxy every client has the proxy's address; raise it there.",
   },
   MCP_HTTP_HEADERS_TIMEOUT_SECONDS: {
     default: '10',
