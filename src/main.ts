@@ -127,7 +127,12 @@ async function run(
       import('./metrics.js'),
       import('./transports/http.js'),
     ]);
-    const metrics = new Metrics({ link: app.link, store: deps.store, sessions: () => sessions() });
+    const metrics = new Metrics({
+      link: app.link,
+      store: deps.store,
+      sessions: () => sessions(),
+      eventListeners: () => app.link.eventListenerCount,
+    });
     deps.telemetry = metrics;
     const http = await serveHttp({
       config: config.http,

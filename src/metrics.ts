@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client): connection state, reconnects, messages in, store size and
  * drops, tool calls and errors by tool (calls refused by input validation included), publish
- * latency, HTTP sessions; every name starts with mqtt_mcp_bridge_. Broker and store
- * figures are read when scraped; tool figures are recorded by the tool boundary.
+ * latency, HTTP sessions and the MCP servers alive (their connection-event listeners); every name
+ * starts with mqtt_mcp_bridge_. Broker and store figures are read when scraped; tool figures are
+ * recorded by the tool boundary.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BrokerLink } from './bridge.js';
@@ -13,6 +14,8 @@ export interface MetricSources {
   readonly link: BrokerLink;
   readonly store: MessageStore;
   readonly sessions: () => number;
+  /** Connection-event listeners on the link: one per MCP server alive. */
+  readonly eventListeners: () => number;
 }
 
 /** Every metric of the bridge starts with this. */
@@ -106,6 +109,14 @@ export class Metrics implements ToolTelemetry {
       registers,
       collect() {
         this.set(sources.sessions());
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}mqtt_event_listeners`,
+      help: 'Listeners for broker connection events, one per MCP server alive (above http_sessions: servers left behind)',
+      registers,
+      collect() {
+        this.set(sources.eventListeners());
       },
     });
     this.calls = new Counter({

@@ -19,6 +19,8 @@ export type HttpAuth =
       readonly audience: string | undefined;
       readonly scopes: readonly string[];
       readonly writeScope: string | undefined;
+      /** Only RFC 9068 access tokens (`typ: at+jwt`). */
+      readonly requireAtJwt: boolean;
     };
 
 export interface HttpConfig {
@@ -30,7 +32,15 @@ export interface HttpConfig {
   /** Base URL clients use (the MCP endpoint is `${publicUrl}/mcp`); undefined: http://host:port as listening. */
   readonly publicUrl: string | undefined;
   readonly maxSessions: number;
+  readonly maxSessionsPerPrincipal: number;
   readonly sessionIdleMs: number;
+  /** Connections before authentication: bounded per address and in total, headers in time. */
+  readonly connections: {
+    readonly max: number;
+    readonly maxUnauthenticated: number;
+    readonly maxUnauthenticatedPerAddress: number;
+    readonly headersTimeoutMs: number;
+  };
   readonly maxBodyBytes: number;
   readonly rateLimitPerMinute: number;
   readonly metricsPublic: boolean;
@@ -96,6 +106,7 @@ export function httpConfig(
       audience: env.MCP_OAUTH_AUDIENCE,
       scopes: env.MCP_OAUTH_SCOPES,
       writeScope: env.MCP_OAUTH_WRITE_SCOPE,
+      requireAtJwt: env.MCP_OAUTH_REQUIRE_AT_JWT,
     };
   } else if (http && !loopback) {
     problems.push(
@@ -107,6 +118,16 @@ export function httpConfig(
       `MCP_ALLOWED_HOSTS: is required when listening on ${env.MCP_HTTP_HOST}; list the host names clients use (DNS-rebinding protection)`,
     );
   }
+  if (http && env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL > env.MCP_HTTP_MAX_SESSIONS) {
+    problems.push(
+      `MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: ${env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL} is more than MCP_HTTP_MAX_SESSIONS (${env.MCP_HTTP_MAX_SESSIONS})`,
+    );
+  }
+  if (http && env.MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS >= env.MCP_HTTP_MAX_CONNECTIONS) {
+    problems.push(
+      `MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS: must be below MCP_HTTP_MAX_CONNECTIONS (${env.MCP_HTTP_MAX_CONNECTIONS}), so that room is kept for authenticated clients`,
+    );
+  }
   return {
     host: env.MCP_HTTP_HOST,
     port: env.MCP_HTTP_PORT,
@@ -115,6 +136,13 @@ export function httpConfig(
     allowedOrigins: env.MCP_ALLOWED_ORIGINS,
     publicUrl: env.MCP_PUBLIC_URL,
     maxSessions: env.MCP_HTTP_MAX_SESSIONS,
+    maxSessionsPerPrincipal: env.MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL,
+    connections: {
+      max: env.MCP_HTTP_MAX_CONNECTIONS,
+      maxUnauthenticated: env.MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS,
+      maxUnauthenticatedPerAddress: env.MCP_HTTP_MAX_UNAUTHENTICATED_PER_ADDRESS,
+      headersTimeoutMs: env.MCP_HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+    },
     sessionIdleMs: env.MCP_HTTP_SESSION_IDLE_SECONDS * 1000,
     maxBodyBytes: env.MCP_HTTP_MAX_BODY_BYTES,
     rateLimitPerMinute: env.MCP_HTTP_RATE_LIMIT_PER_MINUTE,

@@ -316,6 +316,12 @@ export const SETTINGS = {
     description:
       'OAuth mode: scopes every request needs; a token without them gets 403 with a `scope=` challenge.',
   },
+  MCP_OAUTH_REQUIRE_AT_JWT: {
+    default: 'false',
+    group: 'HTTP transport',
+    description:
+      'OAuth mode: `true` accepts only RFC 9068 access tokens (JWT header `typ: at+jwt`), for issuers that mark them so; their ID tokens are then refused even with the right audience. `false`: no `typ` or the generic `JWT` pass too. Any other `typ` is refused.',
+  },
   MCP_OAUTH_WRITE_SCOPE: {
     default: 'mqtt:write',
     group: 'HTTP transport',
@@ -324,7 +330,14 @@ export const SETTINGS = {
   MCP_HTTP_MAX_SESSIONS: {
     default: '100',
     group: 'HTTP transport',
-    description: 'Most MCP sessions held at once; when full, the session idle the longest is closed.',
+    description:
+      "Most MCP sessions held at once, all principals together. When full, a principal that holds sessions gives up its own idle-longest one; a principal that holds none gets 503 with `Retry-After`. Another principal's session is never closed to make room.",
+  },
+  MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: {
+    default: '10',
+    group: 'HTTP transport',
+    description:
+      "Most MCP sessions one principal (token name, OAuth subject) holds at once; a new one closes that principal's own session idle the longest. At most `MCP_HTTP_MAX_SESSIONS`.",
   },
   MCP_HTTP_SESSION_IDLE_SECONDS: {
     default: '900',
@@ -340,6 +353,30 @@ export const SETTINGS = {
     default: '600',
     group: 'HTTP transport',
     description: 'Requests per minute per authenticated principal; more get 429 with `Retry-After`.',
+  },
+  MCP_HTTP_MAX_CONNECTIONS: {
+    default: '768',
+    group: 'HTTP transport',
+    description:
+      "Most HTTP connections open at once; more are closed as they arrive. Keep it below the process's file-descriptor limit (1,024 in `docker-compose.yml`), which also covers the broker connection and files.",
+  },
+  MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS: {
+    default: '256',
+    group: 'HTTP transport',
+    description:
+      'Most connections open that are waiting for a request and have not made an authenticated one. When full, the oldest that has had a second to send its request is closed, from the address holding the most. Below `MCP_HTTP_MAX_CONNECTIONS`: the difference is kept for authenticated clients.',
+  },
+  MCP_HTTP_MAX_UNAUTHENTICATED_PER_ADDRESS: {
+    default: '32',
+    group: 'HTTP transport',
+    description:
+      "The same, per remote address (an IPv6 client by its /64). Behind a reverse proxy every client has the proxy's address; raise it there.",
+  },
+  MCP_HTTP_HEADERS_TIMEOUT_SECONDS: {
+    default: '10',
+    group: 'HTTP transport',
+    description:
+      'A connection must deliver complete request headers within this long (from connecting, and from the start of each request); otherwise it gets 408 and is closed.',
   },
   MCP_METRICS_PUBLIC: {
     default: 'false',

@@ -167,6 +167,11 @@ export class MqttLink implements BrokerLink {
     return this.reporter.listen(listener);
   }
 
+  /** Connection-event listeners registered now (one per connected MCP server). */
+  get eventListenerCount(): number {
+    return this.reporter.listenerCount;
+  }
+
   publish(request: PublishRequest): Promise<PublishReceipt> {
     if (!this.connected) return Promise.reject(this.unavailable());
     return this.publisher.publish(request);

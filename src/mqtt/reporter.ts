@@ -15,6 +15,10 @@ export class ConnectionReporter {
 
   constructor(private readonly log: Logger) {}
 
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   listen(listener: (event: LinkEvent) => void): () => void {
     this.listeners.add(listener);
     return () => {

@@ -1,7 +1,7 @@
 /**
  * Who is calling: bearer tokens from a file (compared in constant time) or OAuth 2.1 JWT
- * access tokens (signature by the issuer's JWKS, issuer, audience = this server, expiry,
- * scopes). Either way the request ends up with `req.auth`, whose `clientId` is the principal
+ * access tokens (signature by the issuer's JWKS, issuer, audience = this server, expiry, token
+ * type, a subject, scopes). Either way the request ends up with `req.auth`, whose `clientId` is the principal
  * that rate limits, session binding and logs use. The client's token is never passed on.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -64,34 +64,62 @@ function oauthAuth(
     resourceMetadataUrl,
     verifier: {
       verifyAccessToken: async (token: string): Promise<AuthInfo> => {
+        let verified: Awaited<ReturnType<typeof jwtVerify>>;
         try {
-          const { payload } = await jwtVerify(token, jwks, {
-            issuer: auth.issuer,
-            audience,
-            requiredClaims: ['exp'],
-          });
-          const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-          const scp = Array.isArray(payload.scp)
-            ? payload.scp.filter((s): s is string => typeof s === 'string')
-            : [];
-          const subject =
-            typeof payload.sub === 'string'
-              ? payload.sub
-              : typeof payload.client_id === 'string'
-                ? payload.client_id
-                : 'unknown';
-          return {
-            token,
-            clientId: `oauth:${subject}`,
-            scopes: [...new Set([...scope, ...scp].filter((s) => s.length > 0))],
-            expiresAt: payload.exp as number,
-          };
+          verified = await jwtVerify(token, jwks, { issuer: auth.issuer, audience, requiredClaims: ['exp'] });
         } catch (error) {
           throw new InvalidTokenError(describeJoseError(error));
         }
+        const { payload, protectedHeader } = verified;
+        if (!accessTokenType(protectedHeader.typ, auth.requireAtJwt)) {
+          throw new InvalidTokenError(
+            auth.requireAtJwt
+              ? 'the token is not an RFC 9068 access token (typ must be at+jwt)'
+              : 'the token is not an access token (typ)',
+          );
+        }
+        const principal = principalOf(payload);
+        if (principal === undefined)
+          throw new InvalidTokenError('the token names no subject (sub or client_id)');
+        const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+        const scp = Array.isArray(payload.scp)
+          ? payload.scp.filter((s): s is string => typeof s === 'string')
+          : [];
+        return {
+          token,
+          clientId: principal,
+          scopes: [...new Set([...scope, ...scp].filter((s) => s.length > 0))],
+          expiresAt: payload.exp as number,
+        };
       },
     },
   });
+}
+
+/**
+ * The JWT header `typ` (RFC 7515 4.1.9: a media type, case-insensitive, `application/` may be
+ * left out). RFC 9068 section 4 asks a resource server to accept only `at+jwt`; many issuers put
+ * the generic `JWT` or nothing on their access tokens, so those pass unless `requireAtJwt`. Any
+ * other type (an ID token's, a logout or event token's) names another kind of JWT: refused.
+ */
+export function accessTokenType(typ: unknown, requireAtJwt: boolean): boolean {
+  if (typ === undefined) return !requireAtJwt;
+  if (typeof typ !== 'string') return false;
+  const type = typ.toLowerCase().replace(/^application\//, '');
+  if (type === 'at+jwt') return true;
+  return !requireAtJwt && type === 'jwt';
+}
+
+/**
+ * The principal a token speaks for, its claim kind kept apart: `oauth:sub:<sub>` (the resource
+ * owner, or the client itself in a client-credentials grant) or, without `sub`,
+ * `oauth:client:<client_id>`. A token with neither is refused (undefined).
+ */
+export function principalOf(payload: { sub?: unknown; client_id?: unknown }): string | undefined {
+  if (typeof payload.sub === 'string' && payload.sub.length > 0) return `oauth:sub:${payload.sub}`;
+  if (typeof payload.client_id === 'string' && payload.client_id.length > 0)
+    return `oauth:client:${payload.client_id}`;
+  return undefined;
 }
 
 /** Why a JWT was refused, in words that help the client and reveal nothing of the token. */

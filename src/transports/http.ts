@@ -1,7 +1,9 @@
 /**
  * Streamable HTTP wiring: /mcp behind Host/Origin guards, authentication, a per-principal rate
- * limit and a bounded JSON body parser; one McpServer and transport per session; /healthz and
- * /readyz (unauthenticated, up/down only); /metrics; OAuth protected resource metadata.
+ * limit and a bounded JSON body parser; one McpServer and transport per session, kept only when
+ * its initialize response was delivered (any other outcome closes both); connection limits
+ * before authentication; /healthz and /readyz (unauthenticated, up/down only); /metrics; OAuth
+ * protected resource metadata.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -9,10 +11,11 @@ import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import express, { type Request, type Response } from 'express';
+import express, { type RequestHandler, type Request, type Response } from 'express';
 import type { HttpConfig } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
 import { createAuthentication } from './http-auth.js';
+import { ConnectionGate } from './http-connections.js';
 import { batchGuard, errorHandler, hostGuard, originGuard, rateGuard } from './http-guards.js';
 import { SessionRegistry } from './sessions.js';
 
@@ -36,20 +39,42 @@ function sendError(res: Response, status: number, message: string): void {
   res.status(status).json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 }
 
+/** Whether the response was written out completely (false: the client went away first). */
+function delivered(res: Response): Promise<boolean> {
+  if (res.writableFinished) return Promise.resolve(true);
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('finish', done);
+      res.off('close', done);
+      resolve(res.writableFinished);
+    };
+    res.on('finish', done);
+    res.on('close', done);
+  });
+}
+
 export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
   const { config, logger } = deps;
   const log = logger.child({ component: 'http' });
   const refused = (reason: string) => deps.metrics.refused(reason);
-  const sessions = new SessionRegistry(config.maxSessions, config.sessionIdleMs, log);
+  const sessions = new SessionRegistry(
+    { max: config.maxSessions, perPrincipal: config.maxSessionsPerPrincipal, idleMs: config.sessionIdleMs },
+    log,
+  );
+  // Slow-loris bounds: headers and whole requests must arrive in time (checked every second).
+  const server: Server = createHttpServer({
+    headersTimeout: config.connections.headersTimeoutMs,
+    requestTimeout: Math.max(120_000, config.connections.headersTimeoutMs),
+    connectionsCheckingInterval: 1000,
+  });
+  const gate = new ConnectionGate(config.connections, refused, log);
+  gate.attach(server);
   // Listen first: with port 0 the public URL (OAuth resource and audience) needs the real port.
-  const server: Server = createHttpServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  // Slow-loris bounds: headers and whole requests must arrive in time.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 120_000;
   const port = (server.address() as AddressInfo).port;
   const hostPart =
     config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
@@ -76,7 +101,14 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
       res.json(metadata);
     });
   }
-  const metricsHandlers = config.metricsPublic ? [] : [auth.middleware];
+  // A connection that passes authentication leaves the unauthenticated bounds.
+  const authenticated: RequestHandler = (req, res, next) => {
+    auth.middleware(req, res, (error?: unknown) => {
+      if (error === undefined) gate.authenticated(req.socket);
+      next(error);
+    });
+  };
+  const metricsHandlers = config.metricsPublic ? [] : [authenticated];
   app.get('/metrics', ...metricsHandlers, (_req: Request, res: Response) => {
     void deps.metrics.render().then(
       (text) => res.set('Content-Type', deps.metrics.contentType).send(text),
@@ -87,11 +119,58 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
   const guards = [
     hostGuard(config.allowedHosts, refused),
     originGuard(config.allowedOrigins, { hosts: config.allowedHosts, port }, refused),
-    auth.middleware,
+    authenticated,
     rateGuard(config.rateLimitPerMinute, refused),
   ];
   app.options('/mcp', ...guards.slice(0, 2));
   const body = express.json({ limit: config.maxBodyBytes, strict: false });
+
+  /**
+   * A new session for an initialize request. It is registered at once (its id is in the response
+   * headers before the result) and kept only if the initialize result reached the client; a
+   * refusal by the SDK (Accept, Content-Type, JSON-RPC shape), an initialize sent as a
+   * notification, a failed handshake or a client that went away closes the server and the
+   * transport, which also drops the server's broker event listener.
+   */
+  const openSession = async (req: Request, res: Response, principal: string): Promise<void> => {
+    const admission = sessions.admit(principal);
+    if (!admission.ok) {
+      refused('sessions');
+      res.set('Retry-After', String(admission.retryAfterSeconds));
+      sendError(res, 503, admission.message);
+      return;
+    }
+    const id = randomUUID();
+    const server = deps.createServer();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessionclosed: () => {
+        sessions.forget(id);
+        log.info({ session: id.slice(0, 8), principal }, 'session closed by the client');
+      },
+    });
+    transport.onclose = () => sessions.forget(id);
+    sessions.add({ id, principal, server, transport, lastSeen: Date.now() });
+    let opened = false;
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+      opened =
+        (await delivered(res)) &&
+        res.statusCode === 200 &&
+        transport.sessionId === id &&
+        server.server.getClientVersion() !== undefined;
+    } finally {
+      if (opened && sessions.get(id, principal) !== undefined) {
+        log.info({ session: id.slice(0, 8), principal }, 'session opened');
+      } else {
+        sessions.forget(id);
+        await transport.close().catch(() => undefined);
+        await server.close().catch(() => undefined);
+        log.debug({ status: res.statusCode, principal }, 'initialize did not open a session');
+      }
+    }
+  };
 
   app.post('/mcp', ...guards, body, batchGuard(refused), async (req: Request, res: Response) => {
     const principal = req.auth?.clientId ?? 'anonymous';
@@ -109,24 +188,7 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
       sendError(res, 400, 'Bad Request: no valid Mcp-Session-Id header; start with an initialize request');
       return;
     }
-    await sessions.makeRoom();
-    const server = deps.createServer();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.add({ id, principal, server, transport, lastSeen: Date.now() });
-        log.info({ session: id.slice(0, 8), principal }, 'session opened');
-      },
-      onsessionclosed: (id) => {
-        sessions.forget(id);
-        log.info({ session: id.slice(0, 8), principal }, 'session closed by the client');
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId !== undefined) sessions.forget(transport.sessionId);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    await openSession(req, res, principal);
   });
 
   const sessionRequest = async (req: Request, res: Response) => {

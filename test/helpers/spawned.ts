@@ -54,14 +54,24 @@ export interface HttpProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Start dist/index.js in HTTP mode on a free loopback port with a fresh token (unless env sets auth). */
-export async function startHttpProcess(env: Record<string, string>): Promise<HttpProcess> {
+/**
+ * Start dist/index.js in HTTP mode on a free loopback port with a fresh token (unless env sets
+ * auth). `fileLimit` runs it with that many file descriptors (`ulimit -n`, as in a container).
+ */
+export async function startHttpProcess(
+  env: Record<string, string>,
+  options: { fileLimit?: number } = {},
+): Promise<HttpProcess> {
   const token = randomBytes(32).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-mcp-http-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const [command, args] =
+    options.fileLimit === undefined
+      ? [process.execPath, [SERVER]]
+      : ['/bin/sh', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, process.execPath, SERVER]];
   const child = adopt(
-    spawn(process.execPath, [SERVER], {
+    spawn(command, args, {
       env: cleanEnv({
         MCP_TRANSPORT: 'http',
         MCP_HTTP_HOST: '127.0.0.1',

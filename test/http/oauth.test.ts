@@ -2,7 +2,9 @@
  * OAuth 2.1 resource-server mode (T-1.5): JWT access tokens signed with a local key and a
  * JWKS served on loopback. Wrong audience, expiry, signature or issuer is 401; a missing
  * scope is 403 with a scope= challenge; publishing needs the write scope; the protected
- * resource metadata (RFC 9728) names this server and its authorization server.
+ * resource metadata (RFC 9728) names this server and its authorization server. Principals:
+ * a token without a subject is 401, `sub` and `client_id` of the same value are different
+ * principals, and the JWT `typ` must not name another kind of token (RFC 9068).
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -34,28 +36,51 @@ const INIT = JSON.stringify({
 });
 
 async function token(
-  claims: { aud?: string; iss?: string; scope?: string; expiresIn?: string; sub?: string },
+  claims: {
+    aud?: string;
+    iss?: string;
+    scope?: string;
+    expiresIn?: string;
+    /** null: no sub claim. */
+    sub?: string | null;
+    clientId?: string;
+    /** The JWT header typ; null: none. */
+    typ?: string | null;
+  },
   key: CryptoKey = signingKey,
 ): Promise<string> {
-  return new SignJWT({ scope: claims.scope ?? 'mqtt:read mqtt:write' })
-    .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+  const jwt = new SignJWT({
+    scope: claims.scope ?? 'mqtt:read mqtt:write',
+    ...(claims.clientId !== undefined ? { client_id: claims.clientId } : {}),
+  })
+    .setProtectedHeader({
+      alg: 'ES256',
+      kid: 'test-key',
+      ...(claims.typ !== null ? { typ: claims.typ ?? 'at+jwt' } : {}),
+    })
     .setIssuer(claims.iss ?? issuer)
     .setAudience(claims.aud ?? `${server.url}/mcp`)
-    .setSubject(claims.sub ?? 'operator-1')
     .setIssuedAt()
-    .setExpirationTime(claims.expiresIn ?? '5m')
-    .sign(key);
+    .setExpirationTime(claims.expiresIn ?? '5m');
+  if (claims.sub !== null) jwt.setSubject(claims.sub ?? 'operator-1');
+  return jwt.sign(key);
 }
 
-async function post(bearer: string) {
-  return raw(server.port, 'POST', '/mcp', {
+async function post(
+  bearer: string,
+  on: HttpProcess = server,
+  extra: Record<string, string> = {},
+  body = INIT,
+) {
+  return raw(on.port, 'POST', '/mcp', {
     headers: {
-      host: `127.0.0.1:${server.port}`,
+      host: `127.0.0.1:${on.port}`,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       authorization: `Bearer ${bearer}`,
+      ...extra,
     },
-    body: INIT,
+    body,
   });
 }
 
@@ -159,6 +184,68 @@ describe('OAuth resource server (T-1.5)', () => {
       assert.match(textOf(result), /needs the OAuth scope 'mqtt:write'/);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('OAuth principals (one subject never becomes another)', () => {
+  const LIST = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+  const inSession = (bearer: string, id: string) =>
+    post(bearer, server, { 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' }, LIST);
+
+  it('a token with neither sub nor client_id is refused with 401', async () => {
+    const res = await post(await token({ sub: null }));
+    assert.equal(res.status, 401, res.body);
+    assert.match(String(res.headers['www-authenticate']), /error="invalid_token".*names no subject/);
+    const empty = await post(await token({ sub: '' }));
+    assert.equal(empty.status, 401, empty.body);
+  });
+
+  it('a client_id=alice token cannot use the session of sub=alice, nor the other way round', async () => {
+    const user = await token({ sub: 'alice' });
+    const client = await token({ sub: null, clientId: 'alice' });
+    const userSession = (await post(user)).headers['mcp-session-id'] as string;
+    const clientSession = (await post(client)).headers['mcp-session-id'] as string;
+    assert.equal((await inSession(client, userSession)).status, 404);
+    assert.equal((await inSession(user, clientSession)).status, 404);
+    assert.equal((await inSession(user, userSession)).status, 200);
+    assert.equal((await inSession(client, clientSession)).status, 200);
+    // With both claims, sub names the principal (client_id is then only the client it used).
+    const both = await token({ sub: 'alice', clientId: 'some-app' });
+    assert.equal((await inSession(both, userSession)).status, 200);
+  });
+
+  it('typ: at+jwt (also application/at+jwt), the generic JWT and none are accepted; another kind of JWT is 401', async () => {
+    for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT', 'JWT', null]) {
+      assert.equal((await post(await token({ typ }))).status, 200, `typ ${String(typ)}`);
+    }
+    for (const typ of ['logout+jwt', 'secevent+jwt', 'application/id_token+jwt', 'dpop+jwt']) {
+      const res = await post(await token({ typ }));
+      assert.equal(res.status, 401, `typ ${typ}`);
+      assert.match(String(res.headers['www-authenticate']), /not an access token \(typ\)/);
+    }
+  });
+
+  it('MCP_OAUTH_REQUIRE_AT_JWT=true accepts only typ at+jwt (RFC 9068 section 4)', async () => {
+    const strict = await startHttpProcess(
+      bridgeEnv(broker, pki, {
+        MCP_AUTH: 'oauth',
+        MCP_OAUTH_ISSUER: issuer,
+        MCP_OAUTH_AUDIENCE: `${server.url}/mcp`,
+        MCP_OAUTH_REQUIRE_AT_JWT: 'true',
+        LOG_LEVEL: 'info',
+      }),
+    );
+    try {
+      assert.equal((await post(await token({ typ: 'at+jwt' }), strict)).status, 200);
+      assert.equal((await post(await token({ typ: 'application/at+jwt' }), strict)).status, 200);
+      for (const typ of ['JWT', null, 'logout+jwt']) {
+        const res = await post(await token({ typ }), strict);
+        assert.equal(res.status, 401, `typ ${String(typ)}`);
+        assert.match(String(res.headers['www-authenticate']), /not an RFC 9068 access token/);
+      }
+    } finally {
+      await strict.stop();
     }
   });
 });

@@ -130,6 +130,29 @@ const ERROR_CASES: readonly ErrorCase[] = [
     env: { MQTT_URL: URL_OK, MCP_READ_TOPICS: 'a/#,b/#,c/#', MCP_MAX_SUBSCRIPTIONS: '2' },
     problems: [/^MQTT_SUBSCRIBE: has 3 filters/],
   },
+  // ---- HTTP limits ----
+  {
+    name: 'more sessions per principal than in total',
+    env: {
+      MQTT_URL: URL_OK,
+      MCP_TRANSPORT: 'http',
+      MCP_AUTH: 'none',
+      MCP_HTTP_MAX_SESSIONS: '5',
+      MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: '6',
+    },
+    problems: [/^MCP_HTTP_MAX_SESSIONS_PER_PRINCIPAL: 6 is more than MCP_HTTP_MAX_SESSIONS \(5\)$/],
+  },
+  {
+    name: 'no connections left for authenticated clients',
+    env: {
+      MQTT_URL: URL_OK,
+      MCP_TRANSPORT: 'http',
+      MCP_AUTH: 'none',
+      MCP_HTTP_MAX_CONNECTIONS: '100',
+      MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS: '100',
+    },
+    problems: [/^MCP_HTTP_MAX_UNAUTHENTICATED_CONNECTIONS: must be below MCP_HTTP_MAX_CONNECTIONS \(100\)/],
+  },
 ];
 
 describe('loadConfig refuses bad configuration', () => {
