@@ -77,7 +77,7 @@ async function refusedBy(reason: string, token: string): Promise<number> {
   });
   const line = res.body
     .split('\n')
-    .find((l) => l.startsWith(`http_requests_refused_total{reason="${reason}"}`));
+    .find((l) => l.startsWith(`mqtt_mcp_bridge_http_requests_refused_total{reason="${reason}"}`));
   return Number(line?.split(' ').pop() ?? 0);
 }
 

@@ -67,7 +67,7 @@ async function sdkClient(who: Name): Promise<{ client: Client; transport: Stream
 
 async function sessionsHeld(): Promise<number> {
   const res = await raw(server.port, 'GET', '/metrics', { headers: headers('alice') });
-  return Number(/^http_sessions (\d+)$/m.exec(res.body)?.[1]);
+  return Number(/^mqtt_mcp_bridge_http_sessions (\d+)$/m.exec(res.body)?.[1]);
 }
 
 before(async () => {
