@@ -3,11 +3,11 @@
 #   docker build -t mqtt-mcp-bridge:local .
 #   docker build --build-arg NODE_IMAGE=<another image, or a local stand-in> .
 #
-# The base image comes from NODE_IMAGE. The default is the official Node 22 LTS slim image,
+# The base image comes from NODE_IMAGE. The default is the official Node 24 LTS slim image,
 # pinned by exact version tag and by the digest of its multi-platform index as the official
 # images program records it (github.com/docker-library/repo-info,
-# repos/node/remote/22.23.3-bookworm-slim.md). Check it against the registry you trust before
-# production (`docker buildx imagetools inspect node:22.23.3-bookworm-slim`); when a newer
+# repos/node/remote/24.21.0-bookworm-slim.md). Check it against the registry you trust before
+# production (`docker buildx imagetools inspect node:24.21.0-bookworm-slim`); when a newer
 # patch is out, move tag and digest together. Sites without a registry pass a locally built
 # image (scripts/docker-images.sh).
 #
@@ -15,7 +15,7 @@
 # and forwards signals. The app itself shuts down cleanly on SIGTERM, SIGINT and, over stdio,
 # on stdin EOF (MQTT DISCONNECT, exit 0 within 5 s). It writes nothing outside /tmp, so it runs
 # with a read-only root filesystem and a small tmpfs on /tmp. See docs/DEPLOYMENT.md.
-ARG NODE_IMAGE=node:22.23.3-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:0e0ff40c39bc087845bfb27465a0df4ea419520094bc35842ff83dd8cbe6f9b6
 
 # ---- build: dev dependencies, TypeScript compile ------------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -3,7 +3,7 @@
 # the public ones, which cannot be pulled where no container registry answers:
 #
 #   mqtt-mcp-bridge-standin/debian:bookworm           Debian bookworm minbase, from debootstrap
-#   mqtt-mcp-bridge-standin/node:22-bookworm-slim     + Node 22 (npm registry binary) and npm
+#   mqtt-mcp-bridge-standin/node:24-bookworm-slim     + Node 24 (npm registry binary) and npm
 #   mqtt-mcp-bridge-standin/mosquitto:2               + Mosquitto from Debian, uid/gid 1883
 #
 #   sh scripts/docker-images.sh [--rebuild] [--print-tags]
@@ -12,11 +12,17 @@
 # again). The Debian mirror is read from this machine's apt sources at run time (DEBIAN_MIRROR
 # overrides it); it ends up in the image's own sources.list, never in this repository.
 # Needs a running engine (scripts/docker-setup.sh), debootstrap, and root or sudo for it.
-# Environment: STANDIN_PREFIX (default mqtt-mcp-bridge-standin), NODE_MAJOR (default 22).
+# The Node major is the one of the Dockerfile's pinned NODE_IMAGE, so that the container tests
+# run the Node that users of the official image run.
+# Environment: STANDIN_PREFIX (default mqtt-mcp-bridge-standin), NODE_MAJOR (default: the
+# Dockerfile's).
 set -eu
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 prefix="${STANDIN_PREFIX:-mqtt-mcp-bridge-standin}"
-node_major="${NODE_MAJOR:-22}"
+dockerfile_major="$(sed -n 's/^ARG NODE_IMAGE=node:\([0-9][0-9]*\)\..*/\1/p' "$root/Dockerfile" | head -n 1)"
+node_major="${NODE_MAJOR:-$dockerfile_major}"
+[ -n "$node_major" ] || { echo "docker-images: no 'ARG NODE_IMAGE=node:N.' in Dockerfile; set NODE_MAJOR" >&2; exit 1; }
 suite=bookworm
 debian_tag="$prefix/debian:$suite"
 node_tag="$prefix/node:$node_major-$suite-slim"
@@ -112,10 +118,10 @@ build_debian() {
 
 build_node() {
   if have "$node_tag"; then say "$node_tag is present"; return; fi
-  # The npm registry's `node` package ships Node release binaries; resolve its link to the ELF.
-  link="$(npx -y -p "node@$node_major" -c 'command -v node' 2>/dev/null | tail -n 1)"
-  [ -n "$link" ] || fail "could not get node@$node_major from the npm registry (npx -p node@$node_major)"
-  bin="$(readlink -f "$link")"
+  # The npm registry's `node` package ships Node release binaries (scripts/setup-node.sh fetches
+  # and caches it unless this machine's node is that major); resolve the link to the ELF.
+  node_dir="$(sh "$root/scripts/setup-node.sh" "$node_major")" || fail "could not get Node $node_major (scripts/setup-node.sh $node_major)"
+  bin="$(readlink -f "$node_dir/node")"
   [ "$(head -c 4 "$bin" | od -An -c | tr -d ' ')" = '177ELF' ] || fail "$bin is not a Node binary"
   version="$("$bin" --version)"
   case "$version" in "v$node_major".*) ;; *) fail "$bin is Node $version, not $node_major" ;; esac

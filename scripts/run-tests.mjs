@@ -1,9 +1,17 @@
 #!/usr/bin/env node
 // Runs the node:test suites named on the command line (folders under test/), TypeScript
-// loaded through tsx. Usage: node scripts/run-tests.mjs unit tools integration e2e
-import { spawnSync } from 'node:child_process';
+// loaded through tsx, each file in its own process. Usage: node scripts/run-tests.mjs unit tools
+//
+// Each file's process ends once its tests have finished (--test-force-exit), so a leftover
+// child process or handle cannot keep it alive, and a hung test fails after 180 s. The runner
+// itself is not force-exited: it ends when the last file has reported, so no result and no line
+// of the summary is cut off. A file's process would otherwise drop results still buffered in
+// its stdout pipe (nodejs/node#64833); test-flush-stdout.mjs makes that pipe blocking.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+import { pathToFileURL } from 'node:url';
 
 const suites = process.argv.slice(2);
 if (suites.length === 0) {
@@ -23,20 +31,21 @@ if (files.length === 0) {
   process.stderr.write(`no test files in ${suites.join(', ')}\n`);
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const result = spawnSync(
-  process.execPath,
-  [
+
+const stream = run({
+  files,
+  concurrency: Number(process.env.TEST_CONCURRENCY ?? '2'),
+  timeout: 180_000,
+  isolation: 'process',
+  execArgv: [
     '--import',
     'tsx',
-    '--test',
-    `--test-concurrency=${concurrency}`,
-    // A hung test fails instead of hanging CI; leftover child processes cannot keep a file alive.
-    '--test-timeout=180000',
+    '--import',
+    pathToFileURL(join(import.meta.dirname, 'test-flush-stdout.mjs')).href,
     '--test-force-exit',
-    '--test-reporter=spec',
-    ...files,
   ],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+});
+stream.on('test:fail', () => {
+  process.exitCode = 1;
+});
+stream.compose(spec).pipe(process.stdout);

@@ -171,18 +171,25 @@ export function explainConnectionError(error: unknown, context: ExplainContext):
         message:
           'the broker rejected our client certificate: unknown CA (it was not issued by a CA the broker trusts)',
       };
+    // OpenSSL 3.2 and later (Node 24) name the SSLv3 alerts SSL/TLS_ALERT_*.
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED':
+    case 'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_EXPIRED':
       return { code: 'CLIENT_CERT_REJECTED', message: 'the broker rejected our client certificate: expired' };
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED':
+    case 'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_REVOKED':
       return { code: 'CLIENT_CERT_REJECTED', message: 'the broker rejected our client certificate: revoked' };
     case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN':
+    case 'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN':
+    case 'ERR_SSL_SSL/TLS_ALERT_UNSUPPORTED_CERTIFICATE':
     case 'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED':
       return {
         code: 'CLIENT_CERT_REJECTED',
         message: 'the broker rejected our client certificate (bad certificate)',
       };
     case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
+    case 'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE':
       return {
         code: 'TLS_HANDSHAKE_FAILED',
         message:

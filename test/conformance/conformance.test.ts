@@ -1,6 +1,6 @@
 /**
- * Official tooling against the built server, with a Node 22 binary from the npm registry
- * (both tools need Node >= 22; the machine may have Node 20):
+ * Official tooling against the built server, both tools (they need Node >= 22) run by the Node
+ * that runs this suite (the project's engines: 24 or newer):
  * - @modelcontextprotocol/conformance 0.1.16 against the HTTP mode, all scenarios, with the
  *   checked-in expected-failures baseline (fixture-specific scenarios, each with its reason);
  * - the MCP Inspector CLI v2 listing tools and calling one over stdio and over HTTP, exiting 5
@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBroker, type Broker } from '../helpers/broker.js';
 import { bridgeEnv } from '../helpers/bridge.js';
@@ -23,16 +23,20 @@ let broker: Broker;
 let open: HttpProcess;
 let env: Record<string, string>;
 
-/** Run a command line with Node 22 and the package on PATH (npx -p node@22 -p pkg -c ...). */
-function node22(
+/** Run a command line with this Node first on PATH and the package on it (npx -p pkg -c ...). */
+function withPackage(
   pkg: string,
   command: string,
   cwd: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('npx', ['-y', '-p', 'node@22', '-p', pkg, '-c', command], {
+    const child = spawn('npx', ['-y', '-p', pkg, '-c', command], {
       cwd,
-      env: { ...process.env, npm_config_update_notifier: 'false' },
+      env: {
+        ...process.env,
+        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+        npm_config_update_notifier: 'false',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -59,7 +63,7 @@ describe('MCP conformance suite (HTTP)', () => {
   it('passes every generic scenario; the baseline lists only fixture-specific ones', async () => {
     const url = `http://localhost:${open.port}/mcp`;
     const baseline = join(ROOT, 'test/conformance/baseline.yml');
-    const run = await node22(
+    const run = await withPackage(
       CONFORMANCE,
       `conformance server --url ${url} --suite all --expected-failures ${baseline}`,
       pki.dir,
@@ -86,7 +90,7 @@ describe('MCP Inspector CLI', () => {
       .join(' ')} ${process.execPath} ${SERVER}`;
 
   it('lists tools and calls one over stdio', async () => {
-    const list = await node22(
+    const list = await withPackage(
       INSPECTOR,
       `mcp-inspector --cli ${stdioTarget()} -- --method tools/list --format json`,
       pki.dir,
@@ -96,7 +100,7 @@ describe('MCP Inspector CLI', () => {
       JSON.parse(list.stdout) as { result: { tools: Array<{ name: string }> } }
     ).result.tools.map((t) => t.name);
     assert.ok(names.includes('mqtt_status'));
-    const call = await node22(
+    const call = await withPackage(
       INSPECTOR,
       `mcp-inspector --cli ${stdioTarget()} -- --method tools/call --tool-name mqtt_status --format json`,
       pki.dir,
@@ -107,7 +111,7 @@ describe('MCP Inspector CLI', () => {
 
   it('exits 5 on an isError result', async () => {
     const args = `'{"filter":"factory/#"}'`;
-    const call = await node22(
+    const call = await withPackage(
       INSPECTOR,
       `mcp-inspector --cli ${stdioTarget()} -- --method tools/call --tool-name mqtt_read_messages --tool-args-json ${args} --format json`,
       pki.dir,
@@ -120,21 +124,21 @@ describe('MCP Inspector CLI', () => {
     const secured = await startHttpProcess(env);
     try {
       const target = `http://127.0.0.1:${secured.port}/mcp --transport http --header "Authorization: Bearer ${secured.token}"`;
-      const list = await node22(
+      const list = await withPackage(
         INSPECTOR,
         `mcp-inspector --cli ${target} --method tools/list --format json`,
         pki.dir,
       );
       assert.equal(list.code, 0, list.stderr.slice(-1500));
       assert.match(list.stdout, /"name":"mqtt_get_latest"/);
-      const call = await node22(
+      const call = await withPackage(
         INSPECTOR,
         `mcp-inspector --cli ${target} --method tools/call --tool-name mqtt_list_topics --format json`,
         pki.dir,
       );
       assert.equal(call.code, 0, call.stderr.slice(-1500));
       assert.match(call.stdout, /"matched":\d+/);
-      const denied = await node22(
+      const denied = await withPackage(
         INSPECTOR,
         `mcp-inspector --cli http://127.0.0.1:${secured.port}/mcp --transport http --method tools/list --format json`,
         pki.dir,

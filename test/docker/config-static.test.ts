@@ -184,13 +184,22 @@ describe('Dockerfile (T-5.1)', () => {
       assert.doesNotMatch(i.args, /--mount=|--chmod=|--link\b/, `${i.name} ${i.args}`);
   });
 
-  it('takes its base from NODE_IMAGE, pinned by an exact Node 22 version tag and a digest', () => {
+  it('takes its base from NODE_IMAGE, pinned by an exact version tag of the engines major and a digest', () => {
     const arg = instructions.find((i) => i.name === 'ARG' && i.args.startsWith('NODE_IMAGE='));
     assert.ok(
       arg !== undefined && instructions.indexOf(arg) === 0,
       'ARG NODE_IMAGE comes before the first FROM',
     );
-    assert.match(arg.args, /^NODE_IMAGE=node:22\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    const pin = /^NODE_IMAGE=node:(\d+)\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/.exec(arg.args);
+    assert.ok(pin !== null, arg.args);
+    // The major package.json requires (engines ">=24"), and the stand-in image is built from it.
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    assert.equal(engines, `>=${pin[1]}`);
+    assert.equal(pin[1], '24');
+    const standin = execFileSync('sh', [join(ROOT, 'scripts/docker-images.sh'), '--print-tags'], {
+      encoding: 'utf8',
+    });
+    assert.match(standin, new RegExp(`^NODE_IMAGE=\\S+/node:${pin[1]}-bookworm-slim$`, 'm'));
     const froms = instructions.filter((i) => i.name === 'FROM').map((i) => i.args);
     assert.deepEqual(froms, ['${NODE_IMAGE} AS build', '${NODE_IMAGE}']);
     // The same default in docker-compose.yml's build args.

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -111,6 +112,14 @@ describe('the image', { timeout: 120_000 }, () => {
     assert.ok(config.Env.includes('NODE_ENV=production'), config.Env.join(' '));
     const result = await runInImage(['--read-only'], 'id', ['-u']);
     assert.equal(result.stdout.trim(), '10001');
+  });
+
+  it('runs the Node major of the pinned official base image (the stand-in is built from it)', async () => {
+    const major = /^ARG NODE_IMAGE=node:(\d+)\./m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    assert.ok(major !== undefined, 'no ARG NODE_IMAGE=node:N. in the Dockerfile');
+    const result = await runInImage(['--read-only'], 'node', ['--version']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout.trim(), new RegExp(`^v${major}\\.\\d+\\.\\d+$`));
   });
 
   it('has a read-only root filesystem, and /app is not writable by its user even without --read-only', async () => {

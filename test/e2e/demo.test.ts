@@ -19,7 +19,7 @@ import { freePort, sleep, waitFor } from '../helpers/broker.js';
 import { textOf } from '../helpers/bridge.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-// E2E_NODE lets CI run the demo (and so the bridge it starts) under Node 22 as well.
+// E2E_NODE lets CI run the demo (and so the bridge it starts) under another Node (Node 26) as well.
 const NODE = process.env.E2E_NODE ?? process.execPath;
 
 interface Message {

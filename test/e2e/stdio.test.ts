@@ -20,7 +20,7 @@ import { connectSpy, type Spy } from '../helpers/spy.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SERVER = join(ROOT, 'dist/index.js');
 const TEE = join(ROOT, 'test/helpers/tee.mjs');
-// The Node binary that runs the server: E2E_NODE lets CI run this suite under Node 22 as well.
+// The Node binary that runs the server: E2E_NODE lets CI run this suite under Node 26 as well.
 const NODE = process.env.E2E_NODE ?? process.execPath;
 
 let pki: Pki;

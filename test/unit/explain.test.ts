@@ -34,6 +34,11 @@ describe('explainConnectionError', () => {
       /rejected our client certificate: unknown CA/,
     ],
     ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED', 5, 'CLIENT_CERT_REJECTED', /revoked/],
+    // The same alerts as OpenSSL 3.2+ (Node 24) names them.
+    ['ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_REVOKED', 5, 'CLIENT_CERT_REJECTED', /certificate: revoked/],
+    ['ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_EXPIRED', 5, 'CLIENT_CERT_REJECTED', /certificate: expired/],
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', 5, 'CLIENT_CERT_REJECTED', /bad certificate/],
+    ['ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE', 5, 'TLS_HANDSHAKE_FAILED', /refused the handshake/],
     ['ERR_SSL_WRONG_VERSION_NUMBER', 5, 'NOT_TLS', /plain mqtt:\/\/ port/],
     ['ECONNREFUSED', 5, 'CONNECTION_REFUSED', /connection refused by 10\.0\.0\.5:8883/],
     ['ENOTFOUND', 5, 'DNS_FAILED', /cannot resolve the broker host '10\.0\.0\.5'/],
