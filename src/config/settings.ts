@@ -186,7 +186,7 @@ export const SETTINGS = {
     default: '32768',
     group: 'Tool limits',
     description:
-      'Payload bytes in one tool result, all messages together; messages beyond it are left out and counted in `omitted`.',
+      'Bytes of messages in one tool result, counted whole (payload as shown, topic, properties and fields), and of topic names in a listing; what is beyond it is left out and counted in `omitted`. The first message is always shown.',
   },
   MCP_TOOL_RATE_PER_MINUTE: {
     default: '300',

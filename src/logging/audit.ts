@@ -40,6 +40,22 @@ export function payloadHash(payload: Uint8Array): string {
   return `sha256:${createHash('sha256').update(payload).digest('hex')}`;
 }
 
+/** Topic text kept in an audit line; a longer topic is cut and identified by its size and hash. */
+export const AUDIT_TOPIC_CHARS = 256;
+
+/** The topic as an audit line holds it: bounded, with the size and hash of the whole when cut. */
+export function auditTopic(topic: string): { topic: string; topicBytes?: number; topicHash?: string } {
+  if (topic.length <= AUDIT_TOPIC_CHARS) return { topic };
+  return {
+    topic: `${topic.slice(0, AUDIT_TOPIC_CHARS)}...`,
+    topicBytes: Buffer.byteLength(topic),
+    topicHash: payloadHash(Buffer.from(topic, 'utf8')),
+  };
+}
+
+/** Entries the suspicious-payload dedup set holds (a hash each, 32 bytes). */
+const SEEN_MAX = 10_000;
+
 export function createAuditLog(options: {
   scrubber: Scrubber;
   file?: string | undefined;
@@ -59,21 +75,28 @@ export function createAuditLog(options: {
     },
     destination,
   );
-  // A flagged message may be shown again and again (polling); audit each once.
+  // A flagged message may be shown again and again (polling); audit each once. The set holds a
+  // hash of topic and payload, never the topic itself (topics can be 64 KiB each).
   const seen = new Set<string>();
   return {
     publish(entry) {
-      const { payload, ...rest } = entry;
-      log.info({ event: 'publish', ...rest, payloadHash: payloadHash(payload) }, 'publish attempt');
+      const { payload, topic, ...rest } = entry;
+      log.info(
+        { event: 'publish', ...rest, ...auditTopic(topic), payloadHash: payloadHash(payload) },
+        'publish attempt',
+      );
     },
     suspicious(entry) {
-      const { payload, ...rest } = entry;
+      const { payload, topic, ...rest } = entry;
       const hash = payloadHash(payload);
-      const key = `${entry.topic}\u0000${hash}`;
+      const key = createHash('sha256').update(topic).update('\u0000').update(hash).digest('base64');
       if (seen.has(key)) return;
-      if (seen.size >= 10_000) seen.clear();
+      if (seen.size >= SEEN_MAX) seen.clear();
       seen.add(key);
-      log.info({ event: 'suspicious-payload', ...rest, payloadHash: hash }, 'suspicious payload shown');
+      log.info(
+        { event: 'suspicious-payload', ...rest, ...auditTopic(topic), payloadHash: hash },
+        'suspicious payload shown',
+      );
     },
   };
 }

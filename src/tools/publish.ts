@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BridgeError } from '../errors.js';
-import { TopicNameSchema, quoteTopic, topicMatches } from '../mqtt/topic.js';
+import { TopicNameSchema, topicMatches } from '../mqtt/topic.js';
+import { PREVIEW_CHARS, confirmationMessage, previewPayload } from '../output/preview.js';
 import { defineTool } from './define.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -97,10 +98,15 @@ export const publishTool = defineTool({
         );
       }
       if (deps.limits.confirmTopics.some((filter) => topicMatches(filter, topic))) {
-        const preview = encoding === 'utf8' ? text.slice(0, 200) : `${bytes.byteLength} bytes (base64)`;
-        const answer = await context.confirm(
-          `The assistant wants to publish to ${quoteTopic(topic)} (QoS ${qos}${retain ? ', retained' : ''}):\n${preview}\nSend it?`,
-        );
+        // The user sees the topic and the payload as they will be sent (see output/preview.ts).
+        const preview = previewPayload(bytes);
+        if (preview === undefined) {
+          throw new BridgeError(
+            'CONFIRMATION_REQUIRED',
+            `the payload (${bytes.byteLength} bytes) is too long to show the user faithfully for confirmation (about ${PREVIEW_CHARS} characters can be shown); nothing was sent`,
+          );
+        }
+        const answer = await context.confirm(confirmationMessage(topic, preview, { qos, retain }));
         if (answer === 'unsupported') {
           throw new BridgeError(
             'CONFIRMATION_REQUIRED',

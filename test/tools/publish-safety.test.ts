@@ -119,7 +119,21 @@ function suite(kind: TransportKind): void {
     );
     const ok = await accepting.ok('mqtt_publish', { topic: 'plant/l1/valve', payload: 'OPEN' });
     assert.equal(ok.delivery, 'acknowledged');
-    assert.match(asked[0] ?? '', /publish to "plant\/l1\/valve" \(QoS 1\):\nOPEN\nSend it\?/);
+    assert.match(
+      asked[0] ?? '',
+      /publish to the topic plant\/l1\/valve \(QoS 1\)\.\nPayload: 4 bytes, SHA-256 [0-9a-f]{64}, shown as text[^\n]*:\nOPEN\nSend it\?/,
+    );
+    // The review's padded payload: the user sees the second action, and the exact size.
+    const padded = `{"action":"status"${' '.repeat(190)},"action":"unlock"}`;
+    await accepting.ok('mqtt_publish', { topic: 'plant/l1/valve', payload: padded });
+    assert.match(asked[1] ?? '', /"status"\[190 spaces\],"action":"unlock"\}\nSend it\?/);
+    assert.match(asked[1] ?? '', new RegExp(`Payload: ${Buffer.byteLength(padded)} bytes`));
+    // Too long to show faithfully: the user is not asked, nothing is sent.
+    assert.match(
+      await accepting.fails('mqtt_publish', { topic: 'plant/l1/valve', payload: 'x'.repeat(8000) }),
+      /^CONFIRMATION_REQUIRED: the payload \(8000 bytes\) is too long to show the user faithfully/,
+    );
+    assert.equal(asked.length, 2);
     await waitFor(
       () => spy.received.find((m) => m.topic === 'plant/l1/valve' && m.payload === 'OPEN'),
       3000,
