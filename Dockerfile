@@ -28,6 +28,12 @@ RUN npm run build
 
 # ---- runtime: production dependencies and dist/ only --------------------------------------
 FROM ${NODE_IMAGE}
+# The MCP Registry's ownership label (server.json "name") and the release (package.json
+# "version"); test/packaging checks that they match.
+LABEL io.modelcontextprotocol.server.name="io.github.mqtt-mcp-bridge/mqtt-mcp-bridge" \
+      org.opencontainers.image.title="mqtt-mcp-bridge" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 # A dedicated user with a fixed numeric uid/gid, so that file ownership on mounted keys and
 # secrets is predictable (chown 10001 on the host). No home directory, no login shell.

@@ -5,6 +5,7 @@
 import { ConfigError } from '../errors.js';
 import { filtersOverlap, quoteTopic } from '../mqtt/topic.js';
 import { httpConfig, type HttpConfig } from './http-config.js';
+import { labelProblems } from './labels.js';
 import { fileErrorReason, keyBodyLines, parseEnv, withSecrets } from './parse.js';
 import type { Env } from './schema.js';
 import { tlsMaterialProblems } from './tls-material.js';
@@ -99,8 +100,9 @@ export function loadConfig(
   const problems: string[] = [];
   const secrets: string[] = [];
   // Secrets count as loaded even when other variables are wrong, so nothing leaks later.
-  const password = rawEnv.MQTT_PASSWORD;
-  if (password !== undefined && password !== '') secrets.push(password);
+  for (const value of [rawEnv.MQTT_PASSWORD, rawEnv.MQTT_KEY_PASSPHRASE]) {
+    if (value !== undefined && value !== '') secrets.push(value);
+  }
   const env = parseEnv(rawEnv, problems);
   const read = (variable: string, path: string | undefined): Buffer | undefined => {
     if (path === undefined) return undefined;
@@ -139,7 +141,7 @@ export function loadConfig(
     if (url.username !== '' || url.password !== '') {
       if (url.password !== '') secrets.push(decodeURIComponent(url.password));
       problems.push(
-        'MQTT_URL: must not contain a user name or password; use MQTT_USERNAME and MQTT_PASSWORD_FILE instead',
+        'MQTT_URL: must not contain a user name or password; use MQTT_USERNAME with MQTT_PASSWORD or MQTT_PASSWORD_FILE instead',
       );
     }
     scheme = SCHEMES[url.protocol as keyof typeof SCHEMES];
@@ -168,8 +170,12 @@ export function loadConfig(
   if ((env.MQTT_CERT_FILE === undefined) !== (env.MQTT_KEY_FILE === undefined)) {
     problems.push('MQTT_CERT_FILE and MQTT_KEY_FILE: set both (mutual TLS) or neither');
   }
-  if (env.MQTT_KEY_PASSPHRASE_FILE !== undefined && env.MQTT_KEY_FILE === undefined) {
-    problems.push('MQTT_KEY_PASSPHRASE_FILE: is set but MQTT_KEY_FILE is not');
+  for (const name of ['MQTT_KEY_PASSPHRASE', 'MQTT_KEY_PASSPHRASE_FILE'] as const) {
+    if (env[name] !== undefined && env.MQTT_KEY_FILE === undefined)
+      problems.push(`${name}: is set but MQTT_KEY_FILE is not`);
+  }
+  if (env.MQTT_KEY_PASSPHRASE !== undefined && env.MQTT_KEY_PASSPHRASE_FILE !== undefined) {
+    problems.push('MQTT_KEY_PASSPHRASE and MQTT_KEY_PASSPHRASE_FILE: set one of them, not both');
   }
   const tlsVars = ['MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'MQTT_SERVERNAME'] as const;
   if (scheme !== undefined && !scheme.secure) {
@@ -188,13 +194,14 @@ export function loadConfig(
   const ca = read('MQTT_CA_FILE', env.MQTT_CA_FILE);
   const cert = read('MQTT_CERT_FILE', env.MQTT_CERT_FILE);
   const key = read('MQTT_KEY_FILE', env.MQTT_KEY_FILE);
-  const passphrase = readSecret('MQTT_KEY_PASSPHRASE_FILE', env.MQTT_KEY_PASSPHRASE_FILE);
+  const filePassphrase = readSecret('MQTT_KEY_PASSPHRASE_FILE', env.MQTT_KEY_PASSPHRASE_FILE);
+  const passphrase = env.MQTT_KEY_PASSPHRASE ?? filePassphrase;
   if (key !== undefined) secrets.push(...keyBodyLines(key));
   if (
     (env.MQTT_CA_FILE === undefined || ca !== undefined) &&
     (env.MQTT_CERT_FILE === undefined || cert !== undefined) &&
     (env.MQTT_KEY_FILE === undefined || key !== undefined) &&
-    (env.MQTT_KEY_PASSPHRASE_FILE === undefined || passphrase !== undefined)
+    (env.MQTT_KEY_PASSPHRASE_FILE === undefined || filePassphrase !== undefined)
   ) {
     problems.push(
       ...tlsMaterialProblems(
@@ -208,7 +215,13 @@ export function loadConfig(
           ...(key !== undefined && env.MQTT_KEY_FILE !== undefined
             ? { key: { path: env.MQTT_KEY_FILE, data: key } }
             : {}),
-          ...(passphrase !== undefined ? { passphrase } : {}),
+          ...(passphrase !== undefined
+            ? {
+                passphrase,
+                passphraseVariable:
+                  env.MQTT_KEY_PASSPHRASE !== undefined ? 'MQTT_KEY_PASSPHRASE' : 'MQTT_KEY_PASSPHRASE_FILE',
+              }
+            : {}),
         },
         now,
       ),
@@ -243,7 +256,10 @@ export function loadConfig(
 
   const http = httpConfig(env, problems, secrets, read);
 
-  if (problems.length > 0) throw withSecrets(new ConfigError(problems), secrets);
+  if (problems.length > 0) {
+    const labelled = labelProblems(problems, env.MCP_SETTING_LABELS ?? []);
+    throw withSecrets(new ConfigError(labelled), secrets);
+  }
 
   const u = url as URL;
   const s = scheme as NonNullable<typeof scheme>;

@@ -88,6 +88,23 @@ const httpUrl = z
   )
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** `VARIABLE=Label;VARIABLE=Label` -> [variable, label] pairs, each variable a known setting. */
+const settingLabels = z.string().transform((value, ctx) => {
+  const pairs: Array<[SettingName, string]> = [];
+  for (const part of value.split(';')) {
+    if (part.trim() === '') continue;
+    const at = part.indexOf('=');
+    const name = (at < 0 ? part : part.slice(0, at)).trim();
+    const label = at < 0 ? '' : part.slice(at + 1).trim();
+    if (!(name in SETTINGS) || label === '') {
+      ctx.addIssue({ code: 'custom', message: `'${name}' is not VARIABLE=Label for a known variable` });
+      continue;
+    }
+    pairs.push([name as SettingName, label]);
+  }
+  return pairs;
+});
+
 export const EnvSchema = z.object({
   MQTT_URL: z.string({ message: 'is required (e.g. mqtts://broker.example:8883)' }).trim().min(1, {
     message: 'is required (e.g. mqtts://broker.example:8883)',
@@ -115,6 +132,7 @@ export const EnvSchema = z.object({
   MQTT_CERT_FILE: optionalText,
   MQTT_KEY_FILE: optionalText,
   MQTT_KEY_PASSPHRASE_FILE: optionalText,
+  MQTT_KEY_PASSPHRASE: z.string().min(1).optional(),
   MQTT_SERVERNAME: z
     .string()
     .trim()
@@ -173,6 +191,7 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),
+  MCP_SETTING_LABELS: settingLabels.optional(),
   NODE_ENV: z.string().optional(),
 });
 

@@ -110,6 +110,13 @@ export const SETTINGS = {
     group: 'TLS',
     description: 'File holding the passphrase of an encrypted `MQTT_KEY_FILE`.',
   },
+  MQTT_KEY_PASSPHRASE: {
+    default: undefined,
+    group: 'TLS',
+    secret: true,
+    description:
+      'Passphrase of an encrypted `MQTT_KEY_FILE` as a value (the MCP Bundle passes it so). Prefer `MQTT_KEY_PASSPHRASE_FILE`; setting both is an error.',
+  },
   MQTT_SERVERNAME: {
     default: undefined,
     group: 'TLS',
@@ -388,6 +395,12 @@ export const SETTINGS = {
     group: 'Process',
     description:
       'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. Logs go to stderr only; payloads are never logged above `debug`.',
+  },
+  MCP_SETTING_LABELS: {
+    default: undefined,
+    group: 'Process',
+    description:
+      'The names a settings form shows for the variables, as `VARIABLE=Label` pairs separated by `;` (the MCP Bundle sets it), so that a configuration error names the field the user filled in: `"CA certificate" (MQTT_CA_FILE): cannot read ...`.',
   },
   NODE_ENV: {
     default: undefined,

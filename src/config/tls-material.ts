@@ -11,6 +11,8 @@ export interface TlsFiles {
   readonly cert?: { path: string; data: Buffer };
   readonly key?: { path: string; data: Buffer };
   readonly passphrase?: string;
+  /** The variable the passphrase came from, for messages (default MQTT_KEY_PASSPHRASE_FILE). */
+  readonly passphraseVariable?: 'MQTT_KEY_PASSPHRASE' | 'MQTT_KEY_PASSPHRASE_FILE';
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
@@ -65,7 +67,9 @@ export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
     if (!text.includes('PRIVATE KEY-----')) {
       problems.push(`MQTT_KEY_FILE: ${files.key.path} is not a PEM private key`);
     } else if (encrypted && files.passphrase === undefined) {
-      problems.push(`MQTT_KEY_FILE: the key in ${files.key.path} is encrypted; set MQTT_KEY_PASSPHRASE_FILE`);
+      problems.push(
+        `MQTT_KEY_FILE: the key in ${files.key.path} is encrypted; set MQTT_KEY_PASSPHRASE_FILE or MQTT_KEY_PASSPHRASE`,
+      );
     } else {
       try {
         key = createPrivateKey(
@@ -77,7 +81,7 @@ export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
         const code = (error as { code?: unknown }).code;
         problems.push(
           code === 'ERR_OSSL_BAD_DECRYPT' && encrypted
-            ? `MQTT_KEY_PASSPHRASE_FILE: wrong passphrase for the key in ${files.key.path}`
+            ? `${files.passphraseVariable ?? 'MQTT_KEY_PASSPHRASE_FILE'}: wrong passphrase for the key in ${files.key.path}`
             : `MQTT_KEY_FILE: the key in ${files.key.path} cannot be read (${typeof code === 'string' ? code : 'unknown error'})`,
         );
       }

@@ -398,8 +398,10 @@ describe('docker-compose.yml (T-5.1)', () => {
 
 describe('README.md: the Claude Desktop docker run line (R-5.1)', () => {
   const doc = read('README.md');
-  const json = /```json\n(\{\n {2}"mcpServers"[\s\S]*?)\n```/.exec(doc)?.[1];
-  const server = json === undefined ? undefined : JSON.parse(json).mcpServers.mqtt;
+  // The README has npx blocks too: this is the one that runs docker.
+  const server = [...doc.matchAll(/```json\n(\{\n {2}"mcpServers"[\s\S]*?)\n```/g)]
+    .map((match) => JSON.parse(match[1]!).mcpServers.mqtt)
+    .find((entry) => entry?.command === 'docker');
   const args: string[] = server?.args ?? [];
   const value = (flag: string) => args[args.indexOf(flag) + 1];
 

@@ -114,6 +114,14 @@ describe('the image', { timeout: 120_000 }, () => {
     assert.equal(result.stdout.trim(), '10001');
   });
 
+  it('carries the MCP Registry name (server.json) and the package version as labels', async () => {
+    const labels = (await inspect(IMAGE)).Config.Labels as Record<string, string>;
+    const server = JSON.parse(readFileSync(join(ROOT, 'server.json'), 'utf8')) as { name: string };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(labels['io.modelcontextprotocol.server.name'], server.name);
+    assert.equal(labels['org.opencontainers.image.version'], pkg.version);
+  });
+
   it('runs the Node major of the pinned official base image (the stand-in is built from it)', async () => {
     const major = /^ARG NODE_IMAGE=node:(\d+)\./m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
     assert.ok(major !== undefined, 'no ARG NODE_IMAGE=node:N. in the Dockerfile');
