@@ -10,6 +10,7 @@ import type { Scrubber } from './logging/scrub.js';
 import { MqttLink } from './mqtt/client.js';
 import { TopicPolicy } from './policy/acl.js';
 import { CallLimits } from './policy/call-limits.js';
+import { SparkplugTracker } from './sparkplug/tracker.js';
 import { LiveFeed } from './store/live-feed.js';
 import { MessageStore } from './store/message-store.js';
 import { Subscriptions } from './subscriptions.js';
@@ -36,7 +37,8 @@ export function createApp(
   const store = new MessageStore(config.store, (topic) => policy.canRead(topic));
   const feed = new LiveFeed();
   const link = new MqttLink({ config: config.mqtt, logger, inContainer: options.inContainer === true });
-  wireIngest(link, store, feed);
+  const sparkplug = config.sparkplug ? new SparkplugTracker() : undefined;
+  wireIngest(link, store, feed, Date.now, sparkplug);
   const subscriptions = new Subscriptions(link, config.subscribe, {
     total: config.tools.maxSubscriptions,
     perPrincipal: config.tools.maxSubscriptionsPerClient,
@@ -49,6 +51,7 @@ export function createApp(
     feed,
     policy,
     subscriptions,
+    sparkplug,
     limits: config.tools,
     logger,
     scrubber,

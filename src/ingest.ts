@@ -1,9 +1,11 @@
 /**
  * The ingest hot path: one broker message -> store (the store applies the read policy once per
- * new topic) -> live feed for waiting calls. No parsing, no logging.
+ * new topic) -> live feed for waiting calls -> the Sparkplug tracker's queue (a prefix check and a
+ * push; it decodes later). No parsing, no logging.
  */
 import type { BrokerLink } from './bridge.js';
 import type { LiveFeed } from './store/live-feed.js';
+import type { SparkplugTracker } from './sparkplug/tracker.js';
 import type { MessageStore } from './store/message-store.js';
 
 export function wireIngest(
@@ -11,6 +13,7 @@ export function wireIngest(
   store: MessageStore,
   feed: LiveFeed,
   now: () => number = Date.now,
+  sparkplug?: SparkplugTracker,
 ): void {
   link.onMessage((message) => {
     const stored = store.append(
@@ -21,6 +24,8 @@ export function wireIngest(
       message.properties,
       now(),
     );
-    if (stored !== undefined) feed.deliver(stored);
+    if (stored === undefined) return;
+    feed.deliver(stored);
+    sparkplug?.enqueue(stored);
   });
 }

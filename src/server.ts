@@ -20,7 +20,11 @@ export function createServer(deps: ToolDeps): McpServer {
     { name: SERVER_NAME, title: 'MQTT bridge', version: deps.version },
     { instructions: INSTRUCTIONS, capabilities: { tools: { listChanged: false }, logging: {} } },
   );
-  installTools(server, toolsFor({ readOnly: deps.policy.readOnly }), deps);
+  installTools(
+    server,
+    toolsFor({ readOnly: deps.policy.readOnly, sparkplug: deps.sparkplug !== undefined }),
+    deps,
+  );
   // Connection events reach the client as MCP log notifications (scrubbed; at the level the
   // client set with logging/setLevel). They are deduplicated by the link.
   const stop = deps.link.onEvent((event) => {

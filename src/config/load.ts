@@ -75,6 +75,8 @@ export interface Config {
     readonly allowQos2: boolean;
     readonly confirmTopics: string[];
   };
+  /** Decode and track Sparkplug B (MQTT_SPARKPLUG=auto). */
+  readonly sparkplug: boolean;
   readonly auditLogFile: string | undefined;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly production: boolean;
@@ -319,6 +321,7 @@ export function loadConfig(
       allowQos2: env.MCP_PUBLISH_ALLOW_QOS2,
       confirmTopics: env.MCP_CONFIRM_TOPICS,
     },
+    sparkplug: env.MQTT_SPARKPLUG === 'auto',
     auditLogFile: env.MCP_AUDIT_LOG_FILE,
     logLevel: env.LOG_LEVEL,
     production,

@@ -14,7 +14,14 @@ export interface SettingDoc {
 }
 
 export type SettingGroup =
-  'Broker connection' | 'TLS' | 'Topic policy' | 'Store' | 'Tool limits' | 'HTTP transport' | 'Process';
+  | 'Broker connection'
+  | 'TLS'
+  | 'Topic policy'
+  | 'Store'
+  | 'Payload meaning'
+  | 'Tool limits'
+  | 'HTTP transport'
+  | 'Process';
 
 export const SETTINGS = {
   MQTT_URL: {
@@ -177,6 +184,12 @@ export const SETTINGS = {
     default: '65536',
     group: 'Store',
     description: 'Payload bytes kept per message; longer payloads are stored cut and marked truncated.',
+  },
+  MQTT_SPARKPLUG: {
+    default: 'auto',
+    group: 'Payload meaning',
+    description:
+      '`auto`: decode Sparkplug B payloads on topics of the strict namespace `spBv1.0/{group}/{NBIRTH,NDATA,NDEATH,DBIRTH,DDATA,DDEATH,NCMD,DCMD}/{edge}[/{device}]` (metric names from the BIRTH that declared the aliases), track edge nodes and devices, and offer `mqtt_sparkplug_nodes` and `mqtt_sparkplug_rebirth`; `off`: show those payloads as base64 like any other bytes.',
   },
   MCP_RESULT_PAYLOAD_BYTES: {
     default: '4096',

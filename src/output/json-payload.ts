@@ -66,6 +66,14 @@ function countMembers(text: string): number {
   return n;
 }
 
+/**
+ * A neutralised copy of a JSON value built by the bridge from broker data (a decoded Sparkplug
+ * payload): every key and string neutralised; undefined when that would lose something.
+ */
+export function neutralizeJson(value: unknown): JsonValue | undefined {
+  return rebuild(value, 0, { members: 0 });
+}
+
 /** A neutralised copy; undefined when something would be lost. Counts the object members it keeps. */
 function rebuild(value: unknown, depth: number, count: { members: number }): JsonValue | undefined {
   if (depth > MAX_DEPTH) return undefined;

@@ -6,14 +6,16 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { StoredMessage } from '../store/message-store.js';
-import { jsonPayload, type JsonValue } from './json-payload.js';
+import { jsonPayload, neutralizeJson, type JsonValue } from './json-payload.js';
 import { neutralize, stripInvisible } from './neutralize.js';
 import { suspiciousReasons } from './suspicious.js';
 
 export interface MessageView {
   topic: string;
   payload: JsonValue;
-  encoding: 'json' | 'utf8' | 'base64';
+  encoding: 'json' | 'sparkplug' | 'utf8' | 'base64';
+  /** Why a payload on a Sparkplug topic is shown as base64 instead of decoded. */
+  decodeError?: string;
   qos: 0 | 1 | 2;
   retain: boolean;
   receivedAt: string;
@@ -29,9 +31,68 @@ export interface ViewOptions {
   /** Payload bytes shown per message. */
   readonly maxPayloadBytes: number;
   readonly now: number;
+  /** Decodes a payload on a Sparkplug B topic (undefined for other topics). */
+  readonly sparkplug?: (message: StoredMessage) => { ok: SparkplugView } | { error: string } | undefined;
+}
+
+/** A decoded Sparkplug payload as the view shows it (see decode/sparkplug.ts). */
+export interface SparkplugView {
+  readonly metrics: readonly unknown[];
+  readonly omittedMetrics?: number;
 }
 
 export function viewMessage(message: StoredMessage, options: ViewOptions): MessageView {
+  const decoded = options.sparkplug?.(message);
+  if (decoded !== undefined && 'ok' in decoded) {
+    const payload = fitSparkplug(decoded.ok, options.maxPayloadBytes);
+    if (payload !== undefined)
+      return withProperties(message, baseView(message, payload, 'sparkplug', false, options));
+  }
+  const view = textView(message, options);
+  if (decoded !== undefined && 'error' in decoded) {
+    // A Sparkplug topic whose payload does not decode: shown as before, and flagged.
+    view.payload = message.payload.subarray(0, options.maxPayloadBytes).toString('base64');
+    view.encoding = 'base64';
+    view.decodeError = decoded.error;
+  }
+  return view;
+}
+
+/** The decoded payload, neutralised, with metrics left out (and counted) until it fits the cap. */
+function fitSparkplug(view: SparkplugView, maxBytes: number): JsonValue | undefined {
+  let metrics = view.metrics;
+  const omitted = view.omittedMetrics ?? 0;
+  for (;;) {
+    const left = omitted + view.metrics.length - metrics.length;
+    const candidate = { ...view, metrics, ...(left > 0 ? { omittedMetrics: left } : {}) };
+    const json = neutralizeJson(candidate);
+    if (json === undefined) return undefined;
+    if (metrics.length <= 1 || JSON.stringify(json).length <= maxBytes) return json;
+    metrics = metrics.slice(0, Math.floor(metrics.length / 2));
+  }
+}
+
+function baseView(
+  message: StoredMessage,
+  payload: JsonValue,
+  encoding: MessageView['encoding'],
+  truncated: boolean,
+  options: ViewOptions,
+): MessageView {
+  return {
+    topic: neutralize(message.topic),
+    payload,
+    encoding,
+    qos: message.qos,
+    retain: message.retain,
+    receivedAt: new Date(message.receivedAt).toISOString(),
+    ageSeconds: ageSeconds(message.receivedAt, options.now),
+    sizeBytes: message.sizeBytes,
+    truncated,
+  };
+}
+
+function textView(message: StoredMessage, options: ViewOptions): MessageView {
   const stored = message.payload;
   let bytes =
     stored.byteLength > options.maxPayloadBytes ? stored.subarray(0, options.maxPayloadBytes) : stored;
@@ -40,17 +101,18 @@ export function viewMessage(message: StoredMessage, options: ViewOptions): Messa
   const text = isUtf8(bytes);
   const utf8 = text ? bytes.toString('utf8') : undefined;
   const json = utf8 !== undefined && !cut ? jsonPayload(utf8) : undefined;
-  const view: MessageView = {
-    topic: neutralize(message.topic),
-    payload: json ?? (utf8 !== undefined ? neutralize(utf8) : bytes.toString('base64')),
-    encoding: json !== undefined ? 'json' : utf8 !== undefined ? 'utf8' : 'base64',
-    qos: message.qos,
-    retain: message.retain,
-    receivedAt: new Date(message.receivedAt).toISOString(),
-    ageSeconds: ageSeconds(message.receivedAt, options.now),
-    sizeBytes: message.sizeBytes,
-    truncated: cut,
-  };
+  const view = baseView(
+    message,
+    json ?? (utf8 !== undefined ? neutralize(utf8) : bytes.toString('base64')),
+    json !== undefined ? 'json' : utf8 !== undefined ? 'utf8' : 'base64',
+    cut,
+    options,
+  );
+  return withProperties(message, view);
+}
+
+/** The message's MQTT 5 properties, neutralised and bounded, added to its view. */
+function withProperties(message: StoredMessage, view: MessageView): MessageView {
   const props = message.properties;
   if (props !== undefined) {
     const out: NonNullable<MessageView['properties']> = {};
@@ -83,7 +145,9 @@ const VIEW_OVERHEAD = 160;
 
 /** Roughly what one message adds to a result: its payload as shown, its topic, properties and fields. */
 export function viewCost(message: StoredMessage, maxPayloadBytes: number): number {
-  let cost = Math.min(message.storedBytes, maxPayloadBytes) + message.topic.length + VIEW_OVERHEAD;
+  // A decoded Sparkplug payload is JSON a few times the size of its protobuf.
+  const shown = message.topic.startsWith('spBv1.0/') ? message.storedBytes * 4 : message.storedBytes;
+  let cost = Math.min(shown, maxPayloadBytes) + message.topic.length + VIEW_OVERHEAD;
   const props = message.properties;
   if (props !== undefined) {
     cost += Math.min(props.contentType?.length ?? 0, 256);

@@ -20,7 +20,6 @@ export const PREVIEW_CHARS = 2000;
  * separators, default-ignorable code points and variation selectors, and the replacement
  * character itself (so that a literal U+FFFD cannot pass for one of our own markers). */
 const HIDDEN =
-  // eslint-disable-next-line no-control-regex
   /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}\u{FFFD}]/u;
 
 export interface Preview {

@@ -12,7 +12,8 @@ export interface CallLimitSettings {
   readonly maxConcurrentCalls: number;
 }
 
-const PUBLISH_TOOL = 'mqtt_publish';
+/** Tools that publish: they share one bucket per client, the strict publish rate. */
+const PUBLISH_TOOLS: ReadonlySet<string> = new Set(['mqtt_publish', 'mqtt_sparkplug_rebirth']);
 const PUBLISH_BURST = 5;
 
 export class CallLimits {
@@ -33,12 +34,15 @@ export class CallLimits {
 
   /** Admit one call or throw RATE_LIMITED / BUSY; the returned function ends the call. */
   admit(client: string, tool: string, now: number): () => void {
-    const limiter = tool === PUBLISH_TOOL ? this.publish : this.tools;
-    const decision = limiter.take(`${client}\u0000${tool}`, now);
+    const publishing = PUBLISH_TOOLS.has(tool);
+    const limiter = publishing ? this.publish : this.tools;
+    const decision = limiter.take(`${client}\u0000${publishing ? 'publish' : tool}`, now);
     if (!decision.ok) {
       throw new BridgeError(
         'RATE_LIMITED',
-        `too many ${tool} calls: the limit is ${tool === PUBLISH_TOOL ? this.settings.publishRatePerMinute : this.settings.toolRatePerMinute} per minute`,
+        publishing
+          ? `too many publishes: the limit is ${this.settings.publishRatePerMinute} per minute for all publishing tools together`
+          : `too many ${tool} calls: the limit is ${this.settings.toolRatePerMinute} per minute`,
         { retryAfterSeconds: decision.retryAfterSeconds },
       );
     }

@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/scrub.js';
 import type { TopicPolicy } from '../policy/acl.js';
 import type { CallLimits } from '../policy/call-limits.js';
+import type { SparkplugTracker } from '../sparkplug/tracker.js';
 import type { LiveFeed } from '../store/live-feed.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Subscriptions } from '../subscriptions.js';
@@ -39,6 +40,8 @@ export interface ToolDeps {
   readonly feed: LiveFeed;
   readonly policy: TopicPolicy;
   readonly subscriptions: Subscriptions;
+  /** Sparkplug B state (BIRTHs, nodes, devices); undefined with MQTT_SPARKPLUG=off. */
+  readonly sparkplug: SparkplugTracker | undefined;
   readonly limits: ToolLimits;
   readonly logger: Logger;
   readonly scrubber: Scrubber;

@@ -1,11 +1,13 @@
 /**
- * The tool list. mqtt_publish is offered only when the policy allows writes at all.
+ * The tool list. Publishing tools are offered only when the policy allows writes at all, the
+ * Sparkplug B tools only when Sparkplug is on (MQTT_SPARKPLUG=auto).
  */
 import type { AnyToolSpec } from './define.js';
 import { getLatestTool } from './get-latest.js';
 import { listTopicsTool } from './list-topics.js';
 import { publishTool } from './publish.js';
 import { readMessagesTool } from './read-messages.js';
+import { sparkplugNodesTool, sparkplugRebirthTool } from './sparkplug.js';
 import { statusTool } from './status.js';
 import { subscribeTool, unsubscribeTool } from './subscribe.js';
 import { waitForMessagesTool } from './wait-for-messages.js';
@@ -19,8 +21,15 @@ export const ALL_TOOLS: readonly AnyToolSpec[] = [
   subscribeTool,
   unsubscribeTool,
   statusTool,
+  sparkplugNodesTool,
+  sparkplugRebirthTool,
 ];
 
-export function toolsFor(options: { readOnly: boolean }): AnyToolSpec[] {
-  return ALL_TOOLS.filter((tool) => !(options.readOnly && tool.name === publishTool.name));
+const WRITES: ReadonlySet<AnyToolSpec> = new Set([publishTool, sparkplugRebirthTool]);
+const SPARKPLUG: ReadonlySet<AnyToolSpec> = new Set([sparkplugNodesTool, sparkplugRebirthTool]);
+
+export function toolsFor(options: { readOnly: boolean; sparkplug: boolean }): AnyToolSpec[] {
+  return ALL_TOOLS.filter(
+    (tool) => !(options.readOnly && WRITES.has(tool)) && !(!options.sparkplug && SPARKPLUG.has(tool)),
+  );
 }

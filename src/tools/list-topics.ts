@@ -10,8 +10,8 @@ export const listTopicsTool = defineTool({
   name: 'mqtt_list_topics',
   title: 'List known MQTT topics',
   description:
-    'Topics the bridge has seen under a filter, in tree order, each with message counts and the time, age, retained ' +
-    'flag and size of its last message. Use it to discover the topic tree ("what exists under plant/": filter ' +
+    'Topics the bridge has seen under a filter, in tree order, with message counts and the time, age, retained ' +
+    'flag and size of the last message. Use it to discover the topic tree ("what exists under plant/": filter ' +
     '"plant/#") or to find devices that went quiet (large ageSeconds). coverage, connection, more: as in ' +
     'mqtt_read_messages.',
   input: z

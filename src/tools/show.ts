@@ -13,10 +13,12 @@ export function showMessages(
   now: number,
 ): { messages: MessageView[]; omitted: number } {
   const { deps } = context;
+  const sparkplug = deps.sparkplug;
   const batch = viewMessages(found, {
     maxPayloadBytes: deps.limits.resultPayloadBytes,
     maxTotalBytes: deps.limits.resultMaxBytes,
     now,
+    ...(sparkplug !== undefined ? { sparkplug: (message: StoredMessage) => sparkplug.view(message) } : {}),
   });
   for (const { message, reasons } of batch.flagged) {
     deps.audit.suspicious({

@@ -9,7 +9,7 @@ export const statusTool = defineTool({
   title: 'Bridge and broker status',
   description:
     'Whether the bridge is connected to the broker (if not: the last error in plain words, next retry), broker, ' +
-    'client id, MQTT version, the topic policy (what you may read and publish), the collection filters and memory ' +
+    'client id, MQTT version, the topic policy (read, write, deny), the collection filters and memory ' +
     'figures with dropped messages. Call it first when a tool says the broker is unavailable.',
   input: z.object({}).strict(),
   output: z.object({

@@ -15,7 +15,7 @@ export const waitForMessagesTool = defineTool({
   description:
     'Wait for messages that arrive after the call on a topic filter, up to count messages or timeoutMs, whichever ' +
     'comes first; retained replays are not counted. To watch what happens next ("watch plant/line1/# for 30 ' +
-    'seconds"): timeoutMs 30000, count 100. timedOut: fewer than count arrived. Sends progress notifications.',
+    'seconds"): timeoutMs 30000, count 100. Sends progress notifications.',
   input: z
     .object({
       filter: FilterInput,

@@ -73,7 +73,7 @@ function suite(kind: TransportKind): void {
     const seconds = (Date.now() - started) / 1000;
     const ok = results.filter((r) => r.isError !== true).length;
     const limited = results.filter((r) =>
-      /^RATE_LIMITED: too many mqtt_publish calls: the limit is 60 per minute \(retry after \d+ s\)/.test(
+      /^RATE_LIMITED: too many publishes: the limit is 60 per minute for all publishing tools together \(retry after \d+ s\)/.test(
         textOf(r),
       ),
     );

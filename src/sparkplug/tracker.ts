@@ -1,0 +1,328 @@
+/**
+ * What the broker's Sparkplug B traffic says about edge nodes and devices: the BIRTH certificates
+ * (which name and data type each alias stands for), online and offline (BIRTH, DEATH with a
+ * matching bdSeq), seq gaps, and the current value of each metric.
+ *
+ * Off the ingest hot path: ingest only queues the stored message (a topic prefix check first);
+ * decoding happens in batches on a later turn of the event loop. The queue, the nodes, the devices,
+ * the metrics and the BIRTHs kept are all bounded, and what is dropped is counted. Reads pick the
+ * BIRTH that was in effect when a message arrived, so an old DATA message keeps its old names even
+ * after a rebirth with other aliases.
+ */
+import {
+  bdSeqOf,
+  birthOf,
+  decodeSparkplug,
+  parseSparkplugTopic,
+  seqOf,
+  SparkplugDecodeError,
+  viewSparkplug,
+  type Birth,
+  type JsonValue,
+  type PayloadView,
+  type RawPayload,
+  type SparkplugTopic,
+  type ViewLimits,
+} from '../decode/sparkplug.js';
+import type { StoredMessage } from '../store/types.js';
+
+export interface SparkplugLimits {
+  readonly nodes: number;
+  readonly devicesPerNode: number;
+  /** Current metric values kept, in all. */
+  readonly metrics: number;
+  /** BIRTHs kept per node or device (the newest). */
+  readonly births: number;
+  readonly queue: number;
+  /** Payloads larger than this are not decoded. */
+  readonly decodeBytes: number;
+  readonly view: ViewLimits;
+}
+
+export const SPARKPLUG_LIMITS: SparkplugLimits = {
+  nodes: 1000,
+  devicesPerNode: 1000,
+  metrics: 100_000,
+  births: 4,
+  queue: 10_000,
+  decodeBytes: 1024 * 1024,
+  view: { maxMetrics: 500, maxElements: 100, maxDepth: 8 },
+};
+
+export interface MetricValue {
+  readonly datatype: string | undefined;
+  readonly value: JsonValue;
+  readonly at: number;
+}
+
+interface Holder {
+  online: boolean;
+  birthAt: number | undefined;
+  deathAt: number | undefined;
+  /** Newest last. */
+  readonly births: Array<{ readonly at: number; readonly birth: Birth }>;
+  readonly metrics: Map<string, MetricValue>;
+  updatedAt: number;
+}
+
+export interface DeviceState extends Holder {
+  readonly device: string;
+}
+
+export interface NodeState extends Holder {
+  readonly group: string;
+  readonly edge: string;
+  bdSeq: string | undefined;
+  lastSeq: number | undefined;
+  seqGaps: number;
+  readonly devices: Map<string, DeviceState>;
+}
+
+export interface TrackerStats {
+  readonly nodes: number;
+  readonly queued: number;
+  readonly decodeErrors: number;
+  readonly staleDeaths: number;
+  readonly dropped: {
+    readonly queue: number;
+    readonly nodes: number;
+    readonly devices: number;
+    readonly metrics: number;
+  };
+}
+
+const holder = (): Holder => ({
+  online: false,
+  birthAt: undefined,
+  deathAt: undefined,
+  births: [],
+  metrics: new Map(),
+  updatedAt: 0,
+});
+
+export class SparkplugTracker {
+  /** Least recently updated first (Map order; touched nodes are re-inserted). */
+  private readonly nodeMap = new Map<string, NodeState>();
+  private queue: StoredMessage[] = [];
+  private scheduled = false;
+  private metricCount = 0;
+  private decodeErrors = 0;
+  private staleDeaths = 0;
+  private readonly dropped = { queue: 0, nodes: 0, devices: 0, metrics: 0 };
+
+  constructor(readonly limits: SparkplugLimits = SPARKPLUG_LIMITS) {}
+
+  /** The ingest hot path: a prefix check, then a push; decoding comes later. */
+  enqueue(message: StoredMessage): void {
+    if (!message.topic.startsWith('spBv1.0/')) return;
+    if (this.queue.length >= this.limits.queue) {
+      this.queue.shift();
+      this.dropped.queue++;
+    }
+    this.queue.push(message);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** Process everything queued (also called by readers that need the newest state). */
+  drain(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const message of batch) this.apply(message);
+  }
+
+  /** The BIRTH in effect for a node or device when a message arrived. */
+  birthAt(topic: SparkplugTopic, at: number): Birth | undefined {
+    const node = this.nodeMap.get(nodeKey(topic));
+    if (node === undefined) return undefined;
+    const target = topic.device === undefined ? node : node.devices.get(topic.device);
+    if (target === undefined) return undefined;
+    for (let i = target.births.length - 1; i >= 0; i--) {
+      const entry = target.births[i];
+      if (entry !== undefined && entry.at <= at) return entry.birth;
+    }
+    return undefined;
+  }
+
+  /**
+   * The view of a stored Sparkplug message for a model, with names from the BIRTH in effect when
+   * it arrived; undefined when the topic is not in the Sparkplug namespace.
+   */
+  view(message: StoredMessage): { ok: PayloadView } | { error: string } | undefined {
+    const topic = parseSparkplugTopic(message.topic);
+    if (topic === undefined) return undefined;
+    if (message.storedBytes < message.sizeBytes)
+      return { error: 'the payload was cut by the store (STORE_MAX_PAYLOAD_BYTES) and cannot be decoded' };
+    this.drain();
+    try {
+      const raw = decodeSparkplug(message.payload, this.limits.decodeBytes);
+      // A BIRTH names its own metrics; anything else takes the BIRTH in effect when it arrived.
+      const birth = topic.type.endsWith('BIRTH')
+        ? birthOf(raw, this.limits.view.maxMetrics)
+        : this.birthAt(topic, message.receivedAt);
+      return { ok: viewSparkplug(raw, birth, this.limits.view) };
+    } catch (error) {
+      if (error instanceof SparkplugDecodeError) return { error: error.message };
+      throw error;
+    }
+  }
+
+  nodes(): IterableIterator<NodeState> {
+    this.drain();
+    return this.nodeMap.values();
+  }
+
+  stats(): TrackerStats {
+    return {
+      nodes: this.nodeMap.size,
+      queued: this.queue.length,
+      decodeErrors: this.decodeErrors,
+      staleDeaths: this.staleDeaths,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  private apply(message: StoredMessage): void {
+    const topic = parseSparkplugTopic(message.topic);
+    if (topic === undefined) return;
+    if (topic.type === 'NCMD' || topic.type === 'DCMD') return; // commands say nothing about state
+    let raw;
+    try {
+      raw = decodeSparkplug(message.payload, this.limits.decodeBytes);
+    } catch (error) {
+      if (!(error instanceof SparkplugDecodeError)) throw error;
+      this.decodeErrors++;
+      return;
+    }
+    const at = message.receivedAt;
+    const node = this.node(topic, at);
+    if (node === undefined) return;
+    if (topic.type !== 'NDEATH') this.checkSeq(node, topic, seqOf(raw));
+    if (topic.device !== undefined) {
+      this.applyDevice(node, topic, raw, at);
+    } else if (topic.type === 'NBIRTH') {
+      const birth = birthOf(raw, this.limits.view.maxMetrics);
+      node.bdSeq = birth.bdSeq;
+      this.born(node, birth, at);
+      this.values(node, viewSparkplug(raw, birth, this.limits.view), at);
+    } else if (topic.type === 'NDEATH') {
+      const bdSeq = bdSeqOf(raw);
+      if (bdSeq !== undefined && node.bdSeq !== undefined && bdSeq !== node.bdSeq) {
+        this.staleDeaths++; // the DEATH of an earlier session: the node is back already
+        return;
+      }
+      node.online = false;
+      node.deathAt = at;
+      for (const device of node.devices.values()) {
+        device.online = false;
+        device.deathAt = at;
+      }
+    } else {
+      this.values(node, viewSparkplug(raw, this.birthAt(topic, at), this.limits.view), at);
+    }
+  }
+
+  private applyDevice(node: NodeState, topic: SparkplugTopic, raw: RawPayload, at: number): void {
+    const device = this.device(node, topic.device as string);
+    if (device === undefined) return;
+    if (topic.type === 'DBIRTH') {
+      const birth = birthOf(raw, this.limits.view.maxMetrics);
+      this.born(device, birth, at);
+      this.values(device, viewSparkplug(raw, birth, this.limits.view), at);
+    } else if (topic.type === 'DDEATH') {
+      device.online = false;
+      device.deathAt = at;
+    } else {
+      this.values(device, viewSparkplug(raw, this.birthAt(topic, at), this.limits.view), at);
+    }
+  }
+
+  /**
+   * seq runs 0..255 across every message of a node but NDEATH; an NBIRTH starts it again (its seq
+   * is 0, which protobuf encoders may leave out: absent is 0).
+   */
+  private checkSeq(node: NodeState, topic: SparkplugTopic, given: number | undefined): void {
+    const seq = given ?? (topic.type === 'NBIRTH' ? 0 : undefined);
+    if (seq === undefined) return;
+    if (topic.type !== 'NBIRTH' && node.lastSeq !== undefined && seq !== (node.lastSeq + 1) % 256)
+      node.seqGaps++;
+    node.lastSeq = seq;
+  }
+
+  private born(target: Holder, birth: Birth, at: number): void {
+    target.online = true;
+    target.birthAt = at;
+    target.births.push({ at, birth });
+    if (target.births.length > this.limits.births) target.births.shift();
+    // A BIRTH declares the metrics anew: the old values go.
+    this.metricCount -= target.metrics.size;
+    target.metrics.clear();
+  }
+
+  private values(target: Holder, view: PayloadView, at: number): void {
+    for (const metric of view.metrics) {
+      if (metric.name === undefined) continue;
+      if (!target.metrics.has(metric.name)) {
+        if (this.metricCount >= this.limits.metrics) {
+          this.dropped.metrics++;
+          continue;
+        }
+        this.metricCount++;
+      }
+      target.metrics.set(metric.name, {
+        datatype: metric.datatype,
+        value: metric.isNull === true ? null : metric.value,
+        at: metric.timestamp !== undefined ? Date.parse(metric.timestamp) : at,
+      });
+    }
+    target.updatedAt = at;
+  }
+
+  private node(topic: SparkplugTopic, at: number): NodeState | undefined {
+    const key = nodeKey(topic);
+    let node = this.nodeMap.get(key);
+    if (node !== undefined) {
+      this.nodeMap.delete(key);
+      this.nodeMap.set(key, node);
+      node.updatedAt = at;
+      return node;
+    }
+    if (this.nodeMap.size >= this.limits.nodes) {
+      const [oldestKey, oldest] = this.nodeMap.entries().next().value as [string, NodeState];
+      this.nodeMap.delete(oldestKey);
+      this.metricCount -= oldest.metrics.size;
+      for (const d of oldest.devices.values()) this.metricCount -= d.metrics.size;
+      this.dropped.nodes++;
+    }
+    node = {
+      ...holder(),
+      group: topic.group,
+      edge: topic.edge,
+      bdSeq: undefined,
+      lastSeq: undefined,
+      seqGaps: 0,
+      devices: new Map(),
+    };
+    this.nodeMap.set(key, node);
+    return node;
+  }
+
+  private device(node: NodeState, id: string): DeviceState | undefined {
+    let device = node.devices.get(id);
+    if (device !== undefined) return device;
+    if (node.devices.size >= this.limits.devicesPerNode) {
+      this.dropped.devices++;
+      return undefined;
+    }
+    device = { ...holder(), device: id };
+    node.devices.set(id, device);
+    return device;
+  }
+}
+
+function nodeKey(topic: { group: string; edge: string }): string {
+  return `${topic.group}\u0000${topic.edge}`;
+}
