@@ -11,9 +11,12 @@
  * in a small min-heap by sequence number.
  * Topics themselves sit in a least-recently-updated list for the topic cap, and in a trie
  * (TopicIndex) for wildcard queries.
+ * The byte limit counts what all of it costs on the heap (cost.ts): payloads, properties, topic
+ * names, the index, and a fixed cost per message and per topic.
  */
 import type { MessageProperties } from '../bridge.js';
 import type { StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
+import { MESSAGE_BYTES, TOPIC_BYTES, propertiesBytes, textBytes } from './cost.js';
 import { MinHeap } from './heap.js';
 import { Entry, Msg, MsgList } from './nodes.js';
 import { compareTopics, latestOfEach, mergeNewest, scanNewest } from './search.js';
@@ -31,9 +34,15 @@ export class MessageStore {
   private frontier: Msg | undefined = undefined;
   /** Messages behind the frontier that became history, oldest (lowest seq) first. */
   private readonly lateHistory = new MinHeap<Msg>((a, b) => a.seq < b.seq);
+  /**
+   * Heap bytes of messages evicted otherwise (per-topic cap, age, topic drop) while in
+   * lateHistory, which still refers to them until they are popped or swept out.
+   */
+  private sweepable = 0;
   private lruHead: Entry | undefined = undefined;
   private lruTail: Entry | undefined = undefined;
   private seq = 0;
+  /** Heap bytes of messages and topic entries; the index counts its own (index.bytes). */
   private bytes = 0;
   private messages = 0;
   private received = 0;
@@ -70,9 +79,9 @@ export class MessageStore {
         this.dropTopic(this.lruHead);
         this.dropped.topics++;
       }
-      entry = new Entry(topic, Buffer.byteLength(topic));
+      entry = new Entry(topic, TOPIC_BYTES + textBytes(topic));
       this.index.set(topic, entry);
-      this.bytes += entry.topicBytes;
+      this.bytes += entry.cost;
     } else {
       this.lruRemove(entry);
       if (entry.stored === 0) this.emptyTopics--;
@@ -91,7 +100,10 @@ export class MessageStore {
 
     const previous = entry.tail;
     // The former last-known value is history now; if the scan already passed it, queue it.
-    if (previous !== undefined && previous.passed) this.lateHistory.push(previous);
+    if (previous !== undefined && previous.passed) {
+      previous.queued = true;
+      this.lateHistory.push(previous);
+    }
     msg.tPrev = previous;
     if (previous === undefined) entry.head = msg;
     else previous.tNext = msg;
@@ -105,13 +117,13 @@ export class MessageStore {
     if (this.frontier === undefined) this.frontier = msg;
     this.messages++;
     this.received++;
-    this.bytes += keep;
+    this.bytes += messageBytes(msg);
 
     if (entry.stored > this.limits.maxMessagesPerTopic && entry.head !== undefined) {
       this.evict(entry.head);
       this.dropped.perTopic++;
     }
-    while (this.bytes > this.limits.maxBytes && this.evictForBytes()) this.dropped.bytes++;
+    while (this.bytes + this.index.bytes > this.limits.maxBytes && this.evictForBytes()) this.dropped.bytes++;
     this.pruneAge(now);
     return msg;
   }
@@ -188,7 +200,7 @@ export class MessageStore {
     return {
       topics: this.index.size,
       messages: this.messages,
-      bytes: this.bytes,
+      bytes: this.bytes + this.index.bytes,
       received: this.received,
       truncated: this.truncatedCount,
       dropped: { ...this.dropped },
@@ -209,10 +221,12 @@ export class MessageStore {
     // History that the scan passed while it was a last-known value is the oldest history.
     for (let m = this.lateHistory.peek(); m !== undefined; m = this.lateHistory.peek()) {
       this.lateHistory.pop();
+      m.queued = false;
       if (m.listed) {
         this.evict(m);
         return true;
       }
+      this.sweepable -= messageBytes(m);
     }
     for (let m = this.frontier; m !== undefined; m = this.frontier) {
       if (m.entry.tail === m) {
@@ -248,11 +262,23 @@ export class MessageStore {
     m.tPrev = m.tNext = undefined;
     if (--e.stored === 0) this.emptyTopics++;
     this.messages--;
-    this.bytes -= m.storedBytes;
-    // Evicted messages may still sit in the heap; drop them in bulk when they pile up.
-    if (this.lateHistory.size > 1024 && this.lateHistory.size > 2 * this.messages) {
-      this.lateHistory.retain((x) => x.listed);
+    const cost = messageBytes(m);
+    this.bytes -= cost;
+    // An evicted message may still sit in the heap, keeping its payload alive: sweep them out in
+    // bulk once they hold a 64th of what the store counts (amortised O(1) per evicted byte).
+    if (m.queued) {
+      this.sweepable += cost;
+      if (this.sweepable * 64 > this.bytes + this.index.bytes) this.sweep();
     }
+  }
+
+  private sweep(): void {
+    this.lateHistory.retain((x) => {
+      if (x.listed) return true;
+      x.queued = false;
+      return false;
+    });
+    this.sweepable = 0;
   }
 
   private dropTopic(entry: Entry): void {
@@ -260,7 +286,7 @@ export class MessageStore {
     this.emptyTopics--;
     this.lruRemove(entry);
     this.index.delete(entry.topic);
-    this.bytes -= entry.topicBytes;
+    this.bytes -= entry.cost;
   }
 
   private lruPush(e: Entry): void {
@@ -278,4 +304,9 @@ export class MessageStore {
     else e.uNext.uPrev = e.uPrev;
     e.uPrev = e.uNext = undefined;
   }
+}
+
+/** What a stored message costs on the heap (its payload string, properties and node). */
+function messageBytes(m: Msg): number {
+  return MESSAGE_BYTES + m.data.length + (m.properties === undefined ? 0 : propertiesBytes(m.properties));
 }

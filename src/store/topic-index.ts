@@ -1,14 +1,22 @@
 /**
- * An index over topic levels (a trie), so that a wildcard query visits only the branches it
- * can match instead of every known topic. Values are attached to the node of their topic.
+ * An index over topic levels, so that a wildcard query visits only the branches it can match
+ * instead of every known topic. It is a radix trie over levels: a chain of levels that no other
+ * topic branches from is one node (its label holds several levels), so every node but the root
+ * holds a value or has at least two children, and there are at most twice as many nodes as
+ * topics, however deep or oddly shaped the topics are ('a/a/a/...', '////').
  * Each node counts the values below it (so "how many topics under plant/#" is one lookup), and
  * keeps its children's keys sorted once asked (so a listing in tree order visits only what it
- * returns). Every walk is iterative: a topic may have tens of thousands of levels.
+ * returns). The index counts what it costs on the heap (`bytes`, see cost.ts). Every walk is
+ * iterative: a topic may have tens of thousands of levels.
  */
+import { CHILDREN_BYTES, NODE_BYTES, VALUE_BYTES, ownCopy, textBytes } from './cost.js';
 
 interface TrieNode<V> {
-  readonly key: string;
-  readonly parent: TrieNode<V> | undefined;
+  /** The label's first level: the node's key in its parent's children. */
+  key: string;
+  /** The label's further levels joined by '/'; undefined when the label is one level. */
+  tail: string | undefined;
+  parent: TrieNode<V> | undefined;
   children: Map<string, TrieNode<V>> | undefined;
   /** The children's keys in sort order; undefined until needed, dropped when children change. */
   sorted: string[] | undefined;
@@ -17,16 +25,42 @@ interface TrieNode<V> {
   count: number;
 }
 
-function node<V>(key: string, parent: TrieNode<V> | undefined): TrieNode<V> {
-  return { key, parent, children: undefined, sorted: undefined, value: undefined, count: 0 };
+function node<V>(key: string, tail: string | undefined, parent: TrieNode<V> | undefined): TrieNode<V> {
+  return { key, tail, parent, children: undefined, sorted: undefined, value: undefined, count: 0 };
 }
 
+/** Heap bytes of one node with its strings and, when it has children, their map. */
+function nodeBytes<V>(n: TrieNode<V>): number {
+  return (
+    NODE_BYTES +
+    textBytes(n.key) +
+    (n.tail === undefined ? 0 : textBytes(n.tail)) +
+    (n.children === undefined ? 0 : CHILDREN_BYTES)
+  );
+}
+
+// Results of matching a node's tail against filter levels (else: the next filter level).
+const FAIL = -1;
+const ALL = -2;
+
 export class TopicIndex<V> {
-  private readonly root: TrieNode<V> = node('', undefined);
+  private readonly root: TrieNode<V> = node('', undefined, undefined);
   private readonly nodes = new Map<string, TrieNode<V>>();
+  private nodeTotal = 0;
+  private byteTotal = 0;
 
   get size(): number {
     return this.nodes.size;
+  }
+
+  /** Trie nodes below the root (at most twice the number of topics). */
+  get nodeCount(): number {
+    return this.nodeTotal;
+  }
+
+  /** What the index costs on the heap: its nodes, their labels and maps, and its topic map. */
+  get bytes(): number {
+    return this.byteTotal + this.nodes.size * VALUE_BYTES;
   }
 
   get(topic: string): V | undefined {
@@ -39,25 +73,10 @@ export class TopicIndex<V> {
       existing.value = value;
       return;
     }
-    let current = this.root;
-    current.count++;
-    for (const level of topic.split('/')) {
-      let children = current.children;
-      if (children === undefined) {
-        children = new Map();
-        current.children = children;
-      }
-      let child = children.get(level);
-      if (child === undefined) {
-        child = node(level, current);
-        children.set(level, child);
-        current.sorted = undefined;
-      }
-      child.count++;
-      current = child;
-    }
-    current.value = value;
-    this.nodes.set(topic, current);
+    const found = this.insert(topic);
+    found.value = value;
+    this.nodes.set(topic, found);
+    for (let n: TrieNode<V> | undefined = found; n !== undefined; n = n.parent) n.count++;
   }
 
   delete(topic: string): boolean {
@@ -66,13 +85,16 @@ export class TopicIndex<V> {
     this.nodes.delete(topic);
     found.value = undefined;
     for (let n: TrieNode<V> | undefined = found; n !== undefined; n = n.parent) n.count--;
-    // Prune empty branches up to the root.
+    // Prune the emptied branch, then restore the invariant where it stopped: a node without a
+    // value needs two children, else it is merged with its only child.
     let current: TrieNode<V> = found;
     while (current.parent !== undefined && current.count === 0) {
-      current.parent.children?.delete(current.key);
-      current.parent.sorted = undefined;
-      current = current.parent;
+      const parent: TrieNode<V> = current.parent;
+      this.detach(current);
+      current = parent;
     }
+    if (current.parent !== undefined && current.value === undefined && current.children?.size === 1)
+      this.mergeWithChild(current);
     return true;
   }
 
@@ -108,9 +130,16 @@ export class TopicIndex<V> {
     if (!filter.includes('+') && !filter.includes('#')) return this.nodes.has(filter) ? 1 : 0;
     let total = 0;
     const levels = filter.split('/');
+    // Nodes whose key matched; `depth` is the filter level after it.
     const stack: Array<[TrieNode<V>, number]> = [[this.root, 0]];
     for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-      const [n, depth] = item;
+      const [n, from] = item;
+      const depth = n.tail === undefined ? from : matchTail(n.tail, levels, from);
+      if (depth === FAIL) continue;
+      if (depth === ALL) {
+        total += n.count;
+        continue;
+      }
       const level = levels[depth];
       if (level === undefined) {
         if (n.value !== undefined) total++;
@@ -141,11 +170,145 @@ export class TopicIndex<V> {
     })(this.nodes);
   }
 
+  /** The node for a topic not yet in the index, made (and branches split) as needed. */
+  private insert(topic: string): TrieNode<V> {
+    // Strings kept in nodes are cut from the topic; own copies keep it from being retained.
+    const wide = textBytes(topic) > topic.length;
+    let n = this.root;
+    let pos = 0; // where the next level of the topic starts
+    for (;;) {
+      const sep = topic.indexOf('/', pos);
+      const key = sep === -1 ? topic.slice(pos) : topic.slice(pos, sep);
+      const child = n.children?.get(key);
+      if (child === undefined) {
+        const tail = sep === -1 ? undefined : ownCopy(topic.slice(sep + 1), wide);
+        return this.attach(n, node(ownCopy(key, wide), tail, n));
+      }
+      if (child.tail === undefined) {
+        if (sep === -1) return child;
+        n = child;
+        pos = sep + 1;
+        continue;
+      }
+      if (sep === -1) return this.split(child, -1); // the topic ends at the child's key
+      // The longest run of whole levels the child's tail and the rest of the topic share.
+      const tail = child.tail;
+      const start = sep + 1;
+      let i = 0;
+      while (
+        i < tail.length &&
+        start + i < topic.length &&
+        tail.charCodeAt(i) === topic.charCodeAt(start + i)
+      )
+        i++;
+      const tailEnds = i === tail.length || tail.charCodeAt(i) === 47;
+      const topicEnds = start + i === topic.length || topic.charCodeAt(start + i) === 47;
+      if (tailEnds && topicEnds) {
+        if (i === tail.length) {
+          // The whole label matched.
+          if (start + i === topic.length) return child;
+          n = child;
+          pos = start + i + 1;
+          continue;
+        }
+        return this.split(child, i); // the topic ends inside the label, at a level boundary
+      }
+      // They part inside a level: keep the shared whole levels, branch after them.
+      const cut = i === 0 ? -1 : tail.lastIndexOf('/', i - 1);
+      n = this.split(child, cut);
+      pos = cut === -1 ? start : start + cut + 1;
+    }
+  }
+
+  /**
+   * Split a node's label after its key and `cut` characters of its tail (-1: after the key):
+   * the returned new node takes the node's place and holds the first part.
+   */
+  private split(child: TrieNode<V>, cut: number): TrieNode<V> {
+    const tail = child.tail as string;
+    const parent = child.parent as TrieNode<V>;
+    this.byteTotal -= nodeBytes(child);
+    const wide = textBytes(tail) > tail.length;
+    const upper = node<V>(child.key, cut === -1 ? undefined : ownCopy(tail.slice(0, cut), wide), parent);
+    upper.count = child.count;
+    const rest = tail.slice(cut + 1);
+    const sep = rest.indexOf('/');
+    child.key = ownCopy(sep === -1 ? rest : rest.slice(0, sep), wide);
+    child.tail = sep === -1 ? undefined : ownCopy(rest.slice(sep + 1), wide);
+    child.parent = upper;
+    upper.children = new Map([[child.key, child]]);
+    (parent.children as Map<string, TrieNode<V>>).set(upper.key, upper);
+    this.byteTotal += nodeBytes(child) + nodeBytes(upper);
+    this.nodeTotal++;
+    return upper;
+  }
+
+  private attach(parent: TrieNode<V>, child: TrieNode<V>): TrieNode<V> {
+    if (parent.children === undefined) {
+      parent.children = new Map();
+      if (parent !== this.root) this.byteTotal += CHILDREN_BYTES;
+    }
+    parent.children.set(child.key, child);
+    parent.sorted = undefined;
+    this.byteTotal += nodeBytes(child);
+    this.nodeTotal++;
+    return child;
+  }
+
+  private detach(child: TrieNode<V>): void {
+    const parent = child.parent as TrieNode<V>;
+    const children = parent.children as Map<string, TrieNode<V>>;
+    children.delete(child.key);
+    parent.sorted = undefined;
+    this.byteTotal -= nodeBytes(child);
+    this.nodeTotal--;
+    if (children.size === 0 && parent !== this.root) {
+      parent.children = undefined;
+      this.byteTotal -= CHILDREN_BYTES;
+    }
+  }
+
+  /** A node with no value and one child: the child takes its place, with both labels. */
+  private mergeWithChild(n: TrieNode<V>): void {
+    const child = (n.children as Map<string, TrieNode<V>>).values().next().value;
+    if (child === undefined) return;
+    const parent = n.parent as TrieNode<V>;
+    this.byteTotal -= nodeBytes(n) + nodeBytes(child);
+    const joined =
+      (n.tail === undefined ? '' : `${n.tail}/`) +
+      child.key +
+      (child.tail === undefined ? '' : `/${child.tail}`);
+    child.tail = ownCopy(joined, textBytes(joined) > joined.length);
+    child.key = n.key;
+    child.parent = parent;
+    (parent.children as Map<string, TrieNode<V>>).set(n.key, child);
+    this.byteTotal += nodeBytes(child);
+    this.nodeTotal--;
+  }
+
   private dollarCount(): number {
     let total = 0;
     for (const child of this.root.children?.values() ?? [])
       if (child.key.startsWith('$')) total += child.count;
     return total;
+  }
+}
+
+/**
+ * Match a node's tail (levels joined by '/') against the filter from level `depth`: the filter
+ * level after it, FAIL, or ALL when a '#' inside the label takes the whole subtree.
+ */
+function matchTail(tail: string, levels: readonly string[], depth: number): number {
+  let pos = 0;
+  for (let d = depth; ; d++) {
+    const sep = tail.indexOf('/', pos);
+    const end = sep === -1 ? tail.length : sep;
+    const level = levels[d];
+    if (level === undefined) return FAIL; // the filter ends inside the label, where no value is
+    if (level === '#') return ALL;
+    if (level !== '+' && (level.length !== end - pos || !tail.startsWith(level, pos))) return FAIL;
+    if (sep === -1) return d + 1;
+    pos = sep + 1;
   }
 }
 
@@ -202,15 +365,22 @@ function walk<V>(
     if (n.children !== undefined && n.children.size > 0)
       frames.push({ next: childCursor(n, sorted, skipDollar), depth, all });
   };
-  // Handles one node; false stops the walk.
+  const everything = (n: TrieNode<V>): boolean => {
+    if (!visit(n)) return false;
+    descend(n, 0, true, false);
+    return true;
+  };
+  // Handles one node whose key matched, `from` being the filter level after the key; false stops the walk.
   const step = (node: TrieNode<V>, from: number, all: boolean): boolean => {
-    if (all) {
-      if (!visit(node)) return false;
-      descend(node, from, true, false);
-      return true;
-    }
+    if (all) return everything(node);
     // Literal levels are followed in a loop (topics may be thousands of levels deep).
     for (let n: TrieNode<V> | undefined = node, depth = from; n !== undefined; depth++) {
+      if (n.tail !== undefined) {
+        const next = matchTail(n.tail, levels, depth);
+        if (next === FAIL) return true;
+        if (next === ALL) return everything(n);
+        depth = next;
+      }
       const level = levels[depth];
       if (level === undefined) return visit(n);
       if (level === '#') {
