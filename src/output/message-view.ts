@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { StoredMessage } from '../store/message-store.js';
-import { neutralize, stripInvisible } from './neutralize.js';
+import { REPLACEMENT, neutralize, stripInvisible } from './neutralize.js';
 import { suspiciousReasons } from './suspicious.js';
 
 export interface MessageView {
@@ -93,12 +93,20 @@ export function viewMessages(
     budget -= shown;
     const view = viewMessage(message, options);
     // Detection looks at the text as published, with invisible characters dropped, so that
-    // neither our own defanging nor zero-width padding hides a pattern.
+    // neither our own defanging nor zero-width padding hides a pattern; the topic and the payload
+    // each get the detector's whole window, so that a long topic cannot push the payload out.
     const raw = view.encoding === 'utf8' ? message.payload.subarray(0, 8192).toString('utf8') : '';
-    const reasons = suspiciousReasons(stripInvisible(`${message.topic}\n${raw}`));
+    const reasons = [
+      ...new Set([
+        ...suspiciousReasons(stripInvisible(message.topic)),
+        ...suspiciousReasons(stripInvisible(raw)),
+      ]),
+    ];
     const props = view.properties?.userProperties;
-    if (props !== undefined)
-      reasons.push(...suspiciousReasons(Object.entries(props).flat().join(' ')).map((r) => `property-${r}`));
+    if (props !== undefined) {
+      const shown = Object.entries(props).flat().join(' ').replaceAll(REPLACEMENT, '');
+      reasons.push(...suspiciousReasons(shown).map((r) => `property-${r}`));
+    }
     if (reasons.length > 0) {
       view.suspicious = true;
       flagged.push({ message, reasons });
