@@ -16,7 +16,6 @@ interface TrieNode<V> {
   key: string;
   /** The label's further levels joined by '/'; undefined when the label is one level. */
   tail: string | undefined;
-  parent: TrieNode<V> | undefined;
   children: Map<string, TrieNode<V>> | undefined;
   /** The children's keys in sort order; undefined until needed, dropped when children change. */
   sorted: string[] | undefined;
@@ -25,8 +24,8 @@ interface TrieNode<V> {
   count: number;
 }
 
-function node<V>(key: string, tail: string | undefined, parent: TrieNode<V> | undefined): TrieNode<V> {
-  return { key, tail, parent, children: undefined, sorted: undefined, value: undefined, count: 0 };
+function node<V>(key: string, tail: string | undefined): TrieNode<V> {
+  return { key, tail, children: undefined, sorted: undefined, value: undefined, count: 0 };
 }
 
 /** Heap bytes of one node with its strings and, when it has children, their map. */
@@ -39,12 +38,17 @@ function nodeBytes<V>(n: TrieNode<V>): number {
   );
 }
 
+/** The first level of levels joined by '/' (split shares the short strings it makes, slice does not). */
+function firstLevel(text: string): string {
+  return text.split('/', 1)[0] as string;
+}
+
 // Results of matching a node's tail against filter levels (else: the next filter level).
 const FAIL = -1;
 const ALL = -2;
 
 export class TopicIndex<V> {
-  private readonly root: TrieNode<V> = node('', undefined, undefined);
+  private readonly root: TrieNode<V> = node('', undefined);
   private readonly nodes = new Map<string, TrieNode<V>>();
   private nodeTotal = 0;
   private byteTotal = 0;
@@ -73,28 +77,27 @@ export class TopicIndex<V> {
       existing.value = value;
       return;
     }
-    const found = this.insert(topic);
-    found.value = value;
-    this.nodes.set(topic, found);
-    for (let n: TrieNode<V> | undefined = found; n !== undefined; n = n.parent) n.count++;
+    const path = this.insert(topic);
+    for (const n of path) n.count++;
+    (path[path.length - 1] as TrieNode<V>).value = value;
+    this.nodes.set(topic, path[path.length - 1] as TrieNode<V>);
   }
 
   delete(topic: string): boolean {
     const found = this.nodes.get(topic);
     if (found === undefined) return false;
+    const path = this.pathTo(topic);
     this.nodes.delete(topic);
     found.value = undefined;
-    for (let n: TrieNode<V> | undefined = found; n !== undefined; n = n.parent) n.count--;
+    for (const n of path) n.count--;
     // Prune the emptied branch, then restore the invariant where it stopped: a node without a
     // value needs two children, else it is merged with its only child.
-    let current: TrieNode<V> = found;
-    while (current.parent !== undefined && current.count === 0) {
-      const parent: TrieNode<V> = current.parent;
-      this.detach(current);
-      current = parent;
-    }
-    if (current.parent !== undefined && current.value === undefined && current.children?.size === 1)
-      this.mergeWithChild(current);
+    let i = path.length - 1;
+    for (; i > 0 && (path[i] as TrieNode<V>).count === 0; i--)
+      this.detach(path[i - 1] as TrieNode<V>, path[i] as TrieNode<V>);
+    const current = path[i] as TrieNode<V>;
+    if (i > 0 && current.value === undefined && current.children?.size === 1)
+      this.mergeWithChild(path[i - 1] as TrieNode<V>, current);
     return true;
   }
 
@@ -170,30 +173,41 @@ export class TopicIndex<V> {
     })(this.nodes);
   }
 
-  /** The node for a topic not yet in the index, made (and branches split) as needed. */
-  private insert(topic: string): TrieNode<V> {
+  /**
+   * The path from the root to the node of a topic not yet in the index, made (and a branch
+   * split) as needed.
+   */
+  private insert(topic: string): Array<TrieNode<V>> {
     // Strings kept in nodes are cut from the topic; own copies keep it from being retained.
     const wide = textBytes(topic) > topic.length;
+    const levels = topic.split('/');
+    const path: Array<TrieNode<V>> = [this.root];
     let n = this.root;
-    let pos = 0; // where the next level of the topic starts
-    for (;;) {
-      const sep = topic.indexOf('/', pos);
-      const key = sep === -1 ? topic.slice(pos) : topic.slice(pos, sep);
+    let pos = 0; // where levels[k] starts in the topic
+    for (let k = 0; ; k++) {
+      const key = levels[k] as string;
+      const end = pos + key.length; // the '/' after it, or the topic's end
+      const last = end === topic.length;
       const child = n.children?.get(key);
       if (child === undefined) {
-        const tail = sep === -1 ? undefined : ownCopy(topic.slice(sep + 1), wide);
-        return this.attach(n, node(ownCopy(key, wide), tail, n));
+        const tail = last ? undefined : ownCopy(topic.slice(end + 1), wide);
+        path.push(this.attach(n, node(ownCopy(key, wide), tail)));
+        return path;
       }
       if (child.tail === undefined) {
-        if (sep === -1) return child;
+        path.push(child);
+        if (last) return path;
         n = child;
-        pos = sep + 1;
+        pos = end + 1;
         continue;
       }
-      if (sep === -1) return this.split(child, -1); // the topic ends at the child's key
+      if (last) {
+        path.push(this.split(n, child, -1)); // the topic ends at the child's key
+        return path;
+      }
       // The longest run of whole levels the child's tail and the rest of the topic share.
       const tail = child.tail;
-      const start = sep + 1;
+      const start = end + 1;
       let i = 0;
       while (
         i < tail.length &&
@@ -203,20 +217,42 @@ export class TopicIndex<V> {
         i++;
       const tailEnds = i === tail.length || tail.charCodeAt(i) === 47;
       const topicEnds = start + i === topic.length || topic.charCodeAt(start + i) === 47;
+      if (tailEnds && topicEnds && i === tail.length) {
+        // The whole label matched.
+        path.push(child);
+        if (start + i === topic.length) return path;
+        n = child;
+        k += levelsIn(tail);
+        pos = start + i + 1;
+        continue;
+      }
       if (tailEnds && topicEnds) {
-        if (i === tail.length) {
-          // The whole label matched.
-          if (start + i === topic.length) return child;
-          n = child;
-          pos = start + i + 1;
-          continue;
-        }
-        return this.split(child, i); // the topic ends inside the label, at a level boundary
+        path.push(this.split(n, child, i)); // the topic ends inside the label, at a level boundary
+        return path;
       }
       // They part inside a level: keep the shared whole levels, branch after them.
       const cut = i === 0 ? -1 : tail.lastIndexOf('/', i - 1);
-      n = this.split(child, cut);
+      n = this.split(n, child, cut);
+      path.push(n);
+      k += cut === -1 ? 0 : levelsIn(tail.slice(0, cut));
       pos = cut === -1 ? start : start + cut + 1;
+    }
+  }
+
+  /** The nodes from the root to a topic's node (the topic is in the index). */
+  private pathTo(topic: string): Array<TrieNode<V>> {
+    const path: Array<TrieNode<V>> = [this.root];
+    let n = this.root;
+    for (let pos = 0; ;) {
+      const sep = topic.indexOf('/', pos);
+      const child = (n.children as Map<string, TrieNode<V>>).get(
+        sep === -1 ? topic.slice(pos) : topic.slice(pos, sep),
+      ) as TrieNode<V>;
+      path.push(child);
+      if (sep === -1) return path;
+      pos = child.tail === undefined ? sep + 1 : sep + child.tail.length + 2;
+      if (pos > topic.length) return path;
+      n = child;
     }
   }
 
@@ -224,18 +260,16 @@ export class TopicIndex<V> {
    * Split a node's label after its key and `cut` characters of its tail (-1: after the key):
    * the returned new node takes the node's place and holds the first part.
    */
-  private split(child: TrieNode<V>, cut: number): TrieNode<V> {
+  private split(parent: TrieNode<V>, child: TrieNode<V>, cut: number): TrieNode<V> {
     const tail = child.tail as string;
-    const parent = child.parent as TrieNode<V>;
     this.byteTotal -= nodeBytes(child);
     const wide = textBytes(tail) > tail.length;
-    const upper = node<V>(child.key, cut === -1 ? undefined : ownCopy(tail.slice(0, cut), wide), parent);
+    const upper = node<V>(child.key, cut === -1 ? undefined : ownCopy(tail.slice(0, cut), wide));
     upper.count = child.count;
     const rest = tail.slice(cut + 1);
-    const sep = rest.indexOf('/');
-    child.key = ownCopy(sep === -1 ? rest : rest.slice(0, sep), wide);
-    child.tail = sep === -1 ? undefined : ownCopy(rest.slice(sep + 1), wide);
-    child.parent = upper;
+    const key = firstLevel(rest);
+    child.key = ownCopy(key, wide);
+    child.tail = key.length === rest.length ? undefined : ownCopy(rest.slice(key.length + 1), wide);
     upper.children = new Map([[child.key, child]]);
     (parent.children as Map<string, TrieNode<V>>).set(upper.key, upper);
     this.byteTotal += nodeBytes(child) + nodeBytes(upper);
@@ -255,8 +289,7 @@ export class TopicIndex<V> {
     return child;
   }
 
-  private detach(child: TrieNode<V>): void {
-    const parent = child.parent as TrieNode<V>;
+  private detach(parent: TrieNode<V>, child: TrieNode<V>): void {
     const children = parent.children as Map<string, TrieNode<V>>;
     children.delete(child.key);
     parent.sorted = undefined;
@@ -269,10 +302,9 @@ export class TopicIndex<V> {
   }
 
   /** A node with no value and one child: the child takes its place, with both labels. */
-  private mergeWithChild(n: TrieNode<V>): void {
+  private mergeWithChild(parent: TrieNode<V>, n: TrieNode<V>): void {
     const child = (n.children as Map<string, TrieNode<V>>).values().next().value;
     if (child === undefined) return;
-    const parent = n.parent as TrieNode<V>;
     this.byteTotal -= nodeBytes(n) + nodeBytes(child);
     const joined =
       (n.tail === undefined ? '' : `${n.tail}/`) +
@@ -280,7 +312,6 @@ export class TopicIndex<V> {
       (child.tail === undefined ? '' : `/${child.tail}`);
     child.tail = ownCopy(joined, textBytes(joined) > joined.length);
     child.key = n.key;
-    child.parent = parent;
     (parent.children as Map<string, TrieNode<V>>).set(n.key, child);
     this.byteTotal += nodeBytes(child);
     this.nodeTotal--;
@@ -292,6 +323,13 @@ export class TopicIndex<V> {
       if (child.key.startsWith('$')) total += child.count;
     return total;
   }
+}
+
+/** How many levels a non-empty run of levels joined by '/' holds. */
+function levelsIn(text: string): number {
+  let count = 1;
+  for (let i = text.indexOf('/'); i !== -1; i = text.indexOf('/', i + 1)) count++;
+  return count;
 }
 
 /**
