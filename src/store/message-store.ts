@@ -5,7 +5,7 @@
  * Layout: each stored message is a node in two doubly linked lists, its topic's list
  * (oldest -> newest) and one global list in receive order, which makes age eviction exact.
  * A topic's latest message is its last-known value; byte pressure evicts the oldest history
- * first and a last-known value only when no history is left. To find the oldest history
+ * first and a last-known value (with its topic) only when no history is left. To find the oldest history
  * without rescanning last-known values, a scan frontier walks the global list once: messages
  * behind it were last-known values when passed, and those that have since become history wait
  * in a small min-heap by sequence number.
@@ -237,10 +237,12 @@ export class MessageStore {
       this.evict(m);
       return true;
     }
-    // Only last-known values are left: the oldest goes.
+    // Only last-known values are left: the oldest goes, and its topic with it (a name without a
+    // value would hold on to as many bytes as a value, and keep a newer value from being stored).
     const oldest = this.main.head;
     if (oldest !== undefined) {
       this.evict(oldest);
+      if (oldest.entry.stored === 0) this.dropTopic(oldest.entry);
       return true;
     }
     // Only topic names are left; drop the least recently updated topic.

@@ -4,7 +4,7 @@
  * - a new topic beyond maxTopics drops the least recently updated topic;
  * - a topic beyond maxMessagesPerTopic drops its oldest message;
  * - over maxBytes: the oldest message that is not its topic's last value goes first, then the
- *   oldest last value, then (only names left) the least recently updated topic;
+ *   oldest last value with its topic, then (only names left) the least recently updated topic;
  * - every message older than maxAgeMs is dropped.
  */
 import {
@@ -135,8 +135,11 @@ export class ReferenceStore {
     }
     while (this.bytes() > this.limits.maxBytes) {
       const victim = this.byteVictim();
-      if (victim !== undefined) this.remove(victim);
-      else this.topics.delete(this.lruTopic() as string);
+      if (victim !== undefined) {
+        this.remove(victim);
+        // A last value goes with its topic.
+        if (this.topics.get(victim.topic)?.msgs.length === 0) this.topics.delete(victim.topic);
+      } else this.topics.delete(this.lruTopic() as string);
       this.dropped.bytes++;
     }
     this.prune(time);
