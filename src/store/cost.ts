@@ -12,8 +12,8 @@
 
 /**
  * One stored message besides its payload bytes: the message node (11 fields, 112), its receive
- * time (a heap number, 16), the payload string's header and padding (up to 23), and up to three
- * slots in the eviction heap (24).
+ * time (a heap number, 16; its sequence number becomes one too once 2^31 messages have arrived,
+ * 16), the payload string's header and padding (up to 23), and a slot in the eviction heap (8).
  */
 export const MESSAGE_BYTES = 176;
 
