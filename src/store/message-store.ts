@@ -5,10 +5,10 @@
  * Layout: each stored message is a node in two doubly linked lists, its topic's list
  * (oldest -> newest) and one global list in receive order, which makes age eviction exact.
  * A topic's latest message is its last-known value; byte pressure evicts the oldest history
- * first and a last-known value (with its topic) only when no history is left. To find the oldest history
- * without rescanning last-known values, a scan frontier walks the global list once: messages
- * behind it were last-known values when passed, and those that have since become history wait
- * in a small min-heap by sequence number.
+ * first and a last-known value (with its topic) only when no history is left. To find the
+ * oldest history without rescanning last-known values, a scan frontier walks the global list
+ * once: messages behind it were last-known values when passed, and those that have since become
+ * history wait in a small min-heap by sequence number.
  * Topics themselves sit in a least-recently-updated list for the topic cap, and in a trie
  * (TopicIndex) for wildcard queries.
  * The byte limit counts what all of it costs on the heap (cost.ts): payloads, properties, topic
