@@ -24,7 +24,7 @@ export const MESSAGE_BYTES = 176;
 export const TOPIC_BYTES = 152;
 
 /**
- * One trie node besides its label's characters: the node (7 fields, 80), its entry in its
+ * One trie node besides its label's characters: the node (6 fields, 72), its entry in its
  * parent's children map (24 a slot, up to four slots per entry while a shrinking map has not
  * been rebuilt: 112) and sorted key list (8), and its two label strings' headers and padding (46).
  */
