@@ -82,7 +82,7 @@ export class Metrics implements ToolTelemetry {
     });
     new Gauge({
       name: `${PREFIX}store_bytes`,
-      help: 'Bytes of payload and topic names held in the store',
+      help: 'Heap bytes the store counts against STORE_MAX_BYTES: payloads, properties, topic names, the topic index',
       registers,
       collect() {
         this.set(storeStats().bytes);

@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { StoredMessage } from '../store/message-store.js';
 import { jsonPayload, neutralizeJson, type JsonValue } from './json-payload.js';
-import { neutralize, stripInvisible } from './neutralize.js';
+import { REPLACEMENT, neutralize, stripInvisible } from './neutralize.js';
 import { suspiciousReasons } from './suspicious.js';
 
 export interface MessageView {
@@ -181,8 +181,8 @@ export function viewMessages(
     budget -= cost;
     const view = viewMessage(message, options);
     // Detection looks at the text as published, with invisible characters dropped, so that
-    // neither our own defanging nor zero-width padding hides a pattern; the topic and the
-    // payload are examined apart, so that a long topic cannot push the payload out of the window.
+    // neither our own defanging nor zero-width padding hides a pattern; the topic and the payload
+    // each get the detector's whole window, so that a long topic cannot push the payload out.
     const raw = view.encoding !== 'base64' ? message.payload.subarray(0, 8192).toString('utf8') : '';
     const reasons = [
       ...new Set([
@@ -191,8 +191,10 @@ export function viewMessages(
       ]),
     ];
     const props = view.properties?.userProperties;
-    if (props !== undefined)
-      reasons.push(...suspiciousReasons(Object.entries(props).flat().join(' ')).map((r) => `property-${r}`));
+    if (props !== undefined) {
+      const shown = Object.entries(props).flat().join(' ').replaceAll(REPLACEMENT, '');
+      reasons.push(...suspiciousReasons(shown).map((r) => `property-${r}`));
+    }
     if (reasons.length > 0) {
       view.suspicious = true;
       flagged.push({ message, reasons });

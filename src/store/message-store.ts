@@ -5,15 +5,18 @@
  * Layout: each stored message is a node in two doubly linked lists, its topic's list
  * (oldest -> newest) and one global list in receive order, which makes age eviction exact.
  * A topic's latest message is its last-known value; byte pressure evicts the oldest history
- * first and a last-known value only when no history is left. To find the oldest history
- * without rescanning last-known values, a scan frontier walks the global list once: messages
- * behind it were last-known values when passed, and those that have since become history wait
- * in a small min-heap by sequence number.
+ * first and a last-known value (with its topic) only when no history is left. To find the
+ * oldest history without rescanning last-known values, a scan frontier walks the global list
+ * once: messages behind it were last-known values when passed, and those that have since become
+ * history wait in a small min-heap by sequence number.
  * Topics themselves sit in a least-recently-updated list for the topic cap, and in a trie
  * (TopicIndex) for wildcard queries.
+ * The byte limit counts what all of it costs on the heap (cost.ts): payloads, properties, topic
+ * names, the index, and a fixed cost per message and per topic.
  */
 import type { MessageProperties } from '../bridge.js';
 import type { HeldBasis, StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
+import { MESSAGE_BYTES, TOPIC_BYTES, propertiesBytes, textBytes } from './cost.js';
 import { MinHeap } from './heap.js';
 import { Entry, Msg, MsgList } from './nodes.js';
 import { compareTopics, latestOfEach, mergeNewest, scanNewest } from './search.js';
@@ -31,9 +34,15 @@ export class MessageStore {
   private frontier: Msg | undefined = undefined;
   /** Messages behind the frontier that became history, oldest (lowest seq) first. */
   private readonly lateHistory = new MinHeap<Msg>((a, b) => a.seq < b.seq);
+  /**
+   * Heap bytes of messages evicted otherwise (per-topic cap, age, topic drop) while in
+   * lateHistory, which still refers to them until they are popped or swept out.
+   */
+  private sweepable = 0;
   private lruHead: Entry | undefined = undefined;
   private lruTail: Entry | undefined = undefined;
   private seq = 0;
+  /** Heap bytes of messages and topic entries; the index counts its own (index.bytes). */
   private bytes = 0;
   private messages = 0;
   private received = 0;
@@ -80,9 +89,9 @@ export class MessageStore {
         this.dropTopic(this.lruHead);
         this.dropped.topics++;
       }
-      entry = new Entry(topic, Buffer.byteLength(topic));
+      entry = new Entry(topic, TOPIC_BYTES + textBytes(topic));
       this.index.set(topic, entry);
-      this.bytes += entry.topicBytes;
+      this.bytes += entry.cost;
     } else {
       this.lruRemove(entry);
       if (entry.stored === 0) this.emptyTopics--;
@@ -101,7 +110,10 @@ export class MessageStore {
 
     const previous = entry.tail;
     // The former last-known value is history now; if the scan already passed it, queue it.
-    if (previous !== undefined && previous.passed) this.lateHistory.push(previous);
+    if (previous !== undefined && previous.passed) {
+      previous.queued = true;
+      this.lateHistory.push(previous);
+    }
     msg.tPrev = previous;
     if (previous === undefined) entry.head = msg;
     else previous.tNext = msg;
@@ -115,13 +127,13 @@ export class MessageStore {
     if (this.frontier === undefined) this.frontier = msg;
     this.messages++;
     this.received++;
-    this.bytes += keep;
+    this.bytes += messageBytes(msg);
 
     if (entry.stored > this.limits.maxMessagesPerTopic && entry.head !== undefined) {
       this.evict(entry.head);
       this.dropped.perTopic++;
     }
-    while (this.bytes > this.limits.maxBytes && this.evictForBytes()) this.dropped.bytes++;
+    while (this.bytes + this.index.bytes > this.limits.maxBytes && this.evictForBytes()) this.dropped.bytes++;
     this.pruneAge(now);
     return msg;
   }
@@ -222,7 +234,7 @@ export class MessageStore {
     return {
       topics: this.index.size,
       messages: this.messages,
-      bytes: this.bytes,
+      bytes: this.bytes + this.index.bytes,
       received: this.received,
       truncated: this.truncatedCount,
       replaysIgnored: this.replaysIgnored,
@@ -244,10 +256,12 @@ export class MessageStore {
     // History that the scan passed while it was a last-known value is the oldest history.
     for (let m = this.lateHistory.peek(); m !== undefined; m = this.lateHistory.peek()) {
       this.lateHistory.pop();
+      m.queued = false;
       if (m.listed) {
         this.evict(m);
         return true;
       }
+      this.sweepable -= messageBytes(m);
     }
     for (let m = this.frontier; m !== undefined; m = this.frontier) {
       if (m.entry.tail === m) {
@@ -258,10 +272,12 @@ export class MessageStore {
       this.evict(m);
       return true;
     }
-    // Only last-known values are left: the oldest goes.
+    // Only last-known values are left: the oldest goes, and its topic with it (a name without a
+    // value would hold on to as many bytes as a value, and keep a newer value from being stored).
     const oldest = this.main.head;
     if (oldest !== undefined) {
       this.evict(oldest);
+      if (oldest.entry.stored === 0) this.dropTopic(oldest.entry);
       return true;
     }
     // Only topic names are left; drop the least recently updated topic.
@@ -284,11 +300,23 @@ export class MessageStore {
     if (m.receivedAt > e.lastEvictedAt) e.lastEvictedAt = m.receivedAt;
     if (--e.stored === 0) this.emptyTopics++;
     this.messages--;
-    this.bytes -= m.storedBytes;
-    // Evicted messages may still sit in the heap; drop them in bulk when they pile up.
-    if (this.lateHistory.size > 1024 && this.lateHistory.size > 2 * this.messages) {
-      this.lateHistory.retain((x) => x.listed);
+    const cost = messageBytes(m);
+    this.bytes -= cost;
+    // An evicted message may still sit in the heap, keeping its payload alive: sweep them out in
+    // bulk once they hold a 64th of what the store counts (amortised O(1) per evicted byte).
+    if (m.queued) {
+      this.sweepable += cost;
+      if (this.sweepable * 64 > this.bytes + this.index.bytes) this.sweep();
     }
+  }
+
+  private sweep(): void {
+    this.lateHistory.retain((x) => {
+      if (x.listed) return true;
+      x.queued = false;
+      return false;
+    });
+    this.sweepable = 0;
   }
 
   private dropTopic(entry: Entry): void {
@@ -296,7 +324,7 @@ export class MessageStore {
     this.emptyTopics--;
     this.lruRemove(entry);
     this.index.delete(entry.topic);
-    this.bytes -= entry.topicBytes;
+    this.bytes -= entry.cost;
   }
 
   private lruPush(e: Entry): void {
@@ -327,4 +355,9 @@ function isReplayOf(entry: Entry, payload: Uint8Array, cutoff: number): boolean 
   const n = data.length;
   for (let i = 0; i < n; i++) if (data.charCodeAt(i) !== payload[i]) return false;
   return true;
+}
+
+/** What a stored message costs on the heap (its payload string, properties and node). */
+function messageBytes(m: Msg): number {
+  return MESSAGE_BYTES + m.data.length + (m.properties === undefined ? 0 : propertiesBytes(m.properties));
 }

@@ -9,6 +9,7 @@ import type { StoredMessage } from './types.js';
 const RETAIN = 4;
 const LISTED = 8;
 const PASSED = 16;
+const QUEUED = 32;
 
 export class Entry {
   head: Msg | undefined = undefined;
@@ -24,7 +25,8 @@ export class Entry {
   uNext: Entry | undefined = undefined;
   constructor(
     readonly topic: string,
-    readonly topicBytes: number,
+    /** Heap bytes of the entry and its name (cost.ts), counted against the byte limit. */
+    readonly cost: number,
   ) {}
 }
 
@@ -80,6 +82,13 @@ export class Msg implements StoredMessage {
   }
   set passed(on: boolean) {
     this.flags = on ? this.flags | PASSED : this.flags & ~PASSED;
+  }
+  /** In the store's heap of history the byte-eviction scan passed (also after an eviction). */
+  get queued(): boolean {
+    return (this.flags & QUEUED) !== 0;
+  }
+  set queued(on: boolean) {
+    this.flags = on ? this.flags | QUEUED : this.flags & ~QUEUED;
   }
 }
 

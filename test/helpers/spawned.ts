@@ -101,7 +101,8 @@ export async function startHttpProcess(
     token,
     stderr: () => stderr,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return child.exitCode;
+      // Already gone (an exit code, or a signal such as SIGABRT when V8 ran out of heap).
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill(signal);
       return exited;

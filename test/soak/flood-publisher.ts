@@ -1,19 +1,20 @@
 /**
  * A paced flood publisher for the soak tests, in its own process so that it shares no event loop
- * with the bridge or the test: QoS 0 messages of `size` bytes over `topics` topics under
- * `prefix`, at `rate` messages per second for `seconds`, with the identity "spy" of the test PKI.
+ * with the bridge or the test: QoS 0 messages of `size` bytes over `topics` topics (`prefix`, the
+ * topic's number, then `suffix` if given), at `rate` messages per second for `seconds`, with the
+ * identity "spy" of the test PKI.
  * Prints one JSON line when connected ({"ready":true}) and one when done ({"sent":..,"seconds":..}).
  *
- * Usage: node --import tsx test/soak/flood-publisher.ts <url> <pkiDir> <rate> <seconds> <topics> <size> <prefix>
+ * Usage: node --import tsx test/soak/flood-publisher.ts <url> <pkiDir> <rate> <seconds> <topics> <size> <prefix> [suffix]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 
-const [url, pkiDir, rateText, secondsText, topicsText, sizeText, prefix] = process.argv.slice(2);
+const [url, pkiDir, rateText, secondsText, topicsText, sizeText, prefix, suffix = ''] = process.argv.slice(2);
 if (prefix === undefined) {
   process.stderr.write(
-    'usage: flood-publisher.ts <url> <pkiDir> <rate> <seconds> <topics> <size> <prefix>\n',
+    'usage: flood-publisher.ts <url> <pkiDir> <rate> <seconds> <topics> <size> <prefix> [suffix]\n',
   );
   process.exitCode = 2;
 } else {
@@ -42,7 +43,7 @@ if (prefix === undefined) {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       while (sent < due) {
-        client.publish(`${prefix}${sent % topics}`, payload, { qos: 0 });
+        client.publish(`${prefix}${sent % topics}${suffix}`, payload, { qos: 0 });
         sent++;
         if (client.stream.writableNeedDrain) {
           client.stream.once('drain', tick);

@@ -67,6 +67,8 @@ export function startPublisher(options: {
   topics: number;
   size: number;
   prefix: string;
+  /** After the topic's number. */
+  suffix?: string;
 }): Publisher {
   const child = adopt(
     spawn(
@@ -82,6 +84,7 @@ export function startPublisher(options: {
         String(options.topics),
         String(options.size),
         options.prefix,
+        ...(options.suffix !== undefined ? [options.suffix] : []),
       ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     ),

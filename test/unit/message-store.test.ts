@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MessageStore, type StoreLimits, type StoredMessage } from '../../src/store/message-store.js';
+import { MESSAGE_BYTES } from '../../src/store/cost.js';
 import { createRng } from './support/prng.js';
-import { ReferenceStore } from './support/store-model.js';
+import { ReferenceStore, storeBytes } from './support/store-model.js';
 
 const BIG: StoreLimits = {
   maxTopics: 1000,
@@ -35,10 +36,16 @@ const show = (messages: readonly StoredMessage[]) => messages.map((m) => `${m.to
 function recount(store: MessageStore, now: number) {
   const messages = store.query('#', { limit: ALL, now });
   const topics = store.topics(['#'], { limit: ALL, now }).topics;
-  const bytes =
-    messages.reduce((n, m) => n + m.payload.byteLength, 0) +
-    topics.reduce((n, t) => n + Buffer.byteLength(t.topic), 0);
+  const bytes = storeBytes(
+    topics.map((t) => t.topic),
+    messages.map((m) => m.payload.byteLength),
+  );
   return { messages: messages.length, bytes, topics: topics.length };
+}
+
+/** The byte limit that holds this many one-letter topics and messages, and this many payload bytes. */
+function room(topics: number, messages: number, payload: number): number {
+  return topics * storeBytes(['a'], []) + messages * MESSAGE_BYTES + payload;
 }
 
 // ---- eviction on every axis ----
@@ -46,7 +53,11 @@ function recount(store: MessageStore, now: number) {
 interface Scenario {
   readonly name: string;
   readonly limits: Partial<StoreLimits>;
-  /** Appends as `topic:payloadSize@receiveTime`, space-separated; topic names are 1 byte each. */
+  /**
+   * Appends as `topic:payloadSize@receiveTime`, space-separated; topic names are 1 byte each. The
+   * byte limits are room() for what should fit: every message costs MESSAGE_BYTES besides its
+   * payload, so some payloads are sized from it.
+   */
   readonly ops: string;
   readonly now: number;
   /** query('#') afterwards, newest first, as topic@time. */
@@ -84,7 +95,7 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'maxBytes evicts the oldest history first',
-    limits: { maxBytes: 40 },
+    limits: { maxBytes: room(2, 3, 38) },
     ops: 'a:10@1 a:10@2 b:10@3 b:10@4',
     now: 5,
     stored: ['b@4', 'b@3', 'a@2'],
@@ -92,25 +103,25 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'maxBytes keeps an older last value and evicts newer history',
-    limits: { maxBytes: 40 },
+    limits: { maxBytes: room(3, 3, 37) },
     ops: 'a:10@1 b:10@2 b:10@3 c:10@4',
     now: 5,
     stored: ['c@4', 'b@3', 'a@1'],
     dropped: { bytes: 1 },
   },
   {
-    name: 'maxBytes evicts the oldest last values when no history is left',
-    limits: { maxBytes: 25 },
+    name: 'maxBytes evicts the oldest last values, with their topics, when no history is left',
+    limits: { maxBytes: room(3, 2, 22) },
     ops: 'a:10@1 b:10@2 c:10@3',
     now: 4,
     stored: ['c@3', 'b@2'],
     dropped: { bytes: 1 },
-    topics: 3,
+    topics: 2,
   },
   {
     name: 'maxBytes evicts several messages for one big one',
-    limits: { maxBytes: 50 },
-    ops: 'a:10@1 a:10@2 a:10@3 b:10@4 b:30@5',
+    limits: { maxBytes: room(2, 4, 40) },
+    ops: `a:10@1 a:10@2 a:10@3 b:10@4 b:${MESSAGE_BYTES + 30}@5`,
     now: 6,
     stored: ['b@5', 'a@3'],
     dropped: { bytes: 3 },
@@ -136,16 +147,16 @@ const SCENARIOS: readonly Scenario[] = [
     // a@0 and b@600 become last values parked under byte pressure, then history again
     // when a@900 and b@950 arrive; a@0 is then past the age limit and must go.
     name: 'maxAgeMs also drops history that was a parked last value',
-    limits: { maxBytes: 75, maxAgeMs: 1000 },
-    ops: 'a:10@0 b:10@600 c:50@700 c:10@800 a:10@900 b:10@950',
+    limits: { maxBytes: room(3, 5, 55), maxAgeMs: 1000 },
+    ops: `a:10@0 b:10@600 c:${MESSAGE_BYTES + 40}@700 c:10@800 a:10@900 b:10@950`,
     now: 1300,
     stored: ['b@950', 'a@900', 'c@800', 'b@600'],
     dropped: { bytes: 1, age: 1 },
   },
   {
     name: 'byte pressure after unparking still evicts the oldest history first',
-    limits: { maxBytes: 75 },
-    ops: 'a:10@0 b:10@600 c:50@700 c:10@800 a:10@900 b:10@950 c:30@960',
+    limits: { maxBytes: room(3, 5, 55) },
+    ops: `a:10@0 b:10@600 c:${MESSAGE_BYTES + 40}@700 c:10@800 a:10@900 b:10@950 c:10@960`,
     now: 1000,
     stored: ['c@960', 'b@950', 'a@900', 'c@800', 'b@600'],
     dropped: { bytes: 2 },
@@ -188,7 +199,7 @@ describe('MessageStore bounds', () => {
       assert.equal(stored.sizeBytes, size);
       const stats = store.stats(1);
       assert.equal(stats.truncated, truncated ? 1 : 0);
-      assert.equal(stats.bytes, kept + 1);
+      assert.equal(stats.bytes, storeBytes(['t'], [kept]));
       assert.equal(store.topics(['t'], { limit: 1, now: 1 }).topics[0]?.lastSizeBytes, size);
     });
   }
@@ -316,7 +327,8 @@ describe('MessageStore against a reference model (seeded)', () => {
       const limits: StoreLimits = {
         maxTopics: 7,
         maxMessagesPerTopic: 6,
-        maxBytes: 250,
+        // Room for five topics and about twenty small messages: byte pressure is frequent.
+        maxBytes: storeBytes(['a', 'b', 'c/d', 'c/e', 'f/g/h'], Array<number>(20).fill(20)),
         maxAgeMs: 400,
         maxPayloadBytes: 40,
       };

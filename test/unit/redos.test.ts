@@ -70,6 +70,8 @@ describe('1 MB adversarial strings stay linear', () => {
     ['ANSI CSI without final byte', fill('\u001b[1;2;3;')],
     ['OSC never terminated', `\u001b]${'a'.repeat(MB - 2)}`],
     ['zero-width everywhere', fill('a\u200b')],
+    ['soft hyphens and variation selectors everywhere', fill('a\u00ad\ufe0f\u{E0100}')],
+    ['emoji sequences with selectors and joiners', fill('👩🏽‍💻❤️‍🔥\u200d')],
     ['fake markup openers', fill('<system ')],
     ['data markers', fill('<<<END_MQTT_DATA ')],
   ];

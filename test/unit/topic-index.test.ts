@@ -3,20 +3,28 @@ import { describe, it } from 'node:test';
 import { topicMatches } from '../../src/mqtt/topic.js';
 import { TopicIndex } from '../../src/store/topic-index.js';
 import { createRng } from './support/prng.js';
+import { indexBytes } from './support/store-model.js';
 
 interface NodeView {
   children: Map<string, NodeView> | undefined;
+  value: unknown;
 }
 
-/** Trie nodes below the root (white-box: pruning is not visible through the public API). */
+/**
+ * Trie nodes below the root, counted by walking them (white-box: pruning is not visible through
+ * the public API), checked against the index's own count and the radix invariant: every node but
+ * the root holds a value or has two children.
+ */
 function nodeCount(index: TopicIndex<unknown>): number {
   const root = (index as unknown as { root: NodeView }).root;
   let count = 0;
   const stack: NodeView[] = [...(root.children?.values() ?? [])];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     count++;
+    assert.ok(node.value !== undefined || (node.children?.size ?? 0) >= 2, 'a node without value branches');
     for (const child of node.children?.values() ?? []) stack.push(child);
   }
+  assert.equal(index.nodeCount, count);
   return count;
 }
 
@@ -72,20 +80,27 @@ describe('TopicIndex set/get/delete', () => {
   }> = [
     { name: 'a single deep topic leaves nothing behind', topics: ['a/b/c/d'], remove: ['a/b/c/d'], nodes: 0 },
     {
-      name: 'a shared prefix stays for the sibling',
+      name: 'a shared prefix joins the sibling again',
       topics: ['a/b/c', 'a/b/d'],
+      remove: ['a/b/c'],
+      nodes: 1,
+    },
+    { name: 'a parent value keeps its node', topics: ['a', 'a/b/c'], remove: ['a/b/c'], nodes: 1 },
+    { name: 'deleting the parent keeps the child path', topics: ['a', 'a/b/c'], remove: ['a'], nodes: 1 },
+    {
+      name: 'a branch point stays while it branches',
+      topics: ['a/b/c', 'a/b/d', 'a/b/e'],
       remove: ['a/b/c'],
       nodes: 3,
     },
-    { name: 'a parent value keeps its node', topics: ['a', 'a/b/c'], remove: ['a/b/c'], nodes: 1 },
-    { name: 'deleting the parent keeps the child path', topics: ['a', 'a/b/c'], remove: ['a'], nodes: 3 },
     {
       name: 'deleting everything empties the trie',
       topics: ['a', 'a/b', '/x', '$SYS/y'],
       remove: ['a/b', 'a', '/x', '$SYS/y'],
       nodes: 0,
     },
-    { name: 'empty levels are pruned too', topics: ['//', '/'], remove: ['//'], nodes: 2 },
+    { name: 'empty levels are pruned too', topics: ['//', '/'], remove: ['//'], nodes: 1 },
+    { name: 'empty levels join again', topics: ['////', '//', '///x'], remove: ['//'], nodes: 3 },
   ];
   for (const c of PRUNE_CASES) {
     it(`prunes empty branches: ${c.name}`, () => {
@@ -198,9 +213,58 @@ describe('TopicIndex with very deep topics', () => {
     assert.deepEqual(matchAll(index, 'l0/#').sort(), ['deep', 'shallow']);
     assert.deepEqual(matchAll(index, allPlus), ['deep']);
     assert.deepEqual(matchAll(index, `${levels.slice(0, -1).join('/')}/#`), ['deep']);
-    assert.equal(nodeCount(index), 20_000);
+    assert.equal(nodeCount(index), 2, 'l0, and one node for the other 19,999 levels');
     assert.equal(index.delete(deep), true);
     assert.equal(nodeCount(index), 1, 'the deep branch is pruned down to l0');
     assert.deepEqual(matchAll(index, '#'), ['shallow']);
   });
 });
+
+describe('TopicIndex under random inserts and deletes (seeded)', () => {
+  // Short, empty, '$', long (13+ characters: cut as views by V8) and wide (above U+00FF) levels.
+  const LEVELS = ['a', 'b', '', '$s', 'dd', 'a-level-longer-than-13', '\u4e00\u4e8c', 'x\u00e9'];
+  const FILTER_LEVELS = ['a', 'b', '', '$s', 'a-level-longer-than-13', '\u4e00\u4e8c', '+', '+'];
+  for (const seed of [7, 8, 9]) {
+    it(`seed ${seed}: counts, nodes and bytes follow the live topics; matches agree with topicMatches`, () => {
+      const rng = createRng(seed);
+      const index = new TopicIndex<string>();
+      const live = new Set<string>();
+      for (let step = 0; step < 3000; step++) {
+        const topic = Array.from({ length: rng.int(1, 6) }, () => rng.pick(LEVELS)).join('/');
+        if (rng.chance(live.size > 60 ? 0.6 : 0.3)) {
+          assert.equal(index.delete(topic), live.delete(topic));
+        } else {
+          index.set(topic, topic);
+          live.add(topic);
+        }
+        if (step % 25 !== 0) continue;
+        assert.equal(index.size, live.size);
+        assert.ok(nodeCount(index) <= 2 * live.size, 'at most two nodes per topic');
+        assert.equal(index.bytes, indexBytes(live), `bytes at step ${step}`);
+        const f = Array.from({ length: rng.int(1, 6) }, () => rng.pick(FILTER_LEVELS));
+        if (rng.chance(0.4)) f[f.length - 1] = '#';
+        const filter = f.join('/');
+        const expected = [...live].filter((t) => topicMatches(filter, t));
+        assert.deepEqual(matchAll(index, filter).sort(), [...expected].sort(), `match '${filter}'`);
+        assert.equal(index.countMatches(filter), expected.length, `count '${filter}'`);
+        const inTreeOrder = [...expected].sort(treeOrder);
+        assert.deepEqual(index.matchSorted(filter, 5), inTreeOrder.slice(0, 5), `matchSorted '${filter}'`);
+      }
+      for (const topic of live) index.delete(topic);
+      assert.equal(nodeCount(index), 0);
+      assert.equal(index.bytes, 0);
+    });
+  }
+});
+
+/** Tree order: level by level, each level by name (as the store lists topics). */
+function treeOrder(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i] as string;
+    const q = y[i] as string;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
+}

@@ -4,10 +4,61 @@
  * - a new topic beyond maxTopics drops the least recently updated topic;
  * - a topic beyond maxMessagesPerTopic drops its oldest message;
  * - over maxBytes: the oldest message that is not its topic's last value goes first, then the
- *   oldest last value, then (only names left) the least recently updated topic;
+ *   oldest last value with its topic, then (only names left) the least recently updated topic;
  * - every message older than maxAgeMs is dropped.
  */
+import {
+  CHILDREN_BYTES,
+  MESSAGE_BYTES,
+  NODE_BYTES,
+  TOPIC_BYTES,
+  VALUE_BYTES,
+  textBytes,
+} from '../../../src/store/cost.js';
 import type { StoreLimits } from '../../../src/store/message-store.js';
+
+/**
+ * What the topic index costs for a set of topics, from the definition of a radix trie over
+ * levels rather than from the index itself: a node at every level prefix that is a topic or where
+ * topics branch (two or more different next levels), labelled with the levels since the nearest
+ * such prefix above it; the root costs nothing.
+ */
+export function indexBytes(topics: Iterable<string>): number {
+  const names = new Set(topics);
+  const next = new Map<string, Set<string>>(); // level prefix -> the levels that follow it
+  for (const topic of names) {
+    const levels = topic.split('/');
+    for (let k = 1; k < levels.length; k++) {
+      const prefix = levels.slice(0, k).join('/');
+      let set = next.get(prefix);
+      if (set === undefined) next.set(prefix, (set = new Set()));
+      set.add(levels[k] as string);
+    }
+  }
+  const isNode = (prefix: string) => names.has(prefix) || (next.get(prefix)?.size ?? 0) >= 2;
+  const nodes = new Set([...names, ...[...next.keys()].filter(isNode)]);
+  let total = names.size * VALUE_BYTES;
+  const withChildren = new Set<string>();
+  for (const prefix of nodes) {
+    const levels = prefix.split('/');
+    let k = levels.length - 1;
+    while (k > 0 && !nodes.has(levels.slice(0, k).join('/'))) k--;
+    if (k > 0) withChildren.add(levels.slice(0, k).join('/'));
+    const label = levels.slice(k);
+    total += NODE_BYTES + textBytes(label[0] as string);
+    if (label.length > 1) total += textBytes(label.slice(1).join('/'));
+  }
+  return total + withChildren.size * CHILDREN_BYTES;
+}
+
+/** What the store counts for these topics and these stored payload sizes (no properties). */
+export function storeBytes(topics: Iterable<string>, payloadSizes: Iterable<number>): number {
+  const names = [...topics];
+  let total = indexBytes(names);
+  for (const name of names) total += TOPIC_BYTES + textBytes(name);
+  for (const size of payloadSizes) total += MESSAGE_BYTES + size;
+  return total;
+}
 
 export interface RefMsg {
   topic: string;
@@ -27,10 +78,10 @@ export class ReferenceStore {
   constructor(readonly limits: StoreLimits) {}
 
   bytes(): number {
-    let n = 0;
-    for (const [name, t] of this.topics)
-      n += Buffer.byteLength(name) + t.msgs.reduce((s, m) => s + m.kept, 0);
-    return n;
+    return storeBytes(
+      this.topics.keys(),
+      [...this.topics.values()].flatMap((t) => t.msgs.map((m) => m.kept)),
+    );
   }
 
   lruTopic(): string | undefined {
@@ -84,8 +135,11 @@ export class ReferenceStore {
     }
     while (this.bytes() > this.limits.maxBytes) {
       const victim = this.byteVictim();
-      if (victim !== undefined) this.remove(victim);
-      else this.topics.delete(this.lruTopic() as string);
+      if (victim !== undefined) {
+        this.remove(victim);
+        // A last value goes with its topic.
+        if (this.topics.get(victim.topic)?.msgs.length === 0) this.topics.delete(victim.topic);
+      } else this.topics.delete(this.lruTopic() as string);
       this.dropped.bytes++;
     }
     this.prune(time);
