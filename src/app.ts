@@ -2,6 +2,7 @@
  * The long-lived objects of one bridge process, wired together: MQTT link, store, live feed,
  * policy and subscriptions. main.ts builds one; tests build them the same way.
  */
+import type { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/load.js';
 import { wireIngest } from './ingest.js';
 import { createAuditLog, type AuditLog } from './logging/audit.js';
@@ -19,6 +20,8 @@ import type { ToolDeps } from './tools/deps.js';
 export interface App {
   readonly deps: ToolDeps;
   readonly link: MqttLink;
+  /** The topic catalog from now on (SIGHUP). */
+  setCatalog(catalog: Catalog): void;
   /** Connect to the broker and start collecting. */
   start(): Promise<void>;
   /** Clean DISCONNECT, bounded. */
@@ -52,6 +55,7 @@ export function createApp(
     policy,
     subscriptions,
     sparkplug,
+    catalog: { current: config.catalog },
     limits: config.tools,
     logger,
     scrubber,
@@ -66,6 +70,9 @@ export function createApp(
   return {
     deps,
     link,
+    setCatalog: (catalog) => {
+      deps.catalog.current = catalog;
+    },
     start: async () => {
       link.start();
       await subscriptions.start();

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'CANCELLED',
   'CONFIRMATION_REQUIRED',
+  'PAYLOAD_INVALID',
   'INTERNAL',
 ] as const;
 

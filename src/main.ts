@@ -59,7 +59,7 @@ export async function main(
     if (!(fresh instanceof ConfigError)) return fresh;
     logger.error(
       { problems: fresh.problems },
-      'SIGHUP: the configuration does not load; TLS material not reloaded, the current connection stays',
+      'SIGHUP: the configuration does not load; TLS material and topic catalog not reloaded, the current ones stay',
     );
     return undefined;
   };
@@ -95,12 +95,16 @@ async function run(
     shutdown.started ? shutdown.force(signal) : shutdown.begin(signal);
   process.on('SIGTERM', onSignal('SIGTERM'));
   process.on('SIGINT', onSignal('SIGINT'));
-  // Only the TLS material is taken from the new configuration; other settings need a restart.
+  // Only the TLS material and the topic catalog are taken from the new configuration; other
+  // settings need a restart.
   process.on('SIGHUP', () => {
     if (shutdown.started) return;
-    logger.info('SIGHUP: reloading the TLS material');
+    logger.info('SIGHUP: reloading the TLS material and the topic catalog');
     const fresh = reread();
-    if (fresh !== undefined) app.link.reloadTls(fresh.mqtt.tls);
+    if (fresh === undefined) return;
+    app.setCatalog(fresh.catalog);
+    logger.info({ entries: fresh.catalog.entries.length }, 'topic catalog loaded');
+    app.link.reloadTls(fresh.mqtt.tls);
   });
 
   if (config.transport === 'http') {

@@ -1,9 +1,10 @@
 /**
- * createServer(deps): one McpServer with the bridge's tools. Cheap and without I/O, so it can
- * be called once for stdio and once per HTTP session.
+ * createServer(deps): one McpServer with the bridge's tools and resources. Cheap and without
+ * I/O, so it can be called once for stdio and once per HTTP session.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolDeps } from './tools/deps.js';
+import { installResources } from './resources/resources.js';
 import { installTools } from './tools/dispatch.js';
 import { toolsFor } from './tools/index.js';
 
@@ -18,13 +19,21 @@ export const INSTRUCTIONS =
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: 'MQTT bridge', version: deps.version },
-    { instructions: INSTRUCTIONS, capabilities: { tools: { listChanged: false }, logging: {} } },
+    {
+      instructions: INSTRUCTIONS,
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: false },
+        logging: {},
+      },
+    },
   );
   installTools(
     server,
     toolsFor({ readOnly: deps.policy.readOnly, sparkplug: deps.sparkplug !== undefined }),
     deps,
   );
+  installResources(server, deps);
   // Connection events reach the client as MCP log notifications (scrubbed; at the level the
   // client set with logging/setLevel). They are deduplicated by the link.
   const stop = deps.link.onEvent((event) => {

@@ -2,6 +2,7 @@
  * loadConfig(env, readFile) -> Config. Collects every problem before failing, names the
  * variable in each, and never includes a secret value or file content in a message.
  */
+import { Catalog, parseCatalog } from '../catalog/catalog.js';
 import { ConfigError } from '../errors.js';
 import { filtersOverlap, quoteTopic } from '../mqtt/topic.js';
 import { httpConfig, type HttpConfig } from './http-config.js';
@@ -77,6 +78,8 @@ export interface Config {
   };
   /** Decode and track Sparkplug B (MQTT_SPARKPLUG=auto). */
   readonly sparkplug: boolean;
+  /** The operator's topic catalog (empty without MCP_TOPIC_CATALOG_FILE). */
+  readonly catalog: Catalog;
   readonly auditLogFile: string | undefined;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly production: boolean;
@@ -258,6 +261,15 @@ export function loadConfig(
 
   const http = httpConfig(env, problems, secrets, read);
 
+  // ---- topic catalog ----
+  let catalog = Catalog.EMPTY;
+  const catalogData = read('MCP_TOPIC_CATALOG_FILE', env.MCP_TOPIC_CATALOG_FILE);
+  if (catalogData !== undefined && env.MCP_TOPIC_CATALOG_FILE !== undefined) {
+    const parsed = parseCatalog(catalogData, env.MCP_TOPIC_CATALOG_FILE);
+    if ('problems' in parsed) problems.push(...parsed.problems);
+    else catalog = parsed.catalog;
+  }
+
   if (problems.length > 0) {
     const labelled = labelProblems(problems, env.MCP_SETTING_LABELS ?? []);
     throw withSecrets(new ConfigError(labelled), secrets);
@@ -322,6 +334,7 @@ export function loadConfig(
       confirmTopics: env.MCP_CONFIRM_TOPICS,
     },
     sparkplug: env.MQTT_SPARKPLUG === 'auto',
+    catalog,
     auditLogFile: env.MCP_AUDIT_LOG_FILE,
     logLevel: env.LOG_LEVEL,
     production,

@@ -149,6 +149,7 @@ export const EnvSchema = z.object({
   STORE_MAX_AGE_SECONDS: int(1, 365 * 86_400),
   STORE_MAX_PAYLOAD_BYTES: int(16, 256 * 1024 * 1024),
   MQTT_SPARKPLUG: z.enum(['auto', 'off'], { message: 'must be auto or off' }),
+  MCP_TOPIC_CATALOG_FILE: optionalText,
   MCP_RESULT_PAYLOAD_BYTES: int(16, 1024 * 1024),
   MCP_PUBLISH_MAX_BYTES: int(0, 256 * 1024 * 1024),
   MCP_MAX_SUBSCRIPTIONS: int(1, 10_000),

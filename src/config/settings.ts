@@ -185,6 +185,12 @@ export const SETTINGS = {
     group: 'Store',
     description: 'Payload bytes kept per message; longer payloads are stored cut and marked truncated.',
   },
+  MCP_TOPIC_CATALOG_FILE: {
+    default: undefined,
+    group: 'Payload meaning',
+    description:
+      'YAML or JSON file describing topics: `{"topics": [{"filter", "description", "unit", "schema", "publish": {"schema", "confirm"}}]}`. Reads carry the description and unit of each topic; a publish to a topic whose entry has `publish.schema` must validate against it (JSON Schema 2020-12), and `publish.confirm` asks the user first. It never widens the write policy. Checked at start and re-read on SIGHUP.',
+  },
   MQTT_SPARKPLUG: {
     default: 'auto',
     group: 'Payload meaning',

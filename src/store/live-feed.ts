@@ -1,6 +1,7 @@
 /**
- * Live delivery of newly stored messages to waiting tool calls. Costs nothing on the ingest
- * path while nobody waits; with waiters, one filter match per waiter per message.
+ * Live delivery of newly stored messages to waiting tool calls and resource subscriptions. Costs
+ * nothing on the ingest path while nobody waits; with waiters, one filter match per waiter per
+ * message; resource subscriptions are by exact topic, one map lookup per message.
  */
 import { topicMatches } from '../mqtt/topic.js';
 import type { StoredMessage } from './message-store.js';
@@ -14,9 +15,27 @@ interface Waiter {
 
 export class LiveFeed {
   private readonly waiters = new Set<Waiter>();
+  /** Listeners of one exact topic (resource subscriptions): one map lookup per message. */
+  private readonly byTopic = new Map<string, Set<FeedListener>>();
 
   get size(): number {
-    return this.waiters.size;
+    return this.waiters.size + this.byTopic.size;
+  }
+
+  /** Listen for messages on one exact topic; returns the function that stops listening. */
+  listenTopic(topic: string, listener: FeedListener): () => void {
+    let set = this.byTopic.get(topic);
+    if (set === undefined) {
+      set = new Set();
+      this.byTopic.set(topic, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.byTopic.get(topic);
+      if (current === undefined) return;
+      current.delete(listener);
+      if (current.size === 0) this.byTopic.delete(topic);
+    };
   }
 
   /** Listen for messages matching the filter; returns the function that stops listening. */
@@ -29,6 +48,10 @@ export class LiveFeed {
   }
 
   deliver(message: StoredMessage): void {
+    if (this.byTopic.size > 0) {
+      const exact = this.byTopic.get(message.topic);
+      if (exact !== undefined) for (const listener of exact) listener(message);
+    }
     if (this.waiters.size === 0) return;
     for (const waiter of this.waiters) {
       if (topicMatches(waiter.filter, message.topic)) waiter.listener(message);

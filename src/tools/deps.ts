@@ -3,6 +3,7 @@
  * the subscriptions and the limits. Built once by index.ts and shared by every MCP session.
  */
 import type { BrokerLink } from '../bridge.js';
+import type { Catalog } from '../catalog/catalog.js';
 import type { AuditLog } from '../logging/audit.js';
 import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/scrub.js';
@@ -40,6 +41,8 @@ export interface ToolDeps {
   readonly feed: LiveFeed;
   readonly policy: TopicPolicy;
   readonly subscriptions: Subscriptions;
+  /** The operator's topic catalog; replaced as a whole on SIGHUP. */
+  readonly catalog: { current: Catalog };
   /** Sparkplug B state (BIRTHs, nodes, devices); undefined with MQTT_SPARKPLUG=off. */
   readonly sparkplug: SparkplugTracker | undefined;
   readonly limits: ToolLimits;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readBasis } from './basis.js';
 import { defineTool } from './define.js';
-import { BasisShape, FilterInput, MessageRef } from './schemas.js';
+import { BasisShape, CatalogField, FilterInput, MessageRef } from './schemas.js';
 import { showMessages } from './show.js';
 
 export const getLatestTool = defineTool({
@@ -23,6 +23,7 @@ export const getLatestTool = defineTool({
     matchedTopics: z.number().int(),
     count: z.number().int(),
     messages: z.array(MessageRef).describe('One per topic, newest first'),
+    catalog: CatalogField,
     ...BasisShape,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -39,6 +40,7 @@ export const getLatestTool = defineTool({
       matchedTopics: matched,
       count: shown.messages.length,
       messages: shown.messages,
+      ...(shown.catalog !== undefined ? { catalog: shown.catalog } : {}),
       ...readBasis(deps, [filter], {
         limited: matched > messages.length,
         omitted: shown.omitted,

@@ -1,8 +1,9 @@
 /**
  * Every publish the agent makes goes through here, whatever tool makes it (mqtt_publish,
  * mqtt_sparkplug_rebirth): the OAuth write scope, the write policy, the size limit, the retain
- * and QoS 2 rules, the user's confirmation for risky topics (shown the topic and the payload as
- * they will be sent), the broker's answer, and one audit line for every attempt.
+ * and QoS 2 rules, the operator's catalog (a JSON Schema the value must meet), the user's
+ * confirmation for risky topics (shown the topic and the payload as they will be sent), the
+ * broker's answer, and one audit line for every attempt.
  */
 import type { PublishReceipt } from '../bridge.js';
 import { BridgeError } from '../errors.js';
@@ -63,7 +64,19 @@ export async function guardedPublish(context: ToolContext, intent: PublishIntent
     if (qos === 2 && !deps.limits.allowQos2) {
       throw new BridgeError('POLICY_DENIED', 'QoS 2 is not allowed here (MCP_PUBLISH_ALLOW_QOS2); use QoS 1');
     }
-    if (deps.limits.confirmTopics.some((filter) => topicMatches(filter, topic))) {
+    // The operator's catalog can refuse a value or ask for a confirmation, never allow more.
+    const catalog = deps.catalog.current;
+    const invalid = catalog.publishProblem(topic, bytes);
+    if (invalid !== undefined) {
+      throw new BridgeError(
+        'PAYLOAD_INVALID',
+        `the topic catalog (MCP_TOPIC_CATALOG_FILE) does not allow this value there: ${invalid}; nothing was sent`,
+      );
+    }
+    if (
+      deps.limits.confirmTopics.some((filter) => topicMatches(filter, topic)) ||
+      catalog.needsConfirmation(topic)
+    ) {
       confirmed = await confirm(context, intent);
     }
     const receipt = await deps.link.publish({ topic, payload: bytes, qos, retain });

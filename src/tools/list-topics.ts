@@ -34,12 +34,14 @@ export const listTopicsTool = defineTool({
           ageSeconds: z.number(),
           lastRetain: z.boolean(),
           lastSizeBytes: z.number().int(),
+          description: z.string().optional(),
+          unit: z.string().optional(),
         })
         .meta({
           summary: true,
           description:
             'topic; received (since the bridge started); stored (held now); lastReceivedAt, ageSeconds (since the ' +
-            'last message); lastRetain (it was a retained replay); lastSizeBytes',
+            "last message); lastRetain (it was a retained replay); lastSizeBytes; description, unit (operator's)",
         }),
     ),
     ...BasisShape,
@@ -53,6 +55,7 @@ export const listTopicsTool = defineTool({
     for (const f of filters) deps.policy.assertReadFilter(f);
     const now = deps.now();
     const { topics, matched } = deps.store.topics(filters, { limit, now });
+    const catalog = deps.catalog.current;
     // Topic names count against the result's size limit like payloads do.
     let budget = deps.limits.resultMaxBytes;
     let shown = 0;
@@ -74,6 +77,7 @@ export const listTopicsTool = defineTool({
         ageSeconds: ageSeconds(t.lastReceivedAt, now),
         lastRetain: t.lastRetain,
         lastSizeBytes: t.lastSizeBytes,
+        ...catalog.about(t.topic),
       })),
       ...readBasis(deps, filters, {
         limited: matched > topics.length,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readBasis } from './basis.js';
 import { defineTool } from './define.js';
-import { BASIS_PROSE, BasisShape, FilterInput, MessageSchema } from './schemas.js';
+import { BASIS_PROSE, BasisShape, CatalogField, FilterInput, MessageSchema } from './schemas.js';
 import { showMessages } from './show.js';
 
 export const readMessagesTool = defineTool({
@@ -9,8 +9,8 @@ export const readMessagesTool = defineTool({
   title: 'Read recent MQTT messages',
   description:
     'Messages the bridge has collected for a topic filter, newest first, with receive time, age and retained flag. ' +
-    'For "what did plant/+/alarm say in the last hour" use sinceSeconds 3600. It does not wait (for what comes ' +
-    'next: mqtt_wait_for_messages). ' +
+    'For "what did plant/+/alarm say in the last hour" use sinceSeconds 3600; for what comes next, ' +
+    'mqtt_wait_for_messages. ' +
     BASIS_PROSE,
   input: z
     .object({
@@ -28,6 +28,7 @@ export const readMessagesTool = defineTool({
     filter: z.string(),
     count: z.number().int(),
     messages: z.array(MessageSchema).describe('Newest first'),
+    catalog: CatalogField,
     ...BasisShape,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -49,6 +50,7 @@ export const readMessagesTool = defineTool({
       filter,
       count: shown.messages.length,
       messages: shown.messages,
+      ...(shown.catalog !== undefined ? { catalog: shown.catalog } : {}),
       ...readBasis(deps, [filter], { since, limited, omitted: shown.omitted, now }),
     };
   },

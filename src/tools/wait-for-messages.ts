@@ -3,7 +3,7 @@ import { BridgeError } from '../errors.js';
 import type { StoredMessage } from '../store/message-store.js';
 import { connectionBasis } from './basis.js';
 import { defineTool } from './define.js';
-import { BasisShape, FilterInput, MessageRef } from './schemas.js';
+import { BasisShape, CatalogField, FilterInput, MessageRef } from './schemas.js';
 import { showMessages } from './show.js';
 
 const PROGRESS_EVERY_MS = 5000;
@@ -30,6 +30,7 @@ export const waitForMessagesTool = defineTool({
     timedOut: z.boolean(),
     waitedMs: z.number().int(),
     messages: z.array(MessageRef).describe('In arrival order'),
+    catalog: CatalogField,
     omitted: BasisShape.omitted,
     connection: BasisShape.connection,
   }),
@@ -102,6 +103,7 @@ export const waitForMessagesTool = defineTool({
       timedOut: received.length < count,
       waitedMs: Math.round(now - started),
       messages: shown.messages,
+      ...(shown.catalog !== undefined ? { catalog: shown.catalog } : {}),
       ...(shown.omitted > 0 ? { omitted: shown.omitted } : {}),
       ...(deps.link.connected ? {} : { connection: connectionBasis(deps) }),
     };
