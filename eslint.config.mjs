@@ -65,6 +65,23 @@ export default tseslint.config(
     ),
   },
   {
+    files: ['src/pictures/**'],
+    rules: restrict(
+      {
+        packages: ['mqtt', 'pino', 'express', 'node:sqlite'],
+        patterns: [
+          '@modelcontextprotocol/*',
+          '**/tools/*',
+          '**/transports/*',
+          '**/history/*',
+          '**/mqtt/*',
+          '**/store/*',
+        ],
+      },
+      'pictures/ imports its plotting and rasterising libraries and output/ only (ARCHITECTURE.md).',
+    ),
+  },
+  {
     files: ['src/mqtt/**'],
     rules: restrict(
       { patterns: ['@modelcontextprotocol/*', '**/tools/*', '**/store/*', '!**/store/message-store.js'] },
