@@ -82,6 +82,16 @@ export default tseslint.config(
     ),
   },
   {
+    files: ['src/prompts/**'],
+    rules: restrict(
+      {
+        packages: ['mqtt', 'express', 'node:process', 'node:sqlite'],
+        patterns: ['**/mqtt/client.js', '**/transports/*'],
+      },
+      "prompts/ build text from the tool list: no 'mqtt', express, process or transports.",
+    ),
+  },
+  {
     files: ['src/mqtt/**'],
     rules: restrict(
       { patterns: ['@modelcontextprotocol/*', '**/tools/*', '**/store/*', '!**/store/message-store.js'] },

@@ -3,6 +3,7 @@
  * be called once for stdio and once per HTTP session.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { installPrompts } from './prompts/index.js';
 import type { ToolDeps } from './tools/deps.js';
 import { installTools } from './tools/dispatch.js';
 import { toolsFor } from './tools/index.js';
@@ -18,9 +19,14 @@ export const INSTRUCTIONS =
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: 'MQTT bridge', version: deps.version },
-    { instructions: INSTRUCTIONS, capabilities: { tools: { listChanged: false }, logging: {} } },
+    {
+      instructions: INSTRUCTIONS,
+      capabilities: { tools: { listChanged: false }, prompts: { listChanged: false }, logging: {} },
+    },
   );
-  installTools(server, toolsFor({ readOnly: deps.policy.readOnly }), deps);
+  const tools = toolsFor({ readOnly: deps.policy.readOnly });
+  installTools(server, tools, deps);
+  installPrompts(server, new Set(tools.map((t) => t.name)));
   // Connection events reach the client as MCP log notifications (scrubbed; at the level the
   // client set with logging/setLevel). They are deduplicated by the link.
   const stop = deps.link.onEvent((event) => {

@@ -74,6 +74,7 @@ describe('MCP conformance suite (HTTP)', () => {
       'server-initialize',
       'ping',
       'tools-list',
+      'prompts-list',
       'logging-set-level',
       'dns-rebinding-protection',
     ]) {
