@@ -21,7 +21,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ['./tsconfig.check.json', './tsconfig.browser.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -89,6 +92,26 @@ export default tseslint.config(
         patterns: ['**/mqtt/client.js', '**/transports/*'],
       },
       "prompts/ build text from the tool list: no 'mqtt', express, process or transports.",
+    ),
+  },
+  {
+    files: ['src/app-ui/**'],
+    rules: restrict(
+      {
+        packages: ['mqtt', 'pino', 'express', '@resvg/resvg-js'],
+        patterns: [
+          'node:*',
+          '@modelcontextprotocol/sdk/*',
+          '**/tools/*',
+          '**/transports/*',
+          '**/history/*',
+          '**/store/*',
+          '**/pictures/index.js',
+          '**/pictures/raster.js',
+          '**/pictures/render.js',
+        ],
+      },
+      'app-ui/ runs in the browser: the ext-apps App, the chart scene builder and output/ only.',
     ),
   },
   {

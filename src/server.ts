@@ -4,6 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { installPrompts } from './prompts/index.js';
+import { installAppView } from './resources/app-view.js';
 import type { ToolDeps } from './tools/deps.js';
 import { installTools } from './tools/dispatch.js';
 import { toolsFor } from './tools/index.js';
@@ -27,6 +28,7 @@ export function createServer(deps: ToolDeps): McpServer {
   const tools = toolsFor({ readOnly: deps.policy.readOnly });
   installTools(server, tools, deps);
   installPrompts(server, new Set(tools.map((t) => t.name)));
+  installAppView(server);
   // Connection events reach the client as MCP log notifications (scrubbed; at the level the
   // client set with logging/setLevel). They are deduplicated by the link.
   const stop = deps.link.onEvent((event) => {

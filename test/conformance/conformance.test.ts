@@ -75,6 +75,7 @@ describe('MCP conformance suite (HTTP)', () => {
       'ping',
       'tools-list',
       'prompts-list',
+      'resources-list',
       'logging-set-level',
       'dns-rebinding-protection',
     ]) {
