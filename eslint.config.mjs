@@ -85,13 +85,13 @@ export default tseslint.config(
     ),
   },
   {
-    files: ['src/prompts/**'],
+    files: ['src/prompts/**', 'src/resources/**'],
     rules: restrict(
       {
         packages: ['mqtt', 'express', 'node:process', 'node:sqlite'],
         patterns: ['**/mqtt/client.js', '**/transports/*'],
       },
-      "prompts/ build text from the tool list: no 'mqtt', express, process or transports.",
+      "prompts/ and resources/ are MCP wiring: no 'mqtt', express, process or transports.",
     ),
   },
   {
