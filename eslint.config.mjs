@@ -21,7 +21,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ['./tsconfig.check.json', './tsconfig.browser.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -62,6 +65,53 @@ export default tseslint.config(
         ],
       },
       'Pure modules import only zod, node builtins and other pure modules (ARCHITECTURE.md).',
+    ),
+  },
+  {
+    files: ['src/pictures/**'],
+    rules: restrict(
+      {
+        packages: ['mqtt', 'pino', 'express', 'node:sqlite'],
+        patterns: [
+          '@modelcontextprotocol/*',
+          '**/tools/*',
+          '**/transports/*',
+          '**/history/*',
+          '**/mqtt/*',
+          '**/store/*',
+        ],
+      },
+      'pictures/ imports its plotting and rasterising libraries and output/ only (ARCHITECTURE.md).',
+    ),
+  },
+  {
+    files: ['src/prompts/**', 'src/resources/**'],
+    rules: restrict(
+      {
+        packages: ['mqtt', 'express', 'node:process', 'node:sqlite'],
+        patterns: ['**/mqtt/client.js', '**/transports/*'],
+      },
+      "prompts/ and resources/ are MCP wiring: no 'mqtt', express, process or transports.",
+    ),
+  },
+  {
+    files: ['src/app-ui/**'],
+    rules: restrict(
+      {
+        packages: ['mqtt', 'pino', 'express', '@resvg/resvg-js'],
+        patterns: [
+          'node:*',
+          '@modelcontextprotocol/sdk/*',
+          '**/tools/*',
+          '**/transports/*',
+          '**/history/*',
+          '**/store/*',
+          '**/pictures/index.js',
+          '**/pictures/raster.js',
+          '**/pictures/render.js',
+        ],
+      },
+      'app-ui/ runs in the browser: the ext-apps App, the chart scene builder and output/ only.',
     ),
   },
   {

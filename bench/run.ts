@@ -7,7 +7,7 @@
  * (3 with BENCH_QUICK=1) and reports the median and min..max of the per-round figure.
  *
  * Environment: BENCH_QUICK=1 (smoke run, 1-2 minutes), BENCH_ROUNDS=n, BENCH_CASES=a,b (subset:
- * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, profile),
+ * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, chart, profile),
  * BENCH_PROFILE=0/1 (CPU profiles; on by default, off when quick), BENCH_OUT=dir (where the
  * JSON goes; default bench/results), BENCH_REPORT=0 (no Markdown/SVG).
  */
@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createPki } from '../test/helpers/pki.js';
+import { runChart } from './cases/chart.js';
 import { runColdStart } from './cases/coldstart.js';
 import { runEconomy } from './cases/economy.js';
 import { runHttp } from './cases/http.js';
@@ -99,6 +100,7 @@ const CASES: Array<[string, (ctx: BenchContext) => Promise<unknown>]> = [
   ['economy', runEconomy],
   ['memory', runMemory],
   ['scaling', runScaling],
+  ['chart', runChart],
   ['profile', runProfile],
 ];
 

@@ -3,6 +3,7 @@
  * I/O, so it can be called once for stdio and once per HTTP session.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { installPrompts } from './prompts/index.js';
 import type { ToolDeps } from './tools/deps.js';
 import { installResources } from './resources/resources.js';
 import { installTools } from './tools/dispatch.js';
@@ -24,15 +25,14 @@ export function createServer(deps: ToolDeps): McpServer {
       capabilities: {
         tools: { listChanged: false },
         resources: { subscribe: true, listChanged: false },
+        prompts: { listChanged: false },
         logging: {},
       },
     },
   );
-  installTools(
-    server,
-    toolsFor({ readOnly: deps.policy.readOnly, sparkplug: deps.sparkplug !== undefined }),
-    deps,
-  );
+  const tools = toolsFor({ readOnly: deps.policy.readOnly, sparkplug: deps.sparkplug !== undefined });
+  installTools(server, tools, deps);
+  installPrompts(server, new Set(tools.map((t) => t.name)));
   installResources(server, deps);
   // Connection events reach the client as MCP log notifications (scrubbed; at the level the
   // client set with logging/setLevel). They are deduplicated by the link.

@@ -1,5 +1,6 @@
 /**
  * MCP resources over the broker, installed on the SDK's low-level Server of one session:
+ * - the MCP App's view (`ui://`, see app-view.ts);
  * - `mqtt://catalog`: the operator's topic catalog as JSON;
  * - `mqtt://topic/{+topic}`: the last value of a topic with its metadata and catalog entry, under
  *   the read policy (a denied topic is "not found", exactly as an unknown one);
@@ -20,6 +21,7 @@ import {
   type Resource,
 } from '@modelcontextprotocol/sdk/types.js';
 import { topicNameProblem } from '../mqtt/topic.js';
+import { APP_VIEW_RESOURCE, APP_VIEW_URI, readAppView } from './app-view.js';
 import { neutralize } from '../output/neutralize.js';
 import type { StoredMessage } from '../store/types.js';
 import type { ToolDeps } from '../tools/deps.js';
@@ -83,6 +85,7 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
   low.setRequestHandler(ListResourcesRequestSchema, (request) => {
     const offset = parseCursor(request.params?.cursor);
     const resources: Resource[] = [];
+    if (offset === 0) resources.push(APP_VIEW_RESOURCE);
     if (offset === 0)
       resources.push({
         uri: CATALOG_URI,
@@ -111,8 +114,9 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
     return next < Math.min(matched, MAX_LISTED) ? { resources, nextCursor: cursorOf(next) } : { resources };
   });
 
-  low.setRequestHandler(ReadResourceRequestSchema, (request, extra) => {
+  low.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     const { uri } = request.params;
+    if (uri === APP_VIEW_URI) return readAppView();
     if (uri === CATALOG_URI) {
       return {
         contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(deps.catalog.current.json) }],

@@ -74,6 +74,8 @@ describe('MCP conformance suite (HTTP)', () => {
       'server-initialize',
       'ping',
       'tools-list',
+      'prompts-list',
+      'resources-list',
       'logging-set-level',
       'dns-rebinding-protection',
     ]) {

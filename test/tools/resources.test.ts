@@ -67,7 +67,10 @@ for (const kind of ['stdio', 'http'] as const satisfies readonly TransportKind[]
 
     it('lists the catalog and the readable topics a page at a time; denied topics are not there', async () => {
       const first = await bridge.client.listResources();
-      assert.equal(first.resources[0]?.uri, 'mqtt://catalog');
+      assert.deepEqual(
+        first.resources.slice(0, 2).map((r) => r.uri),
+        ['ui://mqtt-mcp-bridge/chart.html', 'mqtt://catalog'],
+      );
       assert.ok(first.nextCursor !== undefined);
       const all = [...first.resources];
       for (let cursor: string | undefined = first.nextCursor; cursor !== undefined;) {
