@@ -130,6 +130,8 @@ describe('npm run demo', () => {
         'mqtt_list_topics',
         'mqtt_publish',
         'mqtt_read_messages',
+        'mqtt_sparkplug_nodes',
+        'mqtt_sparkplug_rebirth',
         'mqtt_status',
         'mqtt_subscribe',
         'mqtt_unsubscribe',

@@ -79,6 +79,8 @@ describe('stdio end to end', () => {
         'mqtt_list_topics',
         'mqtt_publish',
         'mqtt_read_messages',
+        'mqtt_sparkplug_nodes',
+        'mqtt_sparkplug_rebirth',
         'mqtt_status',
         'mqtt_subscribe',
         'mqtt_unsubscribe',
@@ -216,7 +218,7 @@ describe('stdio end to end', () => {
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      assert.equal(tools.length, 8);
+      assert.equal(tools.length, 10, tools.map((t) => t.name).join(', '));
       await sleep(300);
       const result = (await client.callTool({
         name: 'mqtt_read_messages',

@@ -214,7 +214,7 @@ describe('sessions (T-1.6 to T-1.8)', () => {
     // version (Node 24's V8 gives the young generation more room than Node 20's: about +45 MiB
     // of RSS here against +30, with the same heap in use), so the bound is on the next 300.
     for (let i = 0; i < 300; i++) await initialize(i % 2 === 0 ? ALICE : BOB);
-    assert.ok((await metric('http_sessions')) <= 20);
+    assert.ok((await metric('mqtt_mcp_bridge_http_sessions')) <= 20);
     const rssBefore = await metric('mqtt_mcp_bridge_process_resident_memory_bytes');
     for (let i = 0; i < 300; i++) await initialize(i % 2 === 0 ? ALICE : BOB);
     assert.ok((await metric('mqtt_mcp_bridge_http_sessions')) <= 20);

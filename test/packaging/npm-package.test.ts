@@ -97,13 +97,13 @@ function userEnv(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 describe('npm package', { timeout: 120_000 }, () => {
-  it('holds what runs and nothing else: dist/*.js, package.json, README, SECURITY, CHANGELOG', () => {
+  it('holds what runs and nothing else: dist/*.js, the App view, the chart font, package.json, README, SECURITY, CHANGELOG', () => {
     const paths = packed.files.map((f) => f.path).sort();
     assert.ok(paths.includes('dist/index.js'), 'no dist/index.js');
     for (const path of paths) {
       assert.match(
         path,
-        /^(package\.json|README\.md|SECURITY\.md|CHANGELOG\.md|dist\/[a-z0-9/-]+\.js)$/,
+        /^(package\.json|README\.md|SECURITY\.md|CHANGELOG\.md|dist\/[a-z0-9/-]+\.js|dist\/app-ui\/view\.html|dist\/pictures\/fonts\/(Inter-Regular\.ttf|OFL\.txt|README\.md))$/,
         `${path} is in the package`,
       );
     }
@@ -140,7 +140,7 @@ describe('npm package', { timeout: 120_000 }, () => {
         if (latest.count > 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      assert.equal(latest.messages[0]?.payload, '21.5');
+      assert.equal(latest.messages[0]?.payload, 21.5);
       const published = await session.call('mqtt_publish', { topic: 'plant/line1/cmd', payload: 'stop' });
       assert.notEqual(published.isError, true, JSON.stringify(published.content));
     } finally {
