@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { DemoPki } from './pki.js';
 
 /** Settings every demo bridge shares (HTTP child, Claude Desktop, Inspector over stdio). */
-export function bridgeEnv(brokerUrl: string, pki: DemoPki): Record<string, string> {
+export function bridgeEnv(brokerUrl: string, pki: DemoPki, catalog: string): Record<string, string> {
   return {
     MQTT_URL: brokerUrl,
     // aedes speaks MQTT 3.1.1 only; the bridge's default (5) would be refused at CONNECT.
@@ -17,8 +17,9 @@ export function bridgeEnv(brokerUrl: string, pki: DemoPki): Record<string, strin
     MQTT_CA_FILE: pki.ca,
     MQTT_CERT_FILE: pki.clientCert,
     MQTT_KEY_FILE: pki.clientKey,
-    MCP_READ_TOPICS: 'plant/#',
-    MCP_WRITE_TOPICS: 'plant/+/pump/cmd',
+    MCP_READ_TOPICS: 'plant/#,spBv1.0/plant/#',
+    MCP_WRITE_TOPICS: 'plant/+/pump/cmd,spBv1.0/plant/NCMD/+',
+    MCP_TOPIC_CATALOG_FILE: catalog,
   };
 }
 

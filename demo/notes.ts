@@ -132,6 +132,8 @@ export function notes(input: NotesInput): string {
     '    - What does plant/line1/energy/raw contain? (binary frames: 0xAA 0x55, seq u8, Wh u32 BE,',
     '      W f32 BE, CRC-16/MODBUS LE)',
     '    - Is the bridge connected, and what am I allowed to publish?',
+    '    - What is edge node E7 reporting? (Sparkplug B: metrics by name, with their data types)',
+    '    - Set line 1\'s pump to "full speed". (the catalog allows only on and off: refused, with the reason)',
     '',
     rule,
   );

@@ -4,7 +4,8 @@
  *   1. test certificates from certs/generate.sh (OpenSSL) in demo/.pki (git-ignored, reused)
  *   2. an embedded aedes broker on 127.0.0.1 behind a TLS listener that requires client certs
  *   3. a simulated plant publishing telemetry, retained state, alarms, a binary meter and a
- *      sensor that goes quiet; its pumps obey plant/<line>/pump/cmd
+ *      sensor that goes quiet; its pumps obey plant/<line>/pump/cmd; beside it a Sparkplug B
+ *      edge node (spBv1.0/plant/#), and a topic catalog (demo/catalog.json)
  *   4. the built bridge (dist/index.js) in Streamable HTTP mode with a random bearer token,
  *      connected to the broker over mutual TLS
  *
@@ -22,6 +23,7 @@ import { notes } from './notes.js';
 import { OptionError, USAGE, parseOptions } from './options.js';
 import { PkiError, ensurePki } from './pki.js';
 import { portFree } from './ports.js';
+import { DEVICE, EDGE, EdgeNode, GROUP } from './edge-node.js';
 import { Plant } from './plant.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -34,6 +36,7 @@ const say = (line: string): void => {
 /** What has been started so far; stop() takes it down in this order. */
 const running: {
   plant?: Plant;
+  edge?: { node: EdgeNode; timer: NodeJS.Timeout };
   bridge?: BridgeProcess;
   broker?: DemoBroker;
   runDir?: string;
@@ -42,6 +45,14 @@ let stopping: Promise<void> | undefined;
 
 const steps: ReadonlyArray<readonly [string, () => Promise<void>]> = [
   ['plant', async () => running.plant?.stop()],
+  [
+    'edge node',
+    async () => {
+      if (running.edge === undefined) return;
+      clearInterval(running.edge.timer);
+      await running.edge.node.stop();
+    },
+  ],
   [
     'bridge',
     async () => {
@@ -126,7 +137,7 @@ async function main(): Promise<void> {
   );
   if (stopping !== undefined) return;
 
-  const env = bridgeEnv(broker.url, pki);
+  const env = bridgeEnv(broker.url, pki, join(ROOT, 'demo', 'catalog.json'));
   let http: { url: string; token: string; tokenFile: string } | undefined;
   if (options.bridge) {
     const runDir = mkdtempSync(join(tmpdir(), 'mqtt-mcp-demo-'));
@@ -159,6 +170,14 @@ async function main(): Promise<void> {
     http = { url: `http://127.0.0.1:${port}`, token, tokenFile };
     say(`demo    bridge ready (pid ${bridge.pid}) at ${http.url}/mcp, connected to the broker`);
   }
+
+  // The edge node starts once the bridge collects, so the bridge sees its BIRTHs (one that starts
+  // later sees DATA with aliases only, until it asks for a rebirth).
+  const edge = new EdgeNode(broker);
+  await edge.start();
+  const timer = setInterval(() => void edge.tick(), options.intervalMs);
+  running.edge = { node: edge, timer };
+  say(`demo    Sparkplug B edge node ${GROUP}/${EDGE} with device ${DEVICE} under spBv1.0/${GROUP}/#`);
 
   process.stdout.write(
     `\n${notes({

@@ -56,7 +56,8 @@ export interface MetricValue {
 }
 
 interface Holder {
-  online: boolean;
+  /** Undefined until a BIRTH or a DEATH was seen. */
+  online: boolean | undefined;
   birthAt: number | undefined;
   deathAt: number | undefined;
   /** Newest last. */
@@ -92,7 +93,7 @@ export interface TrackerStats {
 }
 
 const holder = (): Holder => ({
-  online: false,
+  online: undefined,
   birthAt: undefined,
   deathAt: undefined,
   births: [],

@@ -47,7 +47,9 @@ function metricsOf(map: ReadonlyMap<string, MetricValue>): { metrics: JsonValue[
 }
 
 function holderView(h: NodeState | DeviceState): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = { online: h.online };
+  // Without a BIRTH or DEATH since the bridge started, whether it is online is not known.
+  const out: Record<string, JsonValue> =
+    h.online === undefined ? { noBirthSeen: true } : { online: h.online };
   const birth = iso(h.birthAt);
   const death = iso(h.deathAt);
   if (birth !== undefined) out.lastBirthAt = birth;
@@ -74,8 +76,9 @@ export const sparkplugNodesTool = defineTool({
       z.record(z.string(), z.unknown()).meta({
         summary: true,
         description:
-          'group, edge, online, lastBirthAt, lastDeathAt, bdSeq, seqGaps, metrics [{name, datatype, value, at}], ' +
-          'devices [{device, online, lastBirthAt, lastDeathAt, metrics}], omittedMetrics, omittedDevices',
+          'group, edge, online (or noBirthSeen: no BIRTH or DEATH seen yet, ask for a rebirth), lastBirthAt, ' +
+          'lastDeathAt, bdSeq, seqGaps, metrics [{name, datatype, value, at}], devices [{device, online, ...}], ' +
+          'omittedMetrics, omittedDevices',
       }),
     ),
     omitted: z.number().int().optional().describe('Nodes left out by limit'),

@@ -180,6 +180,24 @@ describe('npm run demo', () => {
       const fresh = (await latest('plant/line2/temperature'))[0];
       assert.ok(fresh !== undefined && fresh.ageSeconds < 1.5, `line2 temperature age ${fresh?.ageSeconds}`);
 
+      // The Sparkplug B edge node: metrics by name from its BIRTH, the catalog's unit on readings.
+      const nodes = await ok('mqtt_sparkplug_nodes', { edge: 'E7' });
+      const press = nodes.nodes[0]?.devices?.[0];
+      assert.equal(nodes.nodes[0]?.online, true);
+      assert.equal(press?.device, 'press1');
+      assert.ok(
+        press.metrics.some(
+          (m: { name: string; datatype: string }) =>
+            m.name === 'Hydraulics/Pressure' && m.datatype === 'Float',
+        ),
+        JSON.stringify(press),
+      );
+      const ddata = (await latest('spBv1.0/plant/DDATA/E7/press1'))[0];
+      assert.equal(ddata?.encoding, 'sparkplug');
+      assert.equal(ddata?.payload.metrics[0].name, 'Hydraulics/Pressure');
+      const withUnit = await ok('mqtt_get_latest', { filter: 'plant/line1/temperature' });
+      assert.deepEqual(withUnit.catalog['plant/line1/temperature'].unit, '°C');
+
       // A command through the bridge changes the pump's state topic.
       const published = await ok('mqtt_publish', { topic: 'plant/line1/pump/cmd', payload: 'off' });
       assert.equal(published.delivery, 'acknowledged');

@@ -100,7 +100,7 @@ describe('Sparkplug B through the bridge', () => {
     );
     n.kill();
     await waitFor(
-      () => [...(b.app.deps.sparkplug?.nodes() ?? [])].find((x) => x.edge === 'E8' && !x.online),
+      () => [...(b.app.deps.sparkplug?.nodes() ?? [])].find((x) => x.edge === 'E8' && x.online === false),
       10_000,
       'the NDEATH',
     );
@@ -123,6 +123,10 @@ describe('Sparkplug B through the bridge', () => {
     assert.equal(first.name, undefined);
     assert.equal(first.alias, ALL_TYPES[0]?.alias);
 
+    // No BIRTH seen: online is not known, and the result says so.
+    const unknown = (await b.ok('mqtt_sparkplug_nodes', { edge: 'E9' })).nodes[0];
+    assert.equal(unknown.noBirthSeen, true);
+    assert.equal(unknown.online, undefined);
     const rebirth = await b.ok('mqtt_sparkplug_rebirth', { group: 'g3', edge: 'E9' });
     assert.equal(rebirth.topic, 'spBv1.0/g3/NCMD/E9');
     await waitFor(() => n.rebirths >= 1, 5000, 'the NCMD at the edge node');

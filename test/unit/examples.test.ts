@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
+import { EDGE_TOPICS } from '../../demo/edge-node.js';
 import { PLANT_TOPICS } from '../../demo/plant.js';
 import { topicFilterProblem, topicMatches } from '../../src/mqtt/topic.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
@@ -28,7 +29,7 @@ describe('examples in tool descriptions', () => {
       for (const example of found) {
         assert.equal(topicFilterProblem(example), undefined, `${example} is a valid filter`);
         assert.ok(
-          PLANT_TOPICS.some((topic) => topicMatches(example, topic)),
+          [...PLANT_TOPICS, ...EDGE_TOPICS].some((topic) => topicMatches(example, topic)),
           `${tool.name}: "${example}" matches nothing the demo publishes`,
         );
       }
