@@ -57,6 +57,9 @@ function outDir(argv: readonly string[]): string {
 }
 
 /** The tool list a host shows before installing: name and first sentence of each description. */
+/** The rasteriser's binaries the bundle carries: the platforms of manifest.json's compatibility. */
+const RESVG_PLATFORMS = ['darwin-arm64', 'darwin-x64', 'win32-x64-msvc', 'linux-x64-gnu', 'linux-arm64-gnu'];
+
 function toolList(): Array<{ name: string; description: string }> {
   return ALL_TOOLS.map((tool) => ({
     name: tool.name,
@@ -78,6 +81,8 @@ function bundle(argv: readonly string[]): void {
       [TSC, '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(stage, 'dist'), '--sourceMap', 'false'],
       ROOT,
     );
+    // The chart font and the MCP App's view, as npm run build makes them.
+    run(process.execPath, [join(ROOT, 'src/build-assets.mjs'), join(stage, 'dist')], ROOT);
     copyFileSync(join(ROOT, 'package-lock.json'), join(stage, 'package-lock.json'));
     // What runs needs name, version (reported as serverInfo), "type": "module" and the
     // dependencies; no scripts, no development dependencies.
@@ -95,7 +100,26 @@ function bundle(argv: readonly string[]): void {
       ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
       stage,
     );
-    rmSync(join(stage, 'package-lock.json'));
+    // The chart rasteriser ships one native binary per platform as an optional dependency, and npm
+    // installs only this machine's: add those of the platforms the manifest names.
+    const resvg = readJson<PackageJson & { version: string }>(
+      join(ROOT, 'node_modules/@resvg/resvg-js/package.json'),
+    );
+    run(
+      'npm',
+      [
+        'install',
+        '--no-save',
+        '--force',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        ...RESVG_PLATFORMS.map((p) => `@resvg/resvg-js-${p}@${resvg.version}`),
+      ],
+      stage,
+    );
+    rmSync(join(stage, 'package-lock.json'), { force: true });
     for (const doc of SHIPPED_DOCS) copyFileSync(join(ROOT, doc), join(stage, doc));
     writeFileSync(join(stage, '.mcpbignore'), `${MCPB_IGNORE.join('\n')}\n`);
     writeFileSync(

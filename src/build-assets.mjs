@@ -4,7 +4,7 @@
 //   (esbuild bundles main.ts and everything it imports into one inline script; the style is
 //   inline too). Its Content-Security-Policy allows that one script and that one style by their
 //   SHA-256 hashes and nothing else: no other script, no inline event handler, no network.
-// Usage: node src/build-assets.mjs   (npm run build runs it)
+// Usage: node src/build-assets.mjs [OUT_DIST]   (npm run build runs it; default: dist/)
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+const dist = process.argv[2] ?? join(root, 'dist');
 
 mkdirSync(join(dist, 'pictures'), { recursive: true });
 cpSync(join(root, 'src/pictures/fonts'), join(dist, 'pictures/fonts'), { recursive: true });

@@ -128,8 +128,22 @@ describe('MCP Bundle', { timeout: 120_000 }, () => {
     assert.ok(files.includes('dist/index.js'));
     for (const file of files) {
       assert.doesNotMatch(file, /\.(key|pem|crt|csr|p12|pfx|map|tsbuildinfo)$|(^|\/)\.env/, file);
-      if (file.startsWith('dist/')) assert.match(file, /^dist\/[a-z0-9/-]+\.js$/, file);
+      if (file.startsWith('dist/'))
+        assert.match(
+          file,
+          /^dist\/([a-z0-9/-]+\.js|app-ui\/view\.html|pictures\/fonts\/(Inter-Regular\.ttf|OFL\.txt|README\.md))$/,
+          file,
+        );
     }
+    // The App's view and the chart font are there, and the rasteriser's binary for each platform
+    // the manifest names.
+    assert.ok(files.includes('dist/app-ui/view.html'));
+    assert.ok(files.includes('dist/pictures/fonts/Inter-Regular.ttf'));
+    for (const platform of ['darwin-arm64', 'darwin-x64', 'win32-x64-msvc', 'linux-x64-gnu'])
+      assert.ok(
+        files.some((f) => f.startsWith(`node_modules/@resvg/resvg-js-${platform}/`) && f.endsWith('.node')),
+        `no rasteriser binary for ${platform}`,
+      );
     // A development dependency may be there only as a dependency of a production package
     // (mqtt's @types/ws brings @types/node, whose .d.ts files are left out).
     const installed = new Map<string, Record<string, string>>();
