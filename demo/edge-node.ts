@@ -124,7 +124,7 @@ export class EdgeNode {
   private async command(payload: Buffer): Promise<void> {
     let cmd: { metrics?: Array<{ name?: string; booleanValue?: boolean }> };
     try {
-      cmd = Payload.toObject(Payload.decode(payload)) as typeof cmd;
+      cmd = Payload.toObject(Payload.decode(payload));
     } catch {
       return; // not a Sparkplug command: ignored, as an edge node would
     }
