@@ -127,9 +127,18 @@ export function explainSilentClose(context: ExplainContext): Explained {
   };
 }
 
+/**
+ * OpenSSL 3.2 and later (Node 24) name the SSLv3 alerts ERR_SSL_SSL/TLS_ALERT_*, OpenSSL 3.0
+ * (Node 20, 22) ERR_SSL_SSLV3_ALERT_*: one name for both.
+ */
+export function alertCode(code: string): string {
+  return code.startsWith('ERR_SSL_SSL/TLS_ALERT_') ? `ERR_SSL_SSLV3_ALERT_${code.slice(22)}` : code;
+}
+
 export function explainConnectionError(error: unknown, context: ExplainContext): Explained {
-  const code =
-    typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
+  const code = alertCode(
+    typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '',
+  );
   const numeric =
     typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined;
   const message = error instanceof Error ? error.message : '';
@@ -171,25 +180,19 @@ export function explainConnectionError(error: unknown, context: ExplainContext):
         message:
           'the broker rejected our client certificate: unknown CA (it was not issued by a CA the broker trusts)',
       };
-    // OpenSSL 3.2 and later (Node 24) name the SSLv3 alerts SSL/TLS_ALERT_*.
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED':
-    case 'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_EXPIRED':
       return { code: 'CLIENT_CERT_REJECTED', message: 'the broker rejected our client certificate: expired' };
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED':
-    case 'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_REVOKED':
       return { code: 'CLIENT_CERT_REJECTED', message: 'the broker rejected our client certificate: revoked' };
     case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
     case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN':
-    case 'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE':
-    case 'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN':
-    case 'ERR_SSL_SSL/TLS_ALERT_UNSUPPORTED_CERTIFICATE':
+    case 'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE':
     case 'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED':
       return {
         code: 'CLIENT_CERT_REJECTED',
         message: 'the broker rejected our client certificate (bad certificate)',
       };
     case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
-    case 'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE':
       return {
         code: 'TLS_HANDSHAKE_FAILED',
         message:

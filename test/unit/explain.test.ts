@@ -136,3 +136,21 @@ describe('explainSilentClose', () => {
     assert.match(handshake.message, /during the TLS handshake: it may require a client certificate/);
   });
 });
+
+describe('OpenSSL 3.2+ alert names (Node 24)', () => {
+  it('are explained as their OpenSSL 3.0 names are, also when no certificate is configured', () => {
+    const tls = { ...context, tls: { handshakeDone: true } };
+    assert.equal(
+      explainConnectionError(withCode('ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE'), { ...tls, clientCert: false })
+        .code,
+      'CLIENT_CERT_REQUIRED',
+    );
+    assert.equal(
+      explainConnectionError(withCode('ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE'), {
+        ...tls,
+        clientCert: true,
+      }).code,
+      'TLS_HANDSHAKE_FAILED',
+    );
+  });
+});

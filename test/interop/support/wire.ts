@@ -3,6 +3,7 @@
  * case reduced to one short phrase: the phrases are the cells of the README's compatibility
  * matrix (support/facts.ts), and the tests assert that the broker still behaves that way.
  */
+import { alertCode } from '../../../src/mqtt/explain.js';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { sleep } from '../../helpers/broker.js';
 import { clientOptions, connectSpy, uniquePrefix, type InteropBroker } from './kit.js';
@@ -49,7 +50,8 @@ export function probeConnect(options: IClientOptions): Promise<Observed> {
     client.on('error', (error) => {
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'number') finish(`CONNACK refusing it, code ${code}`);
-      else if (typeof code === 'string' && TLS_ALERTS[code] !== undefined) finish(TLS_ALERTS[code]);
+      else if (typeof code === 'string' && TLS_ALERTS[alertCode(code)] !== undefined)
+        finish(TLS_ALERTS[alertCode(code)] as string);
       else if (code === 'ECONNRESET') finish('connection reset, no CONNACK');
       else if (error.message === 'connack timeout') finish('no answer (CONNACK timeout)');
       else finish(`error ${typeof code === 'string' ? code : error.message}`);
