@@ -117,7 +117,7 @@ describe('soak: retained storm', () => {
     const listed = await b.ok('mqtt_list_topics', { filter: 'plant/storm/#', limit: 10 });
     assert.equal(listed.matched, MAX_TOPICS);
     assert.equal(listed.count, 10);
-    assert.equal(listed.truncated, true);
+    assert.equal(listed.more, true);
     const latest = await b.ok('mqtt_get_latest', { filter: 'plant/storm/#', limit: 3 });
     assert.equal(latest.matchedTopics, MAX_TOPICS);
     assert.ok(latest.messages.every((m: { retain: boolean }) => m.retain));

@@ -13,13 +13,15 @@ export const SOAK = process.env.SOAK === '1';
 export const CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024;
 
 /**
- * The V8 heap limit the server gets inside that container. Node sizes the heap from the cgroup
- * memory limit: in a 256 MiB memory cgroup heap_size_limit is 259 MiB (measured), which
- * --max-old-space-size=211 reproduces on a large host. Without it, V8 on a test machine with
- * gigabytes free (limit ~4 GiB) defers major collections and RSS becomes a GC sawtooth (measured
- * 196-231 MiB over 120 s of flood with heap used flat at ~95 MiB) that says nothing about leaks.
+ * The V8 heap the server gets inside that container. Node sizes the heap from the cgroup memory
+ * limit: in a 256 MiB memory cgroup Node 24 reports heap_size_limit 259 MiB and lets the young
+ * generation grow to 4 MiB (measured in the stand-in image with --memory 256m). On a host with
+ * gigabytes free, V8 sizes both from the host's memory instead: the old generation to ~4 GiB,
+ * deferring major collections (RSS becomes a GC sawtooth that says nothing about leaks), and the
+ * young generation to 64-128 MiB, which alone pushes RSS past the container's limit. These two
+ * flags reproduce the container's sizes (limit 259 MiB, young generation up to about 6 MiB).
  */
-export const CONTAINER_NODE_OPTIONS = '--max-old-space-size=211';
+export const CONTAINER_NODE_OPTIONS = '--max-old-space-size=253 --max-semi-space-size=2';
 
 export interface ServerFigures {
   /** process_resident_memory_bytes */
