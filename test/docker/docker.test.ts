@@ -353,7 +353,7 @@ describe('docker run -i over stdio (Claude Desktop)', { timeout: 180_000 }, () =
         'the retained value through the container',
       );
       assert.equal(latest.messages[0].topic, 'plant/line1/temp');
-      assert.equal(latest.messages[0].payload, '21.5');
+      assert.equal(latest.messages[0].payload, 21.5);
       assert.equal(latest.messages[0].retain, true);
 
       const [id] = await containersOf(caseLabel);
@@ -383,6 +383,37 @@ describe('docker run -i over stdio (Claude Desktop)', { timeout: 180_000 }, () =
     } finally {
       if (!closed) await client.close();
     }
+  });
+
+  it('a broker URL of 127.0.0.1 inside the container: the refusal says 127.0.0.1 is the container itself', async () => {
+    const caseLabel = `loopback-${RUN_ID}`;
+    const args = stdioRunArgs(caseLabel);
+    // The same run, with the broker address a user might copy from the host (the last -e wins).
+    args.splice(args.indexOf(IMAGE), 0, '-e', 'MQTT_URL=mqtts://127.0.0.1:8883');
+    const transport = new StdioClientTransport({
+      command: 'docker',
+      args,
+      env: getDefaultEnvironment(),
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'docker-loopback', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const error = await eventually(
+        async () => {
+          const result = (await client.callTool({ name: 'mqtt_status', arguments: {} })) as CallToolResult;
+          return (result.structuredContent as any)?.connection?.lastError;
+        },
+        20_000,
+        'the connection error',
+      );
+      assert.equal(error.code, 'CONNECTION_REFUSED');
+      assert.match(error.message, /127\.0\.0\.1 is the container itself, not the host/);
+      assert.match(error.message, /host\.docker\.internal/);
+    } finally {
+      await client.close();
+    }
+    await gone(caseLabel, 10_000);
   });
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
