@@ -47,7 +47,7 @@ before(async () => {
   });
   for (const server of [plain, secure]) {
     const wss = new WebSocketServer({ server, path: '/mqtt' });
-    wss.on('connection', (socket) => aedes.handle(createWebSocketStream(socket) as never));
+    wss.on('connection', (socket) => aedes.handle(createWebSocketStream(socket)));
   }
   await listen(plain);
   await listen(secure);
