@@ -201,6 +201,7 @@ export class SqliteWriter {
   prune(now: number, retentionMs: number, maxBytes: number): number {
     const { sql } = this;
     const ageCut = Math.floor((now - retentionMs) / MINUTE) * MINUTE;
+    sql.exec('PRAGMA wal_checkpoint(TRUNCATE)'); // so the WAL is not counted twice with its pages
     const used = sql.usedBytes();
     let toFree = used > maxBytes * PRUNE_HIGH ? used - maxBytes * PRUNE_LOW : 0;
     let rows = 0;
