@@ -8,7 +8,7 @@
  */
 import { topicMatches } from '../mqtt/topic.js';
 import type { TopicPolicy } from '../policy/acl.js';
-import { combineBuckets, medianGap, type BucketAggregate } from './numeric.js';
+import { bucketStart, combineBuckets, medianGap, type BucketAggregate } from './numeric.js';
 import type { Sql } from './sqlite.js';
 import type {
   LatestResult,
@@ -199,24 +199,17 @@ export class SqliteReader {
           to,
         ) as Record<string, unknown>;
         const aggregates: (BucketAggregate | undefined)[] = new Array<BucketAggregate | undefined>(buckets);
-        // Integer bucket arithmetic, the same as numeric.ts bucketIndex (parameters bind as REAL).
-        for (const b of this.sql.all(
-          `SELECT ((at - CAST(? AS INTEGER)) * CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS b,
-             count(*) AS n, min(value) AS lo, max(value) AS hi, total(value) AS sum
-           FROM points WHERE series_id = ? AND at >= ? AND at < ? GROUP BY b`,
-          from,
-          buckets,
-          to - from,
-          id,
-          from,
-          to,
-        )) {
-          aggregates[Number(b.b)] = {
-            count: Number(b.n),
-            min: Number(b.lo),
-            max: Number(b.hi),
-            sum: Number(b.sum),
-          };
+        // One range scan per bucket over the (series_id, at) key: no sort, unlike GROUP BY an
+        // expression. Bucket bounds are numeric.ts bucketStart, the same integer arithmetic.
+        for (let i = 0; i < buckets; i++) {
+          const b = this.sql.get(
+            'SELECT count(*) AS n, min(value) AS lo, max(value) AS hi, total(value) AS sum FROM points WHERE series_id = ? AND at >= ? AND at < ?',
+            id,
+            bucketStart(i, from, to, buckets),
+            i + 1 === buckets ? to : bucketStart(i + 1, from, to, buckets),
+          ) as Record<string, unknown>;
+          const n = Number(b.n);
+          if (n > 0) aggregates[i] = { count: n, min: Number(b.lo), max: Number(b.hi), sum: Number(b.sum) };
         }
         const point = (r: Record<string, unknown>) => ({ at: Number(r.at), value: Number(r.value) });
         series.push({

@@ -29,6 +29,8 @@ export const SCHEMA_ID = 'mqtt-mcp-bridge/history';
 export const SCHEMA_VERSION = 1;
 /** The WAL is truncated to this after a checkpoint; part of the size margin (see sqlite-write.ts). */
 export const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
+/** Reads through a memory map of up to this much of the file: no copy per page (summaries scan a lot). */
+export const MMAP_BYTES = 256 * 1024 * 1024;
 
 type Param = number | string | null | Uint8Array | bigint;
 
@@ -112,6 +114,7 @@ export class SqliteFile implements Sql {
       db.exec('PRAGMA journal_mode=WAL');
       db.exec('PRAGMA synchronous=NORMAL');
       db.exec(`PRAGMA journal_size_limit=${WAL_LIMIT_BYTES}`);
+      db.exec(`PRAGMA mmap_size=${MMAP_BYTES}`);
       db.exec('BEGIN IMMEDIATE'); // takes and keeps the exclusive lock
       if (fresh) {
         db.exec(SCHEMA);
