@@ -4,6 +4,8 @@
  */
 import type { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/load.js';
+import { Recorder } from './history/recorder.js';
+import type { HistoryBackend } from './history/types.js';
 import { wireIngest } from './ingest.js';
 import { createAuditLog, type AuditLog } from './logging/audit.js';
 import type { Logger } from './logging/logger.js';
@@ -13,9 +15,13 @@ import { TopicPolicy } from './policy/acl.js';
 import { CallLimits } from './policy/call-limits.js';
 import { SparkplugTracker } from './sparkplug/tracker.js';
 import { LiveFeed } from './store/live-feed.js';
+import { OfflinePeriods } from './store/offline.js';
 import { MessageStore } from './store/message-store.js';
 import { Subscriptions } from './subscriptions.js';
 import type { ToolDeps } from './tools/deps.js';
+
+/** Payload bytes waiting to be written to history at most (with HISTORY_QUEUE_MAX records). */
+export const HISTORY_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface App {
   readonly deps: ToolDeps;
@@ -34,14 +40,43 @@ export function createApp(
   scrubber: Scrubber,
   version: string,
   audit: AuditLog = createAuditLog({ scrubber, file: config.auditLogFile }),
-  options: { readonly inContainer?: boolean } = {},
+  options: {
+    readonly inContainer?: boolean;
+    /** The opened history backend (HISTORY_PATH); the app records into it and closes it on stop. */
+    readonly history?: HistoryBackend;
+  } = {},
 ): App {
   const policy = new TopicPolicy(config.policy);
   const store = new MessageStore(config.store, (topic) => policy.canRead(topic));
   const feed = new LiveFeed();
   const link = new MqttLink({ config: config.mqtt, logger, inContainer: options.inContainer === true });
   const sparkplug = config.sparkplug ? new SparkplugTracker() : undefined;
-  wireIngest(link, store, feed, Date.now, sparkplug);
+  const recorder =
+    options.history !== undefined && config.history !== undefined
+      ? new Recorder(
+          options.history,
+          {
+            topics: config.history.topics,
+            maxPayloadBytes: config.history.maxPayloadBytes,
+            flushMs: config.history.flushMs,
+            queueMax: config.history.queueMax,
+            queueMaxBytes: HISTORY_QUEUE_MAX_BYTES,
+          },
+          logger,
+        )
+      : undefined;
+  wireIngest(link, store, feed, Date.now, sparkplug, recorder);
+  const startedAt = Date.now();
+  const offline = new OfflinePeriods(startedAt);
+  link.onEvent((event) => {
+    if (event.code === 'CONNECTED') {
+      offline.up(Date.now());
+      recorder?.link('up');
+    } else if (event.code === 'CONNECTION_LOST') {
+      offline.down(Date.now());
+      recorder?.link('down');
+    }
+  });
   const subscriptions = new Subscriptions(link, config.subscribe, {
     total: config.tools.maxSubscriptions,
     perPrincipal: config.tools.maxSubscriptionsPerClient,
@@ -56,12 +91,17 @@ export function createApp(
     subscriptions,
     sparkplug,
     catalog: { current: config.catalog },
+    history:
+      recorder !== undefined && options.history !== undefined && config.history !== undefined
+        ? { path: config.history.path, backend: options.history, recorder }
+        : undefined,
     limits: config.tools,
     logger,
     scrubber,
     now: Date.now,
     version,
-    startedAt: Date.now(),
+    startedAt,
+    offline,
     writeScope:
       config.transport === 'http' && config.http.auth.mode === 'oauth'
         ? config.http.auth.writeScope
@@ -74,9 +114,16 @@ export function createApp(
       deps.catalog.current = catalog;
     },
     start: async () => {
+      recorder?.start();
       link.start();
       await subscriptions.start();
     },
-    stop: (deadlineMs = 2500) => link.close(deadlineMs),
+    stop: async (deadlineMs = 2500) => {
+      await link.close(deadlineMs);
+      if (recorder !== undefined) {
+        recorder.link('down');
+        await recorder.stop(deadlineMs);
+      }
+    },
   };
 }

@@ -7,6 +7,8 @@ import process from 'node:process';
 import { createApp } from './app.js';
 import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
 import { ConfigError } from './errors.js';
+import { openHistory } from './history/open.js';
+import { HistoryOpenError, type HistoryBackend } from './history/types.js';
 import { createLogger, type Logger, type LogLevel } from './logging/logger.js';
 import { Scrubber } from './logging/scrub.js';
 import { createServer } from './server.js';
@@ -77,8 +79,22 @@ async function run(
   scrubber: Scrubber,
   reread: () => Config | undefined,
 ): Promise<void> {
+  let history: HistoryBackend | undefined;
+  if (config.history !== undefined) {
+    try {
+      history = await openHistory(config.history, config.policy);
+    } catch (error) {
+      // Not a history database, corrupt, or in use by another bridge: the file stays as it is.
+      if (!(error instanceof HistoryOpenError)) throw error;
+      logger.fatal({ path: config.history.path }, `${error.message} (HISTORY_PATH)`);
+      process.exitCode = 1;
+      return;
+    }
+    logger.info({ path: config.history.path }, 'history: recording');
+  }
   const app = createApp(config, logger, scrubber, packageVersion(), undefined, {
     inContainer: inContainer(),
+    ...(history !== undefined ? { history } : {}),
   });
   const { deps } = app;
   let closeTransport: () => Promise<void> = async () => undefined;

@@ -48,6 +48,17 @@ export interface MqttConfig {
   readonly subscribeQos: 0 | 1 | 2;
 }
 
+export interface HistoryConfig {
+  readonly path: string;
+  readonly retentionMs: number;
+  readonly maxBytes: number;
+  /** Filters recorded (default: everything collected). */
+  readonly topics: string[];
+  readonly maxPayloadBytes: number;
+  readonly flushMs: number;
+  readonly queueMax: number;
+}
+
 export interface Config {
   readonly transport: 'stdio' | 'http';
   readonly http: HttpConfig;
@@ -76,6 +87,8 @@ export interface Config {
     readonly allowQos2: boolean;
     readonly confirmTopics: string[];
   };
+  /** The durable record (HISTORY_*); undefined without HISTORY_PATH. */
+  readonly history: HistoryConfig | undefined;
   /** Decode and track Sparkplug B (MQTT_SPARKPLUG=auto). */
   readonly sparkplug: boolean;
   /** The operator's topic catalog (empty without MCP_TOPIC_CATALOG_FILE). */
@@ -319,6 +332,18 @@ export function loadConfig(
       maxAgeMs: env.STORE_MAX_AGE_SECONDS * 1000,
       maxPayloadBytes: env.STORE_MAX_PAYLOAD_BYTES,
     },
+    history:
+      env.HISTORY_PATH === undefined
+        ? undefined
+        : {
+            path: env.HISTORY_PATH,
+            retentionMs: env.HISTORY_RETENTION_DAYS * 86_400_000,
+            maxBytes: env.HISTORY_MAX_BYTES,
+            topics: env.HISTORY_TOPICS ?? ['#'],
+            maxPayloadBytes: env.HISTORY_MAX_PAYLOAD_BYTES,
+            flushMs: env.HISTORY_FLUSH_MS,
+            queueMax: env.HISTORY_QUEUE_MAX,
+          },
     tools: {
       resultPayloadBytes: env.MCP_RESULT_PAYLOAD_BYTES,
       resultMaxBytes: env.MCP_RESULT_MAX_BYTES,

@@ -18,6 +18,7 @@ export type SettingGroup =
   | 'TLS'
   | 'Topic policy'
   | 'Store'
+  | 'History'
   | 'Payload meaning'
   | 'Tool limits'
   | 'HTTP transport'
@@ -184,6 +185,46 @@ export const SETTINGS = {
     default: '65536',
     group: 'Store',
     description: 'Payload bytes kept per message; longer payloads are stored cut and marked truncated.',
+  },
+  HISTORY_PATH: {
+    default: undefined,
+    group: 'History',
+    description:
+      'SQLite file that records every collected message the read policy admits, so reads reach past memory and survive restarts. Unset: no history (memory only). The Docker image sets `/data/history.db` (a volume). Created with mode 0600 (its directory 0700 when the bridge creates it); a file that is not a history database, or one another bridge is recording to, stops the start with exit code 1 and is left as it was.',
+  },
+  HISTORY_RETENTION_DAYS: {
+    default: '30',
+    group: 'History',
+    description: 'Records older than this are pruned, in small steps.',
+  },
+  HISTORY_MAX_BYTES: {
+    default: '1073741824',
+    group: 'History',
+    description:
+      'Bytes on disk (database and write-ahead log) the history may use; the oldest records are pruned first to stay under it. The file may pass it by one flush interval of writes and the pages the last pruning step freed (a few MiB) before it shrinks again.',
+  },
+  HISTORY_TOPICS: {
+    default: undefined,
+    group: 'History',
+    description: 'Comma-separated filters to record. Default: everything collected.',
+  },
+  HISTORY_MAX_PAYLOAD_BYTES: {
+    default: '65536',
+    group: 'History',
+    description:
+      'Payload bytes kept per recorded message; longer payloads are recorded cut, marked truncated, with their original size.',
+  },
+  HISTORY_FLUSH_MS: {
+    default: '500',
+    group: 'History',
+    description:
+      'How often collected messages are written, in one transaction. A crash (`kill -9`, power loss of the container) loses at most this much.',
+  },
+  HISTORY_QUEUE_MAX: {
+    default: '100000',
+    group: 'History',
+    description:
+      'Messages waiting to be written at most (also bounded to 64 MiB of payload). When the disk cannot keep up or history is paused, the oldest unwritten messages are dropped and counted in `mqtt_status`; ingest never waits.',
   },
   MCP_TOPIC_CATALOG_FILE: {
     default: undefined,

@@ -2,7 +2,9 @@
  * How a stored message is shown to a model: metadata in its own fields; the payload as its JSON
  * value when it is JSON that round-trips without loss (encoding `json`), as UTF-8 text when the
  * bytes are valid UTF-8, and as base64 otherwise; cut to a per-message cap with `truncated` and
- * the original size reported.
+ * the original size reported. Fields at their usual value are left out, since an agent pays for
+ * every byte of every message: `encoding` when utf8, `retain` when false, `truncated` when false,
+ * `properties` when there are none.
  */
 import { isUtf8 } from 'node:buffer';
 import type { StoredMessage } from '../store/message-store.js';
@@ -13,15 +15,18 @@ import { suspiciousReasons } from './suspicious.js';
 export interface MessageView {
   topic: string;
   payload: JsonValue;
-  encoding: 'json' | 'sparkplug' | 'utf8' | 'base64';
+  /** Absent: utf8. */
+  encoding?: 'json' | 'sparkplug' | 'base64';
   /** Why a payload on a Sparkplug topic is shown as base64 instead of decoded. */
   decodeError?: string;
   qos: 0 | 1 | 2;
-  retain: boolean;
+  /** Present (true) for a retained replay; absent when false. */
+  retain?: true;
   receivedAt: string;
   ageSeconds: number;
   sizeBytes: number;
-  truncated: boolean;
+  /** Present (true) when the payload was cut; absent when not. */
+  truncated?: true;
   /** Present (true) when the payload or topic looks like instructions to a model. */
   suspicious?: true;
   properties?: { contentType?: string; userProperties?: Record<string, string> };
@@ -75,20 +80,20 @@ function fitSparkplug(view: SparkplugView, maxBytes: number): JsonValue | undefi
 function baseView(
   message: StoredMessage,
   payload: JsonValue,
-  encoding: MessageView['encoding'],
+  encoding: NonNullable<MessageView['encoding']> | 'utf8',
   truncated: boolean,
   options: ViewOptions,
 ): MessageView {
   return {
     topic: neutralize(message.topic),
     payload,
-    encoding,
+    ...(encoding !== 'utf8' ? { encoding } : {}),
     qos: message.qos,
-    retain: message.retain,
+    ...(message.retain ? { retain: true as const } : {}),
     receivedAt: new Date(message.receivedAt).toISOString(),
     ageSeconds: ageSeconds(message.receivedAt, options.now),
     sizeBytes: message.sizeBytes,
-    truncated,
+    ...(truncated ? { truncated: true as const } : {}),
   };
 }
 

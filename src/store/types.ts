@@ -15,6 +15,8 @@ export interface StoredMessage {
   readonly topic: string;
   /** The stored bytes (at most maxPayloadBytes); a fresh Buffer on each access. */
   readonly payload: Buffer;
+  /** The stored bytes as a latin1 string, one character per byte (no copy). */
+  readonly data: string;
   /** How many bytes are stored (payload.byteLength, without making the Buffer). */
   readonly storedBytes: number;
   readonly qos: 0 | 1 | 2;

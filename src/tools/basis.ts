@@ -27,6 +27,8 @@ export interface BasisOptions {
   readonly omitted?: number | undefined;
   /** Say how far back memory is complete (reads of history; not last-known values or listings). */
   readonly held?: boolean;
+  /** History answered: the receive time of its oldest record (it holds nothing earlier). */
+  readonly historySince?: number;
   readonly now: number;
 }
 
@@ -35,16 +37,36 @@ export function readBasis(deps: ToolDeps, filters: readonly string[], options: B
   const basis: Basis = { coverage: combine(covered.map((c) => c.coverage)) };
   if (!deps.link.connected) basis.connection = connectionBasis(deps);
   const since = options.since;
-  const started = covered.reduce((latest, c) => Math.max(latest, c.since ?? 0), 0);
-  if (since !== undefined && started > since) basis.collectingSince = iso(started);
-  const held = options.held === false ? undefined : deps.store.held(filters, options.now);
-  if (held !== undefined && held.dropped > 0 && (since === undefined || held.droppedUntil >= since)) {
-    basis.heldSince = iso(held.droppedUntil);
-    basis.olderDropped = held.dropped;
+  if (options.historySince !== undefined) {
+    // History answered: it reaches back to its oldest record, whatever memory and the current
+    // connection hold. A window reaching before that is told so (when the limit did not cut).
+    if (!options.limited && (since === undefined || since < options.historySince)) {
+      basis.heldSince = iso(options.historySince);
+    }
+  } else {
+    const started = covered.reduce((latest, c) => Math.max(latest, c.since ?? 0), 0);
+    if (since !== undefined && started > since) basis.collectingSince = iso(started);
+    const held = options.held === false ? undefined : deps.store.held(filters, options.now);
+    if (held !== undefined && held.dropped > 0 && (since === undefined || held.droppedUntil >= since)) {
+      basis.heldSince = iso(held.droppedUntil);
+      basis.olderDropped = held.dropped;
+    }
   }
   if (options.limited || (options.omitted ?? 0) > 0) basis.more = true;
   if (options.omitted !== undefined && options.omitted > 0) basis.omitted = options.omitted;
   return basis;
+}
+
+/**
+ * Since when memory holds every message of the filter (epoch ms): the broker has delivered it
+ * since the subscription was granted on this connection, and nothing of it was dropped after.
+ * Infinity when the filter is not fully delivered now (memory cannot answer for it alone).
+ */
+export function memorySince(deps: ToolDeps, filter: string, now: number): number {
+  const covered = deps.subscriptions.coverage(filter);
+  if (covered.coverage !== 'full' || covered.since === undefined) return Number.POSITIVE_INFINITY;
+  const held = deps.store.held([filter], now);
+  return held.dropped > 0 ? Math.max(covered.since, held.droppedUntil + 1) : covered.since;
 }
 
 /** The connection while it is down: its state, since when, and the last error in operator words. */

@@ -4,6 +4,8 @@
  */
 import type { BrokerLink } from '../bridge.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { RecorderStatus } from '../history/recorder.js';
+import type { HistoryBackend } from '../history/types.js';
 import type { AuditLog } from '../logging/audit.js';
 import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/scrub.js';
@@ -11,6 +13,7 @@ import type { TopicPolicy } from '../policy/acl.js';
 import type { CallLimits } from '../policy/call-limits.js';
 import type { SparkplugTracker } from '../sparkplug/tracker.js';
 import type { LiveFeed } from '../store/live-feed.js';
+import type { OfflinePeriods } from '../store/offline.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Subscriptions } from '../subscriptions.js';
 
@@ -33,6 +36,17 @@ export interface ToolTelemetry {
   toolCall(tool: string, ms: number, errorCode: string | undefined): void;
 }
 
+/** The durable record (HISTORY_PATH), as tools use it. */
+export interface HistoryAccess {
+  readonly path: string;
+  readonly backend: HistoryBackend;
+  readonly recorder: {
+    /** Store sequence number of the newest message written; later ones are in memory only. */
+    readonly writtenSeq: number;
+    status(): RecorderStatus;
+  };
+}
+
 export interface ToolDeps {
   readonly callLimits: CallLimits;
   readonly audit: AuditLog;
@@ -45,6 +59,10 @@ export interface ToolDeps {
   readonly catalog: { current: Catalog };
   /** Sparkplug B state (BIRTHs, nodes, devices); undefined with MQTT_SPARKPLUG=off. */
   readonly sparkplug: SparkplugTracker | undefined;
+  /** When this process was disconnected from the broker. */
+  readonly offline: OfflinePeriods;
+  /** Undefined without HISTORY_PATH (memory only). */
+  readonly history: HistoryAccess | undefined;
   readonly limits: ToolLimits;
   readonly logger: Logger;
   readonly scrubber: Scrubber;

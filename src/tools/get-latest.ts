@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { readBasis } from './basis.js';
 import { defineTool } from './define.js';
-import { BasisShape, CatalogField, FilterInput, MessageRef } from './schemas.js';
+import { LatestBasisShape, CatalogField, FilterInput, MessageRef } from './schemas.js';
+import { latestOfEach } from './history-reads.js';
 import { showMessages } from './show.js';
 
 export const getLatestTool = defineTool({
   name: 'mqtt_get_latest',
   title: 'Get last-known MQTT values',
   description:
-    'The last message of each topic matching a filter (the last-known value), newest first, with receive time and ' +
-    'age. Check retain and ageSeconds before calling a value current: retain true means the broker replayed a ' +
+    'The last message of each topic matching a filter (the last-known value), newest first. Check retain and ageSeconds before calling a value current: retain true means the broker replayed a ' +
     'stored value that may be hours old. coverage, connection, more: as in mqtt_read_messages. Example: filter ' +
     '"plant/+/temperature".',
   input: z
@@ -24,7 +24,7 @@ export const getLatestTool = defineTool({
     count: z.number().int(),
     messages: z.array(MessageRef).describe('One per topic, newest first'),
     catalog: CatalogField,
-    ...BasisShape,
+    ...LatestBasisShape,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: true,
@@ -33,7 +33,7 @@ export const getLatestTool = defineTool({
     const { deps } = context;
     deps.policy.assertReadFilter(filter);
     const now = deps.now();
-    const { messages, matched } = deps.store.latest(filter, { limit, now });
+    const { messages, matched } = await latestOfEach(deps, filter, limit, now);
     const shown = showMessages(messages, context, 'mqtt_get_latest', now);
     return {
       filter,

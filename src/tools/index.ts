@@ -3,6 +3,7 @@
  * Sparkplug B tools only when Sparkplug is on (MQTT_SPARKPLUG=auto).
  */
 import type { AnyToolSpec } from './define.js';
+import { findSilentTool } from './find-silent.js';
 import { getLatestTool } from './get-latest.js';
 import { listTopicsTool } from './list-topics.js';
 import { publishTool } from './publish.js';
@@ -10,6 +11,7 @@ import { readMessagesTool } from './read-messages.js';
 import { sparkplugNodesTool, sparkplugRebirthTool } from './sparkplug.js';
 import { statusTool } from './status.js';
 import { subscribeTool, unsubscribeTool } from './subscribe.js';
+import { summarizeTool } from './summarize.js';
 import { waitForMessagesTool } from './wait-for-messages.js';
 
 export const ALL_TOOLS: readonly AnyToolSpec[] = [
@@ -21,6 +23,8 @@ export const ALL_TOOLS: readonly AnyToolSpec[] = [
   subscribeTool,
   unsubscribeTool,
   statusTool,
+  summarizeTool,
+  findSilentTool,
   sparkplugNodesTool,
   sparkplugRebirthTool,
 ];

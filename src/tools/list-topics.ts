@@ -4,16 +4,16 @@ import { ageSeconds } from '../output/message-view.js';
 import { neutralize } from '../output/neutralize.js';
 import { defineTool } from './define.js';
 import { readBasis } from './basis.js';
-import { BasisShape, FilterInput } from './schemas.js';
+import { listTopics } from './history-reads.js';
+import { LatestBasisShape, FilterInput } from './schemas.js';
 
 export const listTopicsTool = defineTool({
   name: 'mqtt_list_topics',
   title: 'List known MQTT topics',
   description:
-    'Topics the bridge has seen under a filter, in tree order, with message counts and the time, age, retained ' +
-    'flag and size of the last message. Use it to discover the topic tree ("what exists under plant/": filter ' +
-    '"plant/#") or to find devices that went quiet (large ageSeconds). coverage, connection, more: as in ' +
-    'mqtt_read_messages.',
+    "Topics the bridge has seen under a filter, in tree order, with message counts and the last message's time, " +
+    'age, retained flag and size. Use it to discover the topic tree ("what exists under plant/": filter ' +
+    '"plant/#"); for devices that went quiet, mqtt_find_silent. coverage, connection, more: as in mqtt_read_messages.',
   input: z
     .object({
       filter: FilterInput.optional().describe('Topic filter, e.g. "plant/#"; absent: everything readable'),
@@ -34,6 +34,8 @@ export const listTopicsTool = defineTool({
           ageSeconds: z.number(),
           lastRetain: z.boolean(),
           lastSizeBytes: z.number().int(),
+          recorded: z.number().int().optional(),
+          firstRecordedAt: z.string().optional(),
           description: z.string().optional(),
           unit: z.string().optional(),
         })
@@ -41,10 +43,11 @@ export const listTopicsTool = defineTool({
           summary: true,
           description:
             'topic; received (since the bridge started); stored (held now); lastReceivedAt, ageSeconds (since the ' +
-            "last message); lastRetain (it was a retained replay); lastSizeBytes; description, unit (operator's)",
+            'last message); lastRetain (it was a retained replay); lastSizeBytes; recorded, firstRecordedAt (on disk); ' +
+            "description, unit (operator's)",
         }),
     ),
-    ...BasisShape,
+    ...LatestBasisShape,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: true,
@@ -54,7 +57,7 @@ export const listTopicsTool = defineTool({
     const filters = filter === undefined ? readableRoots(deps.policy.rules.read) : [filter];
     for (const f of filters) deps.policy.assertReadFilter(f);
     const now = deps.now();
-    const { topics, matched } = deps.store.topics(filters, { limit, now });
+    const { topics, matched } = await listTopics(deps, filters, limit, now);
     const catalog = deps.catalog.current;
     // Topic names count against the result's size limit like payloads do.
     let budget = deps.limits.resultMaxBytes;
@@ -77,6 +80,10 @@ export const listTopicsTool = defineTool({
         ageSeconds: ageSeconds(t.lastReceivedAt, now),
         lastRetain: t.lastRetain,
         lastSizeBytes: t.lastSizeBytes,
+        ...(t.recorded !== undefined ? { recorded: t.recorded } : {}),
+        ...(t.firstRecordedAt !== undefined
+          ? { firstRecordedAt: new Date(t.firstRecordedAt).toISOString() }
+          : {}),
         ...catalog.about(t.topic),
       })),
       ...readBasis(deps, filters, {

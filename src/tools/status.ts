@@ -1,16 +1,30 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
+import type { ToolDeps } from './deps.js';
 import { SubscriptionsShape, visibleSubscriptions } from './subscribe.js';
 
 const count = z.number().int();
+
+const HistoryStatus = z.object({
+  state: z.enum(['off', 'recording', 'paused']),
+  reason: z.string().optional(),
+  pausedSince: z.string().optional(),
+  path: z.string().optional(),
+  bytesOnDisk: count.optional(),
+  records: count.optional(),
+  oldestRecordAt: z.string().optional(),
+  queued: count.optional(),
+  written: count.optional(),
+  dropped: z.record(z.string(), count).optional(),
+});
 
 export const statusTool = defineTool({
   name: 'mqtt_status',
   title: 'Bridge and broker status',
   description:
     'Whether the bridge is connected to the broker (if not: the last error in plain words, next retry), broker, ' +
-    'client id, MQTT version, the topic policy (read, write, deny), the collection filters and memory ' +
-    'figures with dropped messages. Call it first when a tool says the broker is unavailable.',
+    'client id, MQTT version, the topic policy, the collection filters, memory and history ' +
+    'figures with drops. Call it first when a tool says the broker is unavailable.',
   input: z.object({}).strict(),
   output: z.object({
     connection: z
@@ -55,6 +69,12 @@ export const statusTool = defineTool({
           'Memory: topics, messages, bytes; received; replaysIgnored (retained values already held); dropped by ' +
           'cause; limits',
       }),
+    history: HistoryStatus.meta({
+      summary: true,
+      description:
+        'On disk: state off, recording or paused (reason); path, bytesOnDisk, records, oldestRecordAt, queued, ' +
+        'written, dropped',
+    }),
     server: z.object({ version: z.string(), uptimeSeconds: z.number() }).meta({ summary: true }),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -102,7 +122,32 @@ export const statusTool = defineTool({
           maxPayloadBytes: limits.maxPayloadBytes,
         },
       },
+      history: await historyStatus(deps),
       server: { version: deps.version, uptimeSeconds: Math.round((now - deps.startedAt) / 1000) },
     };
   },
 });
+
+/** History in operator words: off, recording, or paused with why; what is on disk, what was dropped. */
+async function historyStatus(deps: ToolDeps): Promise<z.infer<typeof HistoryStatus>> {
+  const history = deps.history;
+  if (history === undefined) return { state: 'off' };
+  const r = history.recorder.status();
+  const stats = await history.backend.stats().catch(() => undefined);
+  return {
+    state: r.state,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.since !== undefined ? { pausedSince: new Date(r.since).toISOString() } : {}),
+    path: history.path,
+    ...(stats !== undefined
+      ? {
+          bytesOnDisk: stats.bytesOnDisk,
+          records: stats.records,
+          ...(stats.oldestAt !== undefined ? { oldestRecordAt: new Date(stats.oldestAt).toISOString() } : {}),
+        }
+      : {}),
+    queued: r.queued,
+    written: r.written,
+    dropped: { ...r.dropped },
+  };
+}

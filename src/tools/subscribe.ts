@@ -5,13 +5,10 @@ import { defineTool, type ToolContext } from './define.js';
 import { FilterInput } from './schemas.js';
 
 export const SubscriptionsShape = {
-  subscriptions: z
-    .array(
-      z
-        .object({ filter: z.string(), source: z.enum(['configured', 'agent']) })
-        .meta({ summary: true, description: 'filter, source: configured (operator) or agent (yours)' }),
-    )
-    .describe('Collection filters'),
+  subscriptions: z.array(z.object({ filter: z.string(), source: z.enum(['configured', 'agent']) })).meta({
+    summary: true,
+    description: 'Collection filters: filter, source configured (operator) or agent (yours)',
+  }),
   otherClients: z.number().int().optional().describe('Filters of other MCP clients'),
 };
 
@@ -29,8 +26,7 @@ export const subscribeTool = defineTool({
   name: 'mqtt_subscribe',
   title: 'Collect an MQTT topic filter',
   description:
-    'Start collecting a topic filter in the background, so that the read tools (mqtt_read_messages, ' +
-    'mqtt_get_latest, mqtt_list_topics) can answer for it. Retained values arrive at once (retain true). Only ' +
+    'Collect a topic filter in the background, so that the read tools can answer for it. Retained values arrive at once (retain true). Only ' +
     'filters inside the readable topics. Example: "plant/line2/#".',
   input: z.object({ filter: FilterInput }).strict(),
   output: z.object({

@@ -184,6 +184,7 @@ describe('the tracker', () => {
     return {
       topic,
       payload: bytes,
+      data: bytes.toString('latin1'),
       storedBytes: bytes.length,
       qos: 0,
       retain: false,
@@ -300,6 +301,7 @@ describe('the tracker', () => {
     const bad: StoredMessage = {
       ...msg('spBv1.0/g/NDATA/e', { seq: 1 }, 1),
       payload: Buffer.from([0x12, 0xff]),
+      data: '\x12\xff',
       storedBytes: 2,
       sizeBytes: 2,
     };

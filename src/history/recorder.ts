@@ -1,0 +1,245 @@
+/**
+ * The recorder: the ingest path's only contact with history. enqueue() appends a small record to
+ * a bounded queue (no parsing, no I/O); a timer hands the queue to the backend as one batch every
+ * flush interval, one batch in flight at a time. When the backend cannot keep up or cannot write
+ * (a HistoryFault: disk full, read-only, locked, vanished), records wait in the queue, the oldest
+ * are dropped past its bounds and counted, and the same batch is tried again with a growing pause
+ * until the fault clears. Pruning runs in small steps between batches.
+ */
+import type { Logger } from '../logging/logger.js';
+import { topicMatches } from '../mqtt/topic.js';
+import type { StoredMessage } from '../store/types.js';
+import { HistoryFault, type HistoryBackend, type HistoryRecord, type LinkEvent } from './types.js';
+
+export interface RecorderOptions {
+  /** Filters recorded; ['#']: everything collected. */
+  readonly topics: readonly string[];
+  readonly maxPayloadBytes: number;
+  readonly flushMs: number;
+  /** Records waiting at most. */
+  readonly queueMax: number;
+  /** Payload bytes waiting at most (with a fixed cost per record). */
+  readonly queueMaxBytes: number;
+  /** Most records handed over in one batch. */
+  readonly batchMax?: number;
+  /** Between pruning passes. */
+  readonly pruneEveryMs?: number;
+  readonly now?: () => number;
+}
+
+/** What the queue charges per record besides the payload: the record object, its fields, the array slot. */
+export const RECORD_BYTES = 160;
+const MAX_LINK_EVENTS = 1000;
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
+/** A record waiting in the queue, with the store's sequence number of its message. */
+interface Queued extends HistoryRecord {
+  readonly seq: number;
+}
+
+export interface RecorderStatus {
+  readonly state: 'recording' | 'paused';
+  /** Why it is paused, in operator words. */
+  readonly reason?: string;
+  /** Since when it is paused (epoch ms). */
+  readonly since?: number;
+  readonly written: number;
+  readonly queued: number;
+  readonly dropped: { readonly queueFull: number; readonly whilePaused: number };
+}
+
+export class Recorder {
+  private queue: Queued[] = [];
+  /** Records before this index in `queue` were dropped (oldest first). */
+  private head = 0;
+  private queuedBytes = 0;
+  private events: LinkEvent[] = [];
+  private inFlight: { records: Queued[]; events: LinkEvent[]; bytes: number } | undefined;
+  /**
+   * The store sequence number of the newest message written: every collected message after it
+   * is in memory only (not yet written, or dropped and counted), so reads take it from there.
+   */
+  writtenSeq = 0;
+  private fault: { reason: string; since: number; retryMs: number } | undefined;
+  private written = 0;
+  private readonly dropped = { queueFull: 0, whilePaused: 0 };
+  private readonly recordAll: boolean;
+  private readonly batchMax: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private lastPrune = 0;
+  private pruning = false;
+  private closed = false;
+
+  constructor(
+    private readonly backend: HistoryBackend,
+    private readonly options: RecorderOptions,
+    private readonly logger: Logger,
+  ) {
+    this.recordAll = options.topics.includes('#');
+    this.batchMax = options.batchMax ?? 20_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The ingest hot path: one append, and a drop of the oldest when over the bounds. */
+  enqueue(message: StoredMessage): void {
+    if (this.closed) return;
+    if (!this.recordAll && !this.options.topics.some((f) => topicMatches(f, message.topic))) return;
+    const data = message.data;
+    const payload =
+      data.length > this.options.maxPayloadBytes ? data.slice(0, this.options.maxPayloadBytes) : data;
+    this.queue.push({
+      topic: message.topic,
+      payload,
+      sizeBytes: message.sizeBytes,
+      qos: message.qos,
+      retain: message.retain,
+      receivedAt: message.receivedAt,
+      properties: message.properties,
+      seq: message.seq,
+    });
+    this.queuedBytes += RECORD_BYTES + payload.length + message.topic.length;
+    while (
+      this.queue.length - this.head > this.options.queueMax ||
+      this.queuedBytes > this.options.queueMaxBytes
+    ) {
+      this.dropOldest();
+    }
+  }
+
+  /** The bridge's own connection went up or down. */
+  link(state: LinkEvent['state']): void {
+    if (this.events.length >= MAX_LINK_EVENTS) this.events.shift();
+    this.events.push({ at: this.now(), state });
+  }
+
+  start(): void {
+    this.schedule(this.options.flushMs);
+  }
+
+  status(): RecorderStatus {
+    const queued = this.queue.length - this.head + (this.inFlight?.records.length ?? 0);
+    return this.fault === undefined
+      ? { state: 'recording', written: this.written, queued, dropped: { ...this.dropped } }
+      : {
+          state: 'paused',
+          reason: this.fault.reason,
+          since: this.fault.since,
+          written: this.written,
+          queued,
+          dropped: { ...this.dropped },
+        };
+  }
+
+  /** Write what is queued (bounded by the deadline), then close the backend. */
+  async stop(deadlineMs = 2000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const until = Date.now() + deadlineMs;
+    while (
+      this.fault === undefined &&
+      Date.now() < until &&
+      (this.pending() > 0 || this.inFlight !== undefined)
+    ) {
+      if (this.inFlight === undefined) await this.flush();
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    await this.backend.close();
+  }
+
+  private pending(): number {
+    return this.queue.length - this.head + this.events.length;
+  }
+
+  private dropOldest(): void {
+    const r = this.queue[this.head];
+    if (r === undefined) return;
+    this.queuedBytes -= RECORD_BYTES + r.payload.length + r.topic.length;
+    this.head++;
+    if (this.fault === undefined) this.dropped.queueFull++;
+    else this.dropped.whilePaused++;
+    // Drop the dead front now and then, so the array does not hold what was dropped.
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.tick();
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    await this.flush();
+    const now = this.now();
+    if (
+      this.fault === undefined &&
+      !this.pruning &&
+      now - this.lastPrune >= (this.options.pruneEveryMs ?? 10_000)
+    ) {
+      this.lastPrune = now;
+      void this.prune();
+    }
+    this.schedule(this.fault === undefined ? this.options.flushMs : this.fault.retryMs);
+  }
+
+  /** Hand the next batch (or retry the failed one) to the backend. */
+  private async flush(): Promise<void> {
+    if (this.inFlight === undefined) {
+      if (this.pending() === 0) return;
+      const end = Math.min(this.queue.length, this.head + this.batchMax);
+      const records = this.queue.slice(this.head, end);
+      let bytes = 0;
+      for (const r of records) bytes += RECORD_BYTES + r.payload.length + r.topic.length;
+      if (end === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      } else {
+        this.head = end;
+      }
+      this.queuedBytes -= bytes;
+      this.inFlight = { records, events: this.events, bytes };
+      this.events = [];
+    }
+    const batch = this.inFlight;
+    try {
+      await this.backend.append(batch.records, batch.events);
+      this.written += batch.records.length;
+      const last = batch.records[batch.records.length - 1];
+      if (last !== undefined) this.writtenSeq = last.seq;
+      this.inFlight = undefined;
+      if (this.fault !== undefined) {
+        this.logger.info({ path: 'history' }, 'history: recording again');
+        this.fault = undefined;
+      }
+    } catch (error) {
+      const reason = error instanceof HistoryFault ? error.message : `cannot write: ${String(error)}`;
+      if (this.fault === undefined) {
+        this.fault = { reason, since: this.now(), retryMs: RETRY_MIN_MS };
+        this.logger.warn({ reason }, 'history: paused; live tools keep working');
+      } else {
+        this.fault = { ...this.fault, reason, retryMs: Math.min(RETRY_MAX_MS, this.fault.retryMs * 2) };
+      }
+    }
+  }
+
+  private async prune(): Promise<void> {
+    this.pruning = true;
+    try {
+      // Small steps until nothing is left to prune, each its own short transaction.
+      for (let i = 0; i < 1000 && !this.closed; i++) {
+        if ((await this.backend.prune(this.now())) === 0) break;
+      }
+    } catch (error) {
+      this.logger.warn({ reason: String(error) }, 'history: pruning failed; will try again');
+    } finally {
+      this.pruning = false;
+    }
+  }
+}
