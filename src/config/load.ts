@@ -253,6 +253,10 @@ export function loadConfig(
   if (env.MCP_RESULT_MAX_BYTES < env.MCP_RESULT_PAYLOAD_BYTES) {
     problems.push('MCP_RESULT_MAX_BYTES: must not be smaller than MCP_RESULT_PAYLOAD_BYTES');
   }
+  if (env.HISTORY_PATH !== undefined && env.HISTORY_MAX_PAYLOAD_BYTES > env.STORE_MAX_PAYLOAD_BYTES) {
+    // History records what the store collected; it cannot keep bytes the store cut off.
+    problems.push('HISTORY_MAX_PAYLOAD_BYTES: must not exceed STORE_MAX_PAYLOAD_BYTES');
+  }
   if (env.STORE_MAX_BYTES < env.STORE_MAX_PAYLOAD_BYTES * 2) {
     problems.push('STORE_MAX_BYTES: must be at least twice STORE_MAX_PAYLOAD_BYTES');
   }
