@@ -1,0 +1,190 @@
+/**
+ * The recorder between the ingest path and a history backend: batches in order, bounded while the
+ * backend is slow or failing (the oldest dropped and counted by cause), paused with the reason on a
+ * fault and recording again when it clears, written through to a real SQLite file.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Recorder, RECORD_BYTES } from '../../src/history/recorder.js';
+import { SqliteHistory } from '../../src/history/sqlite-backend.js';
+import { HistoryFault, type HistoryBackend, type HistoryRecord } from '../../src/history/types.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { Scrubber } from '../../src/logging/scrub.js';
+import { MessageStore } from '../../src/store/message-store.js';
+import type { StoredMessage } from '../../src/store/types.js';
+import { sleep } from '../helpers/broker.js';
+
+const logger = createLogger({ level: 'silent', scrubber: new Scrubber() });
+const LIMITS = {
+  maxTopics: 1000,
+  maxMessagesPerTopic: 1000,
+  maxBytes: 64 << 20,
+  maxAgeMs: 3_600_000,
+  maxPayloadBytes: 4096,
+};
+
+function messages(n: number, topic = 'plant/a'): StoredMessage[] {
+  const store = new MessageStore(LIMITS);
+  const out: StoredMessage[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = store.append(topic, Buffer.from(String(i)), 0, false, undefined, 1_000_000 + i);
+    if (m !== undefined) out.push(m);
+  }
+  return out;
+}
+
+/** A backend whose append waits until released, or fails with a fault: the recorder's own logic. */
+class Gate implements Pick<HistoryBackend, 'append' | 'close' | 'prune'> {
+  batches: HistoryRecord[][] = [];
+  fault: HistoryFault | undefined;
+  private release: (() => void) | undefined;
+  blocked = false;
+  async append(records: readonly HistoryRecord[]): Promise<void> {
+    if (this.fault !== undefined) throw this.fault;
+    if (this.blocked) await new Promise<void>((r) => (this.release = r));
+    this.batches.push([...records]);
+  }
+  open(): void {
+    this.blocked = false;
+    this.release?.();
+  }
+  async prune(): Promise<number> {
+    return 0;
+  }
+  async close(): Promise<void> {}
+}
+
+const options = (over: Partial<ConstructorParameters<typeof Recorder>[1]> = {}) => ({
+  topics: ['#'],
+  maxPayloadBytes: 4096,
+  flushMs: 10,
+  queueMax: 100,
+  queueMaxBytes: 1 << 20,
+  ...over,
+});
+
+describe('the recorder', () => {
+  it('hands every message over in order, in batches, and knows what is written', async () => {
+    const gate = new Gate();
+    const r = new Recorder(gate as unknown as HistoryBackend, options({ batchMax: 7 }), logger);
+    r.start();
+    const all = messages(50);
+    for (const m of all) r.enqueue(m);
+    const until = Date.now() + 5000;
+    while (r.status().written < 50 && Date.now() < until) await sleep(5);
+    assert.deepEqual(
+      gate.batches.flat().map((x) => x.payload),
+      all.map((m) => m.data),
+    );
+    assert.ok(gate.batches.every((b) => b.length <= 7));
+    assert.equal(r.writtenSeq, all.at(-1)?.seq);
+    await r.stop();
+  });
+
+  it('a slow backend: the queue stays within its bounds, the oldest go first and are counted', async () => {
+    const gate = new Gate();
+    gate.blocked = true;
+    const r = new Recorder(
+      gate as unknown as HistoryBackend,
+      options({ queueMax: 100, batchMax: 10 }),
+      logger,
+    );
+    r.start();
+    await sleep(30);
+    const all = messages(1000);
+    for (const m of all) r.enqueue(m);
+    const s = r.status();
+    assert.ok(s.queued <= 100 + 10, `queued ${s.queued}`);
+    assert.equal(s.dropped.queueFull, 1000 - 100);
+    gate.open();
+    const until = Date.now() + 5000;
+    while (r.status().queued > 0 && Date.now() < until) await sleep(5);
+    // What was kept is the newest, in order.
+    assert.deepEqual(
+      gate.batches.flat().map((x) => x.payload),
+      all.slice(-100).map((m) => m.data),
+    );
+    await r.stop();
+  });
+
+  it('bounds the queue by payload bytes too', () => {
+    const gate = new Gate();
+    const r = new Recorder(
+      gate as unknown as HistoryBackend,
+      options({ queueMax: 1_000_000, queueMaxBytes: 100 * (RECORD_BYTES + 10) }),
+      logger,
+    );
+    for (const m of messages(1000, 'plant/abc')) r.enqueue(m);
+    assert.ok(r.status().queued <= 100, `queued ${r.status().queued}`);
+    assert.ok(r.status().dropped.queueFull >= 900);
+  });
+
+  it('a fault pauses with its reason, drops are counted as while paused, and recording resumes', async () => {
+    const gate = new Gate();
+    gate.fault = new HistoryFault('full', 'the disk holding /data/history.db is full');
+    const r = new Recorder(gate as unknown as HistoryBackend, options({ queueMax: 10 }), logger);
+    r.start();
+    for (const m of messages(5)) r.enqueue(m);
+    let until = Date.now() + 5000;
+    while (r.status().state !== 'paused' && Date.now() < until) await sleep(5);
+    assert.equal(r.status().state, 'paused');
+    assert.match(r.status().reason ?? '', /full/);
+    for (const m of messages(20)) r.enqueue(m);
+    assert.ok(r.status().dropped.whilePaused > 0);
+    gate.fault = undefined;
+    until = Date.now() + 5000;
+    while (r.status().state !== 'recording' && Date.now() < until) await sleep(20);
+    assert.equal(r.status().state, 'recording');
+    assert.ok(gate.batches.flat().length > 0, 'the failed batch was written after the fault cleared');
+    await r.stop();
+  });
+
+  it('only the topics of HISTORY_TOPICS, cut to HISTORY_MAX_PAYLOAD_BYTES', async () => {
+    const gate = new Gate();
+    const r = new Recorder(
+      gate as unknown as HistoryBackend,
+      options({ topics: ['plant/keep/#'], maxPayloadBytes: 2 }),
+      logger,
+    );
+    const store = new MessageStore(LIMITS);
+    r.enqueue(store.append('plant/keep/x', Buffer.from('12345'), 0, false, undefined, 1)!);
+    r.enqueue(store.append('plant/drop/x', Buffer.from('1'), 0, false, undefined, 2)!);
+    await r.stop();
+    assert.deepEqual(
+      gate.batches.flat().map((x) => [x.topic, x.payload, x.sizeBytes]),
+      [['plant/keep/x', '12', 5]],
+    );
+  });
+
+  it('through to a real SQLite file: what was enqueued reads back after stop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mqtt-recorder-'));
+    try {
+      const open = () =>
+        SqliteHistory.open({
+          location: join(dir, 'h.db'),
+          policy: { read: ['#'], write: [], deny: [] },
+          retentionMs: 86_400_000 * 365 * 100,
+          maxBytes: 1 << 30,
+          maxPayloadBytes: 4096,
+          maxFieldsPerMessage: 32,
+        });
+      const r = new Recorder(await open(), options({ queueMax: 1000 }), logger);
+      r.start();
+      for (const m of messages(300)) r.enqueue(m);
+      await r.stop();
+      const again = await open();
+      try {
+        const read = await again.range({ filter: 'plant/#', limit: 1000 });
+        assert.equal(read.messages.length, 300);
+        assert.equal(read.messages[0]?.payload, '299');
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
