@@ -82,10 +82,14 @@ export class Recorder {
     this.now = options.now ?? Date.now;
   }
 
+  /** Whether messages of this topic are recorded (HISTORY_TOPICS). */
+  records(topic: string): boolean {
+    return this.recordAll || this.options.topics.some((f) => topicMatches(f, topic));
+  }
+
   /** The ingest hot path: one append, and a drop of the oldest when over the bounds. */
   enqueue(message: StoredMessage): void {
-    if (this.closed) return;
-    if (!this.recordAll && !this.options.topics.some((f) => topicMatches(f, message.topic))) return;
+    if (this.closed || !this.records(message.topic)) return;
     const data = message.data;
     const payload =
       data.length > this.options.maxPayloadBytes ? data.slice(0, this.options.maxPayloadBytes) : data;

@@ -43,6 +43,8 @@ export interface HistoryAccess {
   readonly recorder: {
     /** Store sequence number of the newest message written; later ones are in memory only. */
     readonly writtenSeq: number;
+    /** Whether messages of the topic are recorded at all (HISTORY_TOPICS). */
+    records(topic: string): boolean;
     status(): RecorderStatus;
   };
 }

@@ -89,7 +89,8 @@ export async function readRange(
   const written = history.recorder.writtenSeq;
   const unwritten = deps.store
     .query(filter, { limit: limit + 1, now, ...(since !== undefined ? { since } : {}) })
-    .filter((m) => m.seq > written && inWindow(m));
+    // Not written yet, or of a topic history does not record: memory is its only source.
+    .filter((m) => (m.seq > written || !history.recorder.records(m.topic)) && inWindow(m));
   const [recorded, stats] = await Promise.all([
     history.backend.range({ filter, from: since, to: until, limit: limit + 1 }),
     history.backend.stats(),
