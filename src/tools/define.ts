@@ -68,6 +68,22 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(spec: T
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+/** Content items a handler adds to its result besides the JSON (a picture, an embedded file). */
+const ATTACHMENTS = Symbol('attachments');
+
+/**
+ * A structured result with content items beside it: the items go into `content` after the JSON
+ * mirror and never into `structuredContent` (a symbol key is not serialised).
+ */
+export function withAttachments<T extends object>(structured: T, items: CallToolResult['content']): T {
+  return Object.defineProperty(structured, ATTACHMENTS, { value: items, enumerable: false });
+}
+
+function attachmentsOf(structured: unknown): CallToolResult['content'] {
+  const items = (structured as { [ATTACHMENTS]?: CallToolResult['content'] })[ATTACHMENTS];
+  return items ?? [];
+}
+
 const confirmSchema = () => ({
   type: 'object' as const,
   properties: {
@@ -152,7 +168,8 @@ export async function runTool(
     ];
     if (spec.moreHint !== undefined && (structured as { more?: unknown }).more === true)
       content.push({ type: 'text', text: `The result was cut (more: true): ${spec.moreHint}.` });
-    return { content, structuredContent: structured };
+    content.push(...attachmentsOf(structured));
+    return { content, structuredContent: { ...structured } };
   } catch (error) {
     const ms = elapsed(started);
     deps.telemetry?.toolCall(spec.name, ms, isBridgeError(error) ? error.code : 'INTERNAL');

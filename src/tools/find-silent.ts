@@ -90,7 +90,7 @@ export const findSilentTool = defineTool({
 });
 
 /** This process's periods, joined with those history recorded of earlier runs. */
-async function offlinePeriods(deps: ToolDeps, from: number, now: number): Promise<OfflinePeriod[]> {
+export async function offlinePeriods(deps: ToolDeps, from: number, now: number): Promise<OfflinePeriod[]> {
   const mine = deps.offline.since(from);
   if (deps.history === undefined) return mine.slice(-MAX_PERIODS);
   // A period of an earlier run still open on disk ended, at the latest, when this one started

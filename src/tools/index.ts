@@ -3,6 +3,8 @@
  * Sparkplug B tools only when Sparkplug is on (MQTT_SPARKPLUG=auto).
  */
 import type { AnyToolSpec } from './define.js';
+import { chartTool } from './chart.js';
+import { exportTool } from './export.js';
 import { findSilentTool } from './find-silent.js';
 import { getLatestTool } from './get-latest.js';
 import { listTopicsTool } from './list-topics.js';
@@ -25,6 +27,8 @@ export const ALL_TOOLS: readonly AnyToolSpec[] = [
   statusTool,
   summarizeTool,
   findSilentTool,
+  chartTool,
+  exportTool,
   sparkplugNodesTool,
   sparkplugRebirthTool,
 ];

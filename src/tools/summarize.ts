@@ -15,6 +15,61 @@ const MEMORY_SCAN = 1_000_000;
 
 const PointShape = z.object({ at: z.string(), value: z.number() });
 
+/** The arguments of a summary (mqtt_chart takes them too). */
+export const SummaryInputShape = {
+  filter: FilterInput,
+  field: z.string().max(256).optional().describe('Dot path of one field; absent: every numeric field'),
+  ...WindowShape,
+  buckets: z.number().int().min(1).max(200).default(24).describe('Equal time buckets, 1-200'),
+};
+
+/** What a summary returns (mqtt_chart returns it too, with its picture). */
+export const SummaryOutput = z.object({
+  filter: z.string(),
+  from: z.string(),
+  to: z.string(),
+  bucketSeconds: z.number(),
+  source: SourceField,
+  series: z.array(
+    z
+      .object({
+        topic: z.string(),
+        field: z.string(),
+        count: z.number().int(),
+        min: z.number(),
+        max: z.number(),
+        mean: z.number(),
+        first: PointShape,
+        last: PointShape,
+        buckets: z.array(
+          z.object({
+            start: z.string(),
+            count: z.number().int(),
+            min: z.number().optional(),
+            max: z.number().optional(),
+            mean: z.number().optional(),
+          }),
+        ),
+      })
+      .meta({
+        summary: true,
+        description:
+          'topic, field, count, min, max, mean, first and last {at, value}; buckets [{start, count, min, max, mean}] ' +
+          '(no min/max/mean when count is 0)',
+      }),
+  ),
+  ...BasisShape,
+});
+
+export interface SummaryArgs {
+  readonly filter: string;
+  readonly field?: string | undefined;
+  readonly buckets: number;
+  readonly sinceSeconds?: number | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
 export const summarizeTool = defineTool({
   name: 'mqtt_summarize',
   title: 'Summarize numeric MQTT values over time',
@@ -24,80 +79,41 @@ export const summarizeTool = defineTool({
     'count, min, max, mean, first and last, and the window split into equal buckets. Use it instead of reading ' +
     'raw messages to answer "what did line 1 do overnight": filter "plant/line1/#", sinceSeconds 43200. ' +
     'source says whether history (on disk) or memory answered; heldSince: nothing earlier is held.',
-  input: z
-    .object({
-      filter: FilterInput,
-      field: z.string().max(256).optional().describe('Dot path of one field; absent: every numeric field'),
-      ...WindowShape,
-      buckets: z.number().int().min(1).max(200).default(24).describe('Equal time buckets, 1-200'),
-    })
-    .strict(),
-  output: z.object({
-    filter: z.string(),
-    from: z.string(),
-    to: z.string(),
-    bucketSeconds: z.number(),
-    source: SourceField,
-    series: z.array(
-      z
-        .object({
-          topic: z.string(),
-          field: z.string(),
-          count: z.number().int(),
-          min: z.number(),
-          max: z.number(),
-          mean: z.number(),
-          first: PointShape,
-          last: PointShape,
-          buckets: z.array(
-            z.object({
-              start: z.string(),
-              count: z.number().int(),
-              min: z.number().optional(),
-              max: z.number().optional(),
-              mean: z.number().optional(),
-            }),
-          ),
-        })
-        .meta({
-          summary: true,
-          description:
-            'topic, field, count, min, max, mean, first and last {at, value}; buckets [{start, count, min, max, mean}] ' +
-            '(no min/max/mean when count is 0)',
-        }),
-    ),
-    ...BasisShape,
-  }),
+  input: z.object(SummaryInputShape).strict(),
+  output: SummaryOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: true,
   moreHint: 'to see more series, narrow the filter or name one field',
-  handler: async ({ filter, field, buckets, ...window }, { deps }) => {
-    deps.policy.assertReadFilter(filter);
-    const now = deps.now();
-    const { since, until } = timeWindow(window, now, 86_400);
-    const from = since ?? now - 86_400_000;
-    const to = until ?? now + 1;
-    const result =
-      deps.history !== undefined
-        ? await deps.history.backend.summarize({ filter, field, from, to, buckets, maxSeries: MAX_SERIES })
-        : summarizeMemory(deps, { filter, field, from, to, buckets, now });
-    const stats = deps.history !== undefined ? await deps.history.backend.stats() : undefined;
-    return {
-      filter,
-      from: iso(from),
-      to: iso(to),
-      bucketSeconds: (to - from) / buckets / 1000,
-      source: deps.history !== undefined ? ('history' as const) : ('memory' as const),
-      series: result.series.map(showSeries),
-      ...readBasis(deps, [filter], {
-        since: from,
-        limited: result.more,
-        now,
-        ...(stats !== undefined ? { historySince: stats.oldestAt ?? now } : {}),
-      }),
-    };
-  },
+  handler: async (args, { deps }) => summaryOf(deps, args),
 });
+
+/** A summary as mqtt_summarize returns it (policy checked, window resolved, basis added). */
+export async function summaryOf(deps: ToolDeps, { filter, field, buckets, ...window }: SummaryArgs) {
+  deps.policy.assertReadFilter(filter);
+  const now = deps.now();
+  const { since, until } = timeWindow(window, now, 86_400);
+  const from = since ?? now - 86_400_000;
+  const to = until ?? now + 1;
+  const result =
+    deps.history !== undefined
+      ? await deps.history.backend.summarize({ filter, field, from, to, buckets, maxSeries: MAX_SERIES })
+      : summarizeMemory(deps, { filter, field, from, to, buckets, now });
+  const stats = deps.history !== undefined ? await deps.history.backend.stats() : undefined;
+  return {
+    filter,
+    from: iso(from),
+    to: iso(to),
+    bucketSeconds: (to - from) / buckets / 1000,
+    source: deps.history !== undefined ? ('history' as const) : ('memory' as const),
+    series: result.series.map(showSeries),
+    ...readBasis(deps, [filter], {
+      since: from,
+      limited: result.more,
+      now,
+      ...(stats !== undefined ? { historySince: stats.oldestAt ?? now } : {}),
+    }),
+  };
+}
 
 /** Over what memory holds: every matching message in the window, its numbers extracted here. */
 function summarizeMemory(
