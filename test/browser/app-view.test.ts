@@ -22,6 +22,7 @@ import { APP_VIEW_FILE, APP_VIEW_MIME_TYPE, APP_VIEW_URI } from '../../src/resou
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { bridgeEnv, startBridge, type TestBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
+import { connectSpy } from '../helpers/spy.js';
 import { launchChromium, type TestBrowser } from './support/chromium.js';
 import { chartResult, HOSTILE_TOPIC, XSS } from './support/fixture.js';
 
@@ -236,5 +237,73 @@ describe('the view in headless Chromium', () => {
     assert.ok(
       !(await page.evaluate(() => window.hostEvents)).some((e) => e === 'xss' || e.startsWith('host-error')),
     );
+  });
+});
+
+describe('the view with data from the real bridge', () => {
+  it('draws what mqtt_chart returned for messages through a real broker; hostile topic text stays text', async () => {
+    const live = await startBridge(bridgeEnv(broker, pki));
+    const spy = await connectSpy(broker, pki);
+    const page = await chromium!.browser.newPage({ viewport: { width: 900, height: 700 } });
+    try {
+      await waitFor(() => live.app.link.connected, 5000, 'connected');
+      const hostile = `plant/line9/${XSS.replaceAll('+', '').replaceAll('#', '')}`;
+      for (const [topic, v] of [
+        ['plant/line9/oven', 60],
+        ['plant/line9/oven', 64],
+        [hostile, 40],
+        ['plant/line9/oven', 62],
+      ] as const) {
+        await spy.publish(topic, JSON.stringify({ temp: v }), { qos: 1 });
+      }
+      await waitFor(() => live.app.deps.store.stats(Date.now()).received >= 4, 5000, 'received');
+      const args = { filter: 'plant/line9/#', sinceSeconds: 600, buckets: 12, width: 800, height: 400 };
+      const result = (await live.client.callTool({ name: 'mqtt_chart', arguments: args })) as CallToolResult;
+      assert.notEqual(result.isError, true);
+      const html = await viewHtml();
+      await page.exposeFunction('hostFixture', () => ({ html, args, result }));
+      // The view's own calls go to the real bridge, and only read-only ones are let through.
+      await page.exposeFunction('hostCallTool', async (name: string, a: Record<string, unknown>) =>
+        READ_ONLY_TOOLS.has(name)
+          ? ((await live.client.callTool({ name, arguments: a })) as CallToolResult)
+          : { isError: true, content: [{ type: 'text', text: 'not allowed' }] },
+      );
+      const host = await build({
+        entryPoints: [join(import.meta.dirname, 'host/host-page.ts')],
+        bundle: true,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2022',
+        write: false,
+        logLevel: 'error',
+      });
+      await page.setContent(
+        `<!doctype html><html><body><script>${host.outputFiles[0]!.text.replaceAll('</script', '<\\/script')}</script></body></html>`,
+      );
+      await waitFor(
+        async () => (await page.evaluate(() => window.hostEvents)).includes('result-sent'),
+        15_000,
+        'the host sent the result',
+      );
+      const view = page.frames().find((f) => f !== page.mainFrame());
+      assert.ok(view !== undefined, 'the view frame');
+      // Drawn (a band of one bucket may have no height, so attached rather than visible).
+      await view.waitForSelector('#chart svg path', { timeout: 15_000, state: 'attached' });
+      const text = await view.evaluate(() => document.querySelector('#chart svg')?.textContent ?? '');
+      assert.ok(text.includes('plant/line9/oven · temp'), text.slice(0, 300));
+      assert.ok(text.includes('plant/line9/<img'), 'the hostile topic is shown as text');
+      assert.equal(
+        await view.evaluate(() => document.querySelectorAll('img, script[src], iframe').length),
+        0,
+      );
+      assert.equal(await view.evaluate(() => (window as any).__xss), undefined, 'the payload did not run');
+      const shot = await page.screenshot();
+      const png = PNG.sync.read(shot);
+      assert.ok(png.width > 0);
+    } finally {
+      await page.close();
+      await spy.close();
+      await live.close();
+    }
   });
 });

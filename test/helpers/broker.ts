@@ -183,14 +183,17 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Poll until check() returns a truthy value (0, '', false, null and undefined mean "not yet"). */
+type Falsy = undefined | null | false | 0 | '';
+
+/** Poll a check (sync or async) until it gives a truthy value. */
 export async function waitFor<T>(
-  check: () => T | undefined | null | false | 0 | '',
+  check: () => T | Falsy | Promise<T | Falsy>,
   timeoutMs = 5000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
