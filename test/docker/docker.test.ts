@@ -697,13 +697,28 @@ describe('docker-compose.yml', { timeout: 300_000 }, () => {
       ]);
       assert.equal(container.Config.User, declared.user, `${service} user`);
       assert.notEqual(declared.user.split(':')[0], '0');
-      for (const mount of container.Mounts as Array<{ Type: string; RW: boolean; Destination: string }>)
+      for (const mount of container.Mounts as Array<{
+        Type: string;
+        RW: boolean;
+        Destination: string;
+        Name?: string;
+      }>) {
+        // The one writable mount: the bridge's named history volume.
+        if (service === 'bridge' && mount.Destination === '/data') {
+          assert.equal(mount.Type, 'volume');
+          assert.equal(mount.Name, `${PROJECT}_history`);
+          continue;
+        }
         assert.equal(mount.RW, false, `${service}: ${mount.Destination} is mounted writable`);
+      }
       // The process really runs as that uid.
       const uid = await dockerOk(['exec', container.Id, 'id', '-u']);
       assert.equal(uid, declared.user.split(':')[0]);
     }
     const bridge = await inspect(await serviceId('bridge'));
+    // History on the named volume: /data 0700 and the file 0600, both the bridge user's.
+    const modes = await dockerOk(['exec', bridge.Id, 'stat', '-c', '%n %a %u', '/data', '/data/history.db']);
+    assert.deepEqual(modes.split('\n'), ['/data 700 10001', '/data/history.db 600 10001']);
     assert.deepEqual(bridge.HostConfig.PortBindings, {
       '3000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }],
     });
