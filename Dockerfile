@@ -13,8 +13,9 @@
 #
 # Run it with tini as PID 1 (`docker run --init`, compose `init: true`): tini reaps zombies
 # and forwards signals. The app itself shuts down cleanly on SIGTERM, SIGINT and, over stdio,
-# on stdin EOF (MQTT DISCONNECT, exit 0 within 5 s). It writes nothing outside /tmp, so it runs
-# with a read-only root filesystem and a small tmpfs on /tmp. See docs/DEPLOYMENT.md.
+# on stdin EOF (MQTT DISCONNECT, exit 0 within 5 s). It writes nothing outside /tmp and the
+# history volume /data, so it runs with a read-only root filesystem, a small tmpfs on /tmp and a
+# volume on /data. See docs/DEPLOYMENT.md.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:0e0ff40c39bc087845bfb27465a0df4ea419520094bc35842ff83dd8cbe6f9b6
 
 # ---- build: dev dependencies, TypeScript compile ------------------------------------------
@@ -39,7 +40,16 @@ ENV NODE_ENV=production
 # secrets is predictable (chown 10001 on the host). No home directory, no login shell.
 RUN groupadd --system --gid 10001 bridge \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin bridge
+      --shell /usr/sbin/nologin bridge \
+ && mkdir -m 0700 /data \
+ && chown 10001:10001 /data
+# History (HISTORY_PATH): the SQLite file lives on the /data volume, the one writable place
+# besides /tmp under a read-only root filesystem. Mount a named volume there to keep it across
+# containers (`-v mqtt-history:/data`; compose does); set HISTORY_PATH= (empty) to turn it off.
+# /data belongs to the bridge user with mode 0700; the file is created with mode 0600. A new
+# named volume takes its owner and mode from this directory.
+ENV HISTORY_PATH=/data/history.db
+VOLUME ["/data"]
 WORKDIR /app
 # Everything under /app belongs to root and is read-only for the bridge user.
 COPY package.json package-lock.json ./

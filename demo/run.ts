@@ -7,7 +7,8 @@
  *      sensor that goes quiet; its pumps obey plant/<line>/pump/cmd; beside it a Sparkplug B
  *      edge node (spBv1.0/plant/#), and a topic catalog (demo/catalog.json)
  *   4. the built bridge (dist/index.js) in Streamable HTTP mode with a random bearer token,
- *      connected to the broker over mutual TLS
+ *      connected to the broker over mutual TLS, recording history (HISTORY_PATH) into the run's
+ *      own temporary folder
  *
  * Then it prints how to attach Claude Desktop and the MCP Inspector, and what to ask. Ctrl-C
  * or SIGTERM stops the plant, the bridge (waiting for its exit), the broker, removes the
@@ -155,7 +156,14 @@ async function main(): Promise<void> {
       httpPort = 0;
     }
     say(`demo    starting the bridge: ${process.execPath} dist/index.js (HTTP, mutual TLS to the broker)`);
-    const bridge = launchBridge({ rootDir: ROOT, env, httpPort, tokenFile }, say);
+    // History into this run's own folder (removed at exit with the rest of runDir); only the
+    // demo's bridge records there, so the commands in the notes below (a second bridge) go
+    // without it and cannot collide with its lock on the file.
+    const historyPath = join(runDir, 'history', 'history.db');
+    const bridge = launchBridge(
+      { rootDir: ROOT, env: { ...env, HISTORY_PATH: historyPath }, httpPort, tokenFile },
+      say,
+    );
     running.bridge = bridge;
     let port: number;
     try {
@@ -169,6 +177,7 @@ async function main(): Promise<void> {
     });
     http = { url: `http://127.0.0.1:${port}`, token, tokenFile };
     say(`demo    bridge ready (pid ${bridge.pid}) at ${http.url}/mcp, connected to the broker`);
+    say(`demo    bridge recording history to ${historyPath} (removed when the demo stops)`);
   }
 
   // The edge node starts once the bridge collects, so the bridge sees its BIRTHs (one that starts

@@ -93,11 +93,12 @@ export const findSilentTool = defineTool({
 export async function offlinePeriods(deps: ToolDeps, from: number, now: number): Promise<OfflinePeriod[]> {
   const mine = deps.offline.since(from);
   if (deps.history === undefined) return mine.slice(-MAX_PERIODS);
-  // A period of an earlier run still open on disk ended, at the latest, when this one started
-  // (this run's own periods cover the time after).
-  const recorded = (await deps.history.backend.offline(from, now)).map((p) =>
-    p.to === undefined && p.from < deps.startedAt ? { from: p.from, to: deps.startedAt } : p,
-  );
+  // This run's own periods cover the time since it started, so what is on disk counts only before
+  // that: a period of an earlier run still open on disk ended, at the latest, when this one
+  // started, and one of this run whose reconnect is not flushed yet must not reopen it.
+  const recorded = (await deps.history.backend.offline(from, now))
+    .filter((p) => p.from < deps.startedAt)
+    .map((p) => (p.to === undefined || p.to > deps.startedAt ? { from: p.from, to: deps.startedAt } : p));
   return unionPeriods([recorded, mine]).slice(-MAX_PERIODS);
 }
 

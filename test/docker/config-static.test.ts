@@ -239,6 +239,20 @@ describe('Dockerfile (T-5.1)', () => {
     assert.equal(args(runtime, 'CMD').length, 0, 'arguments go after the image name, not in CMD');
   });
 
+  it('records history on the /data volume: HISTORY_PATH set, /data owned by 10001 with mode 0700, VOLUME after it', () => {
+    assert.ok(args(runtime, 'ENV').includes('HISTORY_PATH=/data/history.db'));
+    const runs = args(runtime, 'RUN');
+    const made = runs.findIndex(
+      (a) => /\bmkdir -m 0700 \/data\b/.test(a) && /\bchown 10001:10001 \/data\b/.test(a),
+    );
+    assert.ok(made >= 0, 'a RUN creates /data with mode 0700 for 10001');
+    assert.deepEqual(args(runtime, 'VOLUME'), ['["/data"]']);
+    // Changes to a path after its VOLUME line are discarded by the builder.
+    const volumeAt = runtime.findIndex((i) => i.name === 'VOLUME');
+    const runAt = runtime.indexOf(runtime.filter((i) => i.name === 'RUN')[made]!);
+    assert.ok(runAt < volumeAt, 'VOLUME comes after /data is made');
+  });
+
   it('adds no files by ADD and copies no keys, certificates, env files or tests', () => {
     assert.equal(instructions.filter((i) => i.name === 'ADD').length, 0);
     for (const copy of instructions.filter((i) => i.name === 'COPY'))
@@ -313,6 +327,8 @@ describe('docker-compose.yml (T-5.1)', () => {
       assert.equal(s.pid, undefined);
       assert.equal(s.ipc, undefined);
       for (const volume of s.volumes as string[]) {
+        // The one writable mount: the bridge's named history volume (checked below).
+        if (name === 'bridge' && volume === 'history:/data') continue;
         assert.match(volume, /:ro$/, `${volume} must be read-only`);
         assert.doesNotMatch(volume, /docker\.sock/);
       }
@@ -330,6 +346,13 @@ describe('docker-compose.yml (T-5.1)', () => {
     assert.equal(s.expose, undefined);
     assert.ok(s.healthcheck.test.includes('/mosquitto/certs/healthcheck.crt'));
     assert.ok(s.healthcheck.test.includes('$$SYS/broker/uptime'));
+  });
+
+  it('bridge: the history volume, a named one at /data (the image sets HISTORY_PATH there)', () => {
+    const s = services.bridge;
+    assert.ok((s.volumes as string[]).includes('history:/data'));
+    assert.ok(file.volumes !== undefined && 'history' in (file.volumes as Record<string, unknown>));
+    assert.equal((s.environment as Record<string, string>).HISTORY_PATH, undefined, 'the image default');
   });
 
   it('bridge: Streamable HTTP with a token secret, mTLS files read-only, loopback port, two networks', () => {
@@ -426,13 +449,20 @@ describe('README.md: the Claude Desktop docker run line (R-5.1)', () => {
     assert.match(value('--label')!, /^\S+=\S+$/);
   });
 
-  it('has no -t, no fixed --name, no privileges, and mounts everything read-only', () => {
+  it('has no -t, no fixed --name, no privileges, and mounts everything read-only but the history volume', () => {
     for (const flag of ['-t', '-it', '--tty', '--name', '--privileged', '--network=host', '-p', '--publish'])
       assert.ok(!args.includes(flag), `${flag} must not be used`);
     args.forEach((arg, i) => {
+      // The named volume the image records history to (HISTORY_PATH=/data/history.db).
+      if (arg === '-v' && args[i + 1] === 'mqtt-history:/data') return;
       if (arg === '-v') assert.match(args[i + 1]!, /:ro$/);
       if (arg === '-e') assert.doesNotMatch(args[i + 1]!, /PRIVATE KEY|PASSWORD=|TOKEN=/);
     });
+  });
+
+  it('keeps history on a named volume at /data', () => {
+    assert.equal(args[args.indexOf('mqtt-history:/data') - 1], '-v');
+    assert.ok(args.indexOf('mqtt-history:/data') < args.indexOf('mqtt-mcp-bridge:local'));
   });
 
   it('matches the line the Docker suite runs (test/docker/docker.test.ts)', () => {

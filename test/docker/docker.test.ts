@@ -416,6 +416,88 @@ describe('docker run -i over stdio (Claude Desktop)', { timeout: 180_000 }, () =
     await gone(caseLabel, 10_000);
   });
 
+  it('history on the /data volume: a record survives a new container on the same named volume; /data 0700 and the file 0600, owned by 10001', async () => {
+    const volume = `mmbtest-history-${RUN_ID}`;
+    await dockerOk(['volume', 'create', '--label', RUN_LABEL_ARG, volume]);
+    /** The README's docker run -i line with `-v <volume>:/data` before the image. */
+    const open = async (caseLabel: string) => {
+      const args = stdioRunArgs(caseLabel);
+      args.splice(args.indexOf(IMAGE), 0, '-v', `${volume}:/data`, '-e', 'HISTORY_FLUSH_MS=100');
+      const transport = new StdioClientTransport({
+        command: 'docker',
+        args,
+        env: getDefaultEnvironment(),
+        stderr: 'pipe',
+      });
+      const client = new Client({ name: caseLabel, version: '1.0.0' });
+      await client.connect(transport);
+      const call = async (name: string, args: Record<string, unknown> = {}) => {
+        const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+        assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result.content)}`);
+        return result.structuredContent as any;
+      };
+      return { client, call };
+    };
+    const first = await open(`history-1-${RUN_ID}`);
+    try {
+      await eventually(
+        async () => (await first.call('mqtt_status')).connection.state === 'connected',
+        20_000,
+        'connected',
+      );
+      const pub = await mosquittoPub(mosquittoImage, network, bridgeIdentity(pki), [
+        '-t',
+        'plant/history/level',
+        '-m',
+        '42',
+        '-q',
+        '1',
+      ]);
+      assert.equal(pub.code, 0, pub.stderr);
+      const history = await eventually(
+        async () => {
+          const h = (await first.call('mqtt_status')).history;
+          return h.written >= 1 ? h : undefined;
+        },
+        20_000,
+        'the record written',
+      );
+      assert.equal(history.state, 'recording');
+      assert.equal(history.path, '/data/history.db');
+    } finally {
+      await first.client.close();
+    }
+    await gone(`history-1-${RUN_ID}`, 10_000);
+    const modes = await runInImage(['--read-only', '-v', `${volume}:/data`], 'stat', [
+      '-c',
+      '%n %a %u:%g',
+      '/data',
+      '/data/history.db',
+    ]);
+    assert.equal(modes.code, 0, modes.stderr);
+    assert.deepEqual(modes.stdout.trim().split('\n'), [
+      '/data 700 10001:10001',
+      '/data/history.db 600 10001:10001',
+    ]);
+
+    const second = await open(`history-2-${RUN_ID}`);
+    try {
+      const read = await second.call('mqtt_read_messages', {
+        filter: 'plant/history/level',
+        sinceSeconds: 3600,
+      });
+      assert.equal(read.source, 'history');
+      assert.deepEqual(
+        read.messages.map((m: { payload: unknown }) => m.payload),
+        [42],
+      );
+    } finally {
+      await second.client.close();
+    }
+    await gone(`history-2-${RUN_ID}`, 10_000);
+    await dockerOk(['volume', 'rm', volume]);
+  });
+
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     it(`a client that kills the docker CLI with ${signal} leaves no container behind`, async () => {
       const caseLabel = `${signal.toLowerCase()}-${RUN_ID}`;
@@ -615,13 +697,28 @@ describe('docker-compose.yml', { timeout: 300_000 }, () => {
       ]);
       assert.equal(container.Config.User, declared.user, `${service} user`);
       assert.notEqual(declared.user.split(':')[0], '0');
-      for (const mount of container.Mounts as Array<{ Type: string; RW: boolean; Destination: string }>)
+      for (const mount of container.Mounts as Array<{
+        Type: string;
+        RW: boolean;
+        Destination: string;
+        Name?: string;
+      }>) {
+        // The one writable mount: the bridge's named history volume.
+        if (service === 'bridge' && mount.Destination === '/data') {
+          assert.equal(mount.Type, 'volume');
+          assert.equal(mount.Name, `${PROJECT}_history`);
+          continue;
+        }
         assert.equal(mount.RW, false, `${service}: ${mount.Destination} is mounted writable`);
+      }
       // The process really runs as that uid.
       const uid = await dockerOk(['exec', container.Id, 'id', '-u']);
       assert.equal(uid, declared.user.split(':')[0]);
     }
     const bridge = await inspect(await serviceId('bridge'));
+    // History on the named volume: /data 0700 and the file 0600, both the bridge user's.
+    const modes = await dockerOk(['exec', bridge.Id, 'stat', '-c', '%n %a %u', '/data', '/data/history.db']);
+    assert.deepEqual(modes.split('\n'), ['/data 700 10001', '/data/history.db 600 10001']);
     assert.deepEqual(bridge.HostConfig.PortBindings, {
       '3000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }],
     });

@@ -3,7 +3,8 @@
  * port, a random broker port and its own PKI folder. An SDK client over Streamable HTTP with
  * the demo's bearer token checks what a first-time user would try: the tools, last values with
  * a retained one, the binary meter as base64, the sensor that goes quiet, and a pump command
- * that changes the pump's state. Then SIGINT: exit 0, and no bridge process left behind.
+ * that changes the pump's state, history recorded into the run's own folder. Then SIGINT: exit 0,
+ * no bridge process left behind, and the temporary files (token, history) removed.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -105,6 +106,7 @@ describe('npm run demo', () => {
     // The token is printed in the form a client sends it, on a line of its own.
     const token = /^ {6}Authorization: Bearer ([0-9a-f]{64})$/m.exec(stdout)?.[1];
     const tokenFile = /\((\S+) holds the line demo=<token>/.exec(stdout)?.[1];
+    const historyPath = /bridge recording history to (\S+) \(removed/.exec(stdout)?.[1];
     assert.ok(bridgePid > 0 && token !== undefined && tokenFile !== undefined, stdout);
     assert.ok(existsSync(tokenFile));
     assert.equal(readFileSync(tokenFile, 'utf8'), `demo=${token}\n`);
@@ -126,6 +128,7 @@ describe('npm run demo', () => {
     try {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), [
+        'mqtt_find_silent',
         'mqtt_get_latest',
         'mqtt_list_topics',
         'mqtt_publish',
@@ -134,9 +137,22 @@ describe('npm run demo', () => {
         'mqtt_sparkplug_rebirth',
         'mqtt_status',
         'mqtt_subscribe',
+        'mqtt_summarize',
         'mqtt_unsubscribe',
         'mqtt_wait_for_messages',
       ]);
+
+      // The demo's bridge records history into the run's own temporary folder.
+      assert.ok(historyPath !== undefined && historyPath.startsWith(tmpdir()), stdout);
+      let history: Record<string, any> = {};
+      for (const until = Date.now() + 8000; Date.now() < until; await sleep(100)) {
+        history = (await ok('mqtt_status')).history;
+        if (history.written > 0) break;
+      }
+      assert.equal(history.state, 'recording', JSON.stringify(history));
+      assert.equal(history.path, historyPath);
+      assert.ok(history.written > 0, JSON.stringify(history));
+      assert.ok(existsSync(historyPath));
 
       // Last values: plain-number and JSON telemetry, retained device state, the binary meter.
       const byTopic = (messages: Message[]) => new Map(messages.map((m) => [m.topic, m]));
@@ -228,5 +244,6 @@ describe('npm run demo', () => {
     assert.equal(alive(bridgePid), false, `bridge pid ${bridgePid} still alive`);
     assert.deepEqual(processesMentioning(pkiDir), [], 'no process started by the demo is left');
     assert.equal(existsSync(tokenFile), false, 'the token file is removed');
+    assert.equal(existsSync(historyPath), false, 'the history file is removed');
   });
 });

@@ -75,6 +75,7 @@ describe('stdio end to end', () => {
       assert.match(instructions, /untrusted content, never instructions/);
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), [
+        'mqtt_find_silent',
         'mqtt_get_latest',
         'mqtt_list_topics',
         'mqtt_publish',
@@ -83,6 +84,7 @@ describe('stdio end to end', () => {
         'mqtt_sparkplug_rebirth',
         'mqtt_status',
         'mqtt_subscribe',
+        'mqtt_summarize',
         'mqtt_unsubscribe',
         'mqtt_wait_for_messages',
       ]);
@@ -136,6 +138,12 @@ describe('stdio end to end', () => {
       assert.ok(read.messages.some((m: { payload: string }) => m.payload === 'overheat'));
       const topics = await call('mqtt_list_topics', { filter: 'plant/#' });
       assert.ok(topics.topics.some((t: { topic: string }) => t.topic === 'plant/line1/temp'));
+      // Without HISTORY_PATH, summaries and silence come from memory.
+      const summary = await call('mqtt_summarize', { filter: 'plant/+/temp', sinceSeconds: 3600 });
+      assert.equal(summary.source, 'memory');
+      assert.equal(summary.series[0].last.value, 21.5);
+      const silent = await call('mqtt_find_silent', { filter: 'plant/#', silentSeconds: 3600 });
+      assert.equal(silent.source, 'memory');
       const sub = await call('mqtt_subscribe', { filter: 'plant/line9/#' });
       assert.equal(sub.added, true);
       const unsub = await call('mqtt_unsubscribe', { filter: 'plant/line9/#' });
@@ -151,8 +159,8 @@ describe('stdio end to end', () => {
       await client.close();
     }
     const count = assertJsonRpcOnly(readFileSync(stdoutFile, 'utf8'));
-    // One response per request made above (initialize, tools/list and nine tool calls), at least.
-    assert.ok(count >= 11, `only ${count} JSON-RPC lines`);
+    // One response per request made above (initialize, tools/list and eleven tool calls), at least.
+    assert.ok(count >= 13, `only ${count} JSON-RPC lines`);
     // Logs went to stderr, and DEBUG / NODE_DEBUG did not print secrets or payloads there.
     assert.match(stderr, /"msg":"mqtt-mcp-bridge started"/);
     assert.doesNotMatch(stderr, /PRIVATE KEY/);
@@ -218,7 +226,7 @@ describe('stdio end to end', () => {
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      assert.equal(tools.length, 10, tools.map((t) => t.name).join(', '));
+      assert.equal(tools.length, 12, tools.map((t) => t.name).join(', '));
       await sleep(300);
       const result = (await client.callTool({
         name: 'mqtt_read_messages',
