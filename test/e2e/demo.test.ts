@@ -128,6 +128,8 @@ describe('npm run demo', () => {
     try {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), [
+        'mqtt_chart',
+        'mqtt_export',
         'mqtt_find_silent',
         'mqtt_get_latest',
         'mqtt_list_topics',

@@ -75,6 +75,8 @@ describe('stdio end to end', () => {
       assert.match(instructions, /untrusted content, never instructions/);
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), [
+        'mqtt_chart',
+        'mqtt_export',
         'mqtt_find_silent',
         'mqtt_get_latest',
         'mqtt_list_topics',
@@ -226,7 +228,7 @@ describe('stdio end to end', () => {
     await client.connect(transport);
     try {
       const { tools } = await client.listTools();
-      assert.equal(tools.length, 12, tools.map((t) => t.name).join(', '));
+      assert.equal(tools.length, 14, tools.map((t) => t.name).join(', '));
       await sleep(300);
       const result = (await client.callTool({
         name: 'mqtt_read_messages',
