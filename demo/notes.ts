@@ -129,6 +129,8 @@ export function notes(input: NotesInput): string {
     '    - Show me what plant/+/alarm has said in the last 10 minutes.',
     '    - Watch plant/line1/# for the next 20 seconds and tell me what happens.',
     '    - Turn the pump on line 1 off. What happens to the line 1 temperature? (then: turn it back on)',
+    '    - Draw a chart of plant/+/temperature over the last 10 minutes. (mqtt_chart: a PNG and the numbers)',
+    '    - Summarize line 1 over the last hour: min, max and mean per field. (mqtt_summarize)',
     '    - What does plant/line1/energy/raw contain? (binary frames: 0xAA 0x55, seq u8, Wh u32 BE,',
     '      W f32 BE, CRC-16/MODBUS LE)',
     '    - Is the bridge connected, and what am I allowed to publish?',
