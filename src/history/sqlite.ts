@@ -31,6 +31,13 @@ export const SCHEMA_VERSION = 1;
 export const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Reads through a memory map of up to this much of the file: no copy per page (summaries scan a lot). */
 export const MMAP_BYTES = 256 * 1024 * 1024;
+/**
+ * Page cache of the one connection. A batch over N topics dirties about one leaf page per topic in
+ * messages and in points, all held until COMMIT; SQLite's default 2 MiB (about 500 pages) spills
+ * them to the WAL mid-transaction at a few hundred topics. 16 MiB holds a batch over 1,000 topics
+ * (writer throughput in bench/cases/history.ts: about 1.4x in CPU, 2x and more in wall time).
+ */
+export const CACHE_BYTES = 16 * 1024 * 1024;
 
 type Param = number | string | null | Uint8Array | bigint;
 
@@ -115,6 +122,7 @@ export class SqliteFile implements Sql {
       db.exec('PRAGMA synchronous=NORMAL');
       db.exec(`PRAGMA journal_size_limit=${WAL_LIMIT_BYTES}`);
       db.exec(`PRAGMA mmap_size=${MMAP_BYTES}`);
+      db.exec(`PRAGMA cache_size=-${CACHE_BYTES / 1024}`);
       db.exec('BEGIN IMMEDIATE'); // takes and keeps the exclusive lock
       if (fresh) {
         db.exec(SCHEMA);
