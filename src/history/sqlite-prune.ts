@@ -3,7 +3,7 @@
  * sqlite-write.ts). Runs in the worker thread over the Sql interface of sqlite.ts; the writer
  * calls it and forgets its cached ids when records went.
  */
-import type { Sql } from './sqlite.js';
+import { OUT_OF_LINE, type Sql } from './sqlite.js';
 
 export const PRUNE_HIGH = 0.95;
 export const PRUNE_LOW = 0.9;
@@ -48,6 +48,11 @@ export function pruneStep(sql: Sql, now: number, retentionMs: number, maxBytes: 
   let topicsRemoved = 0;
   for (const t of sql.all('SELECT id FROM topics WHERE first_at < ?', cutoff)) {
     const id = Number(t.id);
+    sql.run(
+      `DELETE FROM payloads WHERE seq IN (SELECT seq FROM messages WHERE topic_id = ? AND at < ? AND flags & ${OUT_OF_LINE})`,
+      id,
+      cutoff,
+    );
     const gone = sql.run('DELETE FROM messages WHERE topic_id = ? AND at < ?', id, cutoff);
     removed += gone;
     for (const s of sql.all('SELECT id FROM series WHERE topic_id = ?', id)) {

@@ -12,7 +12,7 @@
  */
 import { extractNumeric } from './numeric.js';
 import { pruneStep, type PruneStep } from './sqlite-prune.js';
-import type { Sql } from './sqlite.js';
+import { INLINE_MAX, MESSAGE_COLUMNS, OUT_OF_LINE, type Sql } from './sqlite.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
 
 /** Estimated bytes on disk per record and per point, beyond the payload (for the size cutoff). */
@@ -20,6 +20,7 @@ const RECORD_OVERHEAD = 32;
 const POINT_BYTES = 28;
 const MINUTE = 60_000;
 const CACHE_LIMIT = 50_000;
+const EMPTY = new Uint8Array(0);
 
 interface TopicDelta {
   first: number;
@@ -140,16 +141,19 @@ export class SqliteWriter {
       // inserts per CPU second with 1,000 topics interleaved; bench/cases/history.ts).
       rows.sort((a, b) => a.topicId - b.topicId || a.at - b.at || a.seq - b.seq);
       for (const { topicId, at, seq: s, r, props } of rows) {
+        const bytes = Buffer.from(r.payload, 'latin1');
+        const outOfLine = bytes.length + (props?.length ?? 0) > INLINE_MAX;
         sql.run(
           'INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)',
           topicId,
           at,
           s,
-          r.qos | (r.retain ? 4 : 0),
+          r.qos | (r.retain ? 4 : 0) | (outOfLine ? OUT_OF_LINE : 0),
           r.sizeBytes,
-          Buffer.from(r.payload, 'latin1'),
+          outOfLine ? EMPTY : bytes,
           props,
         );
+        if (outOfLine) sql.run('INSERT INTO payloads VALUES (?, ?)', s, bytes);
       }
       points.sort((a, b) => a.seriesId - b.seriesId || a.at - b.at || a.seq - b.seq);
       for (const p of points)
@@ -221,7 +225,7 @@ export class SqliteWriter {
     if (inBatch !== undefined)
       return inBatch.last.payload === r.payload && inBatch.last.sizeBytes === r.sizeBytes;
     const last = this.sql.get(
-      'SELECT m.payload, m.size FROM topics t JOIN messages m ON m.topic_id = t.id AND m.at = t.last_at AND m.seq = t.last_seq WHERE t.id = ?',
+      `SELECT ${MESSAGE_COLUMNS} FROM topics t JOIN messages m ON m.topic_id = t.id AND m.at = t.last_at AND m.seq = t.last_seq WHERE t.id = ?`,
       topicId,
     );
     if (last === undefined || Number(last.size) !== r.sizeBytes) return false;

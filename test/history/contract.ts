@@ -148,6 +148,36 @@ export function runContract(name: string, open: ContractOpen): void {
       });
     });
 
+    it('keeps payloads of every size byte for byte, with properties, and reads the latest of each', async () => {
+      await using(open, undefined, async (h) => {
+        const sizes = [0, 100, 799, 800, 801, 1024, 4096, 16_384, 65_536];
+        const body = (n: number) =>
+          Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + n) % 256)).toString('latin1');
+        const props = { contentType: 'application/octet-stream', userProperties: { k: 'v'.repeat(300) } };
+        await h.append(
+          sizes.map((n, i) => rec(`big/${n}`, T0 + i, body(n), i % 2 === 0 ? { properties: props } : {})),
+          [],
+        );
+        const { messages } = await h.range({ filter: 'big/#', limit: 100 });
+        assert.deepEqual(
+          messages.map((m) => [m.topic, m.payload === body(m.payload.length), m.payload.length]),
+          sizes.map((n) => [`big/${n}`, true, n]).reverse(),
+        );
+        assert.deepEqual(
+          messages.filter((m) => m.properties !== undefined).map((m) => m.topic),
+          sizes
+            .filter((_, i) => i % 2 === 0)
+            .map((n) => `big/${n}`)
+            .reverse(),
+        );
+        const latest = await h.latest('big/16384', 1);
+        assert.equal(latest.messages[0]?.payload, body(16_384));
+        // A retained replay of a large payload is recognised too.
+        await h.append([rec('big/4096', T0 + 100, body(4096), { retain: true })], []);
+        assert.equal((await h.stats()).replaysIgnored, 1);
+      });
+    });
+
     it('matches filters exactly: # includes the parent, + one level, wildcards skip $ topics', async () => {
       await using(open, undefined, async (h) => {
         await h.append(
