@@ -9,7 +9,7 @@
 import { topicMatches } from '../mqtt/topic.js';
 import type { TopicPolicy } from '../policy/acl.js';
 import { bucketStart, combineBuckets, medianGap, type BucketAggregate } from './numeric.js';
-import type { Sql } from './sqlite.js';
+import { MESSAGE_COLUMNS, type Sql } from './sqlite.js';
 import type {
   LatestResult,
   OfflinePeriod,
@@ -113,14 +113,14 @@ export class SqliteReader {
       const rows =
         floor === undefined
           ? this.sql.all(
-              'SELECT * FROM messages WHERE topic_id = ? AND at >= ? AND at < ? ORDER BY at DESC, seq DESC LIMIT ?',
+              `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE topic_id = ? AND at >= ? AND at < ? ORDER BY at DESC, seq DESC LIMIT ?`,
               t.id,
               from,
               to,
               want,
             )
           : this.sql.all(
-              'SELECT * FROM messages WHERE topic_id = ? AND at >= ? AND at < ? AND (at, seq) > (?, ?) ORDER BY at DESC, seq DESC LIMIT ?',
+              `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE topic_id = ? AND at >= ? AND at < ? AND (at, seq) > (?, ?) ORDER BY at DESC, seq DESC LIMIT ?`,
               t.id,
               from,
               to,
@@ -144,7 +144,7 @@ export class SqliteReader {
     const messages: RecordedMessage[] = [];
     for (const t of topics.slice(0, limit)) {
       const row = this.sql.get(
-        'SELECT * FROM messages WHERE topic_id = ? AND at = ? AND seq = ?',
+        `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE topic_id = ? AND at = ? AND seq = ?`,
         t.id,
         t.lastAt,
         t.lastSeq,

@@ -81,6 +81,7 @@ const ops: Record<string, (...args: never[]) => unknown> = {
       records: writer.records,
       oldestAt: oldest === null || oldest === undefined ? undefined : Number(oldest),
       topics: writer.topicCount,
+      replaysIgnored: writer.replaysIgnored,
     };
   },
   close: () => file.close(),

@@ -179,6 +179,11 @@ export interface HistoryStats {
   /** Undefined when empty. */
   readonly oldestAt: number | undefined;
   readonly topics: number;
+  /**
+   * Retained messages not written since the store was opened because they repeat the topic's
+   * last recorded payload: the broker's replay on (re)subscription, not a new message.
+   */
+  readonly replaysIgnored: number;
 }
 
 export interface HistoryBackend {

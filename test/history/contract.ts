@@ -98,6 +98,86 @@ export function runContract(name: string, open: ContractOpen): void {
       });
     });
 
+    it('does not record a retained replay of the last recorded payload again; a retained change is recorded', async () => {
+      await using(open, undefined, async (h) => {
+        // Live: the device publishes once (delivered with retain=false), then goes silent.
+        await h.append([rec('dev/1', T0, '21.5'), rec('dev/2', T0, 'on', { retain: true })], []);
+        // Restart: the broker replays both; the same bytes again, one of them across two restarts.
+        await h.append([rec('dev/1', T0 + MIN, '21.5', { retain: true })], []);
+        await h.append(
+          [
+            rec('dev/1', T0 + 2 * MIN, '21.5', { retain: true }),
+            rec('dev/2', T0 + 2 * MIN, 'on', { retain: true }),
+          ],
+          [],
+        );
+        // Not replays: a retained message with new bytes, the same bytes live, the same bytes cut
+        // from a longer original, and a replay of a payload that is no longer the last one.
+        await h.append(
+          [
+            rec('dev/2', T0 + 3 * MIN, 'off', { retain: true }),
+            rec('dev/3', T0 + 3 * MIN, 'x'),
+            rec('dev/3', T0 + 3 * MIN + 1, 'x'),
+            rec('dev/3', T0 + 3 * MIN + 2, 'x', { retain: true, sizeBytes: 5 }),
+            rec('dev/2', T0 + 3 * MIN + 3, 'on', { retain: true }),
+            rec('dev/2', T0 + 3 * MIN + 4, 'on', { retain: true }),
+          ],
+          [],
+        );
+        const dev1 = await h.range({ filter: 'dev/1', limit: 10 });
+        assert.deepEqual(
+          dev1.messages.map((m) => [m.receivedAt - T0, m.retain]),
+          [[0, false]],
+        );
+        const [topic1] = (await h.topics('dev/1', 10)).topics;
+        assert.equal(topic1?.lastAt, T0, 'a replay does not make a silent device look fresh');
+        assert.equal(topic1?.records, 1);
+        const dev2 = await h.range({ filter: 'dev/2', limit: 10 });
+        assert.deepEqual(
+          dev2.messages.map((m) => [m.receivedAt - T0, m.payload]),
+          [
+            [3 * MIN + 3, 'on'],
+            [3 * MIN, 'off'],
+            [0, 'on'],
+          ],
+        );
+        assert.equal((await h.range({ filter: 'dev/3', limit: 10 })).messages.length, 3);
+        const stats = await h.stats();
+        assert.equal(stats.records, 7);
+        assert.equal(stats.replaysIgnored, 4);
+      });
+    });
+
+    it('keeps payloads of every size byte for byte, with properties, and reads the latest of each', async () => {
+      await using(open, undefined, async (h) => {
+        const sizes = [0, 100, 799, 800, 801, 1024, 4096, 16_384, 65_536];
+        const body = (n: number) =>
+          Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + n) % 256)).toString('latin1');
+        const props = { contentType: 'application/octet-stream', userProperties: { k: 'v'.repeat(300) } };
+        await h.append(
+          sizes.map((n, i) => rec(`big/${n}`, T0 + i, body(n), i % 2 === 0 ? { properties: props } : {})),
+          [],
+        );
+        const { messages } = await h.range({ filter: 'big/#', limit: 100 });
+        assert.deepEqual(
+          messages.map((m) => [m.topic, m.payload === body(m.payload.length), m.payload.length]),
+          sizes.map((n) => [`big/${n}`, true, n]).reverse(),
+        );
+        assert.deepEqual(
+          messages.filter((m) => m.properties !== undefined).map((m) => m.topic),
+          sizes
+            .filter((_, i) => i % 2 === 0)
+            .map((n) => `big/${n}`)
+            .reverse(),
+        );
+        const latest = await h.latest('big/16384', 1);
+        assert.equal(latest.messages[0]?.payload, body(16_384));
+        // A retained replay of a large payload is recognised too.
+        await h.append([rec('big/4096', T0 + 100, body(4096), { retain: true })], []);
+        assert.equal((await h.stats()).replaysIgnored, 1);
+      });
+    });
+
     it('matches filters exactly: # includes the parent, + one level, wildcards skip $ topics', async () => {
       await using(open, undefined, async (h) => {
         await h.append(

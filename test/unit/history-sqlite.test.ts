@@ -90,6 +90,40 @@ describe('sqlite history file', () => {
     await again.close();
   });
 
+  it('prunes payloads kept out of line with their records, and reads a version 1 file', async () => {
+    const path = join(root, 'outofline', 'history.db');
+    const h = await SqliteHistory.open(options(path, { retentionMs: 60 * 60_000 }));
+    const big = 'b'.repeat(5000);
+    await h.append(
+      [rec('old', T0, big), rec('old', T0 + 1, 'small'), rec('new', T0 + 120 * 60_000, big)],
+      [],
+    );
+    let removed = 0;
+    for (let i = 0; i < 5; i++) removed += await h.prune(T0 + 150 * 60_000);
+    assert.equal(removed, 2);
+    await h.close();
+    const db = new DatabaseSync(path);
+    assert.equal(
+      db.prepare('SELECT count(*) AS n FROM payloads').get()?.n,
+      1,
+      'the pruned record took its payload along',
+    );
+    // Back to version 1 (no payloads table) as an earlier bridge left it.
+    db.exec("DELETE FROM payloads; DROP TABLE payloads; UPDATE meta SET value = 1 WHERE key = 'version'");
+    db.exec('DELETE FROM messages WHERE flags & 8');
+    db.close();
+    const v1 = await SqliteHistory.open(options(path));
+    await v1.append([rec('new', T0 + 121 * 60_000, big)], []);
+    assert.deepEqual(
+      (await v1.range({ filter: '#', limit: 10 })).messages.map((m) => m.payload),
+      [big],
+    );
+    await v1.close();
+    const after = new DatabaseSync(path);
+    assert.equal(after.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value, 2);
+    after.close();
+  });
+
   it('creates the file 0600 and the directories it makes 0700', async () => {
     const dir = join(root, 'modes', 'a', 'b');
     const h = await SqliteHistory.open(options(join(dir, 'history.db')));
