@@ -110,6 +110,20 @@ async function run(
   const onSignal = (signal: string) => () =>
     shutdown.started ? shutdown.force(signal) : shutdown.begin(signal);
   process.on('SIGTERM', onSignal('SIGTERM'));
+  // SIGUSR2: an online backup of the history, next to it (HISTORY_PATH.backup), while recording
+  // goes on (new messages wait in the bounded queue meanwhile).
+  if (history?.backup !== undefined && config.history !== undefined) {
+    const target = `${config.history.path}.backup`;
+    const backup = history.backup.bind(history);
+    process.on('SIGUSR2', () => {
+      logger.info({ path: target }, 'history: backup started (SIGUSR2)');
+      const started = Date.now();
+      backup(target).then(
+        () => logger.info({ path: target, ms: Date.now() - started }, 'history: backup written'),
+        (error: unknown) => logger.error({ path: target, reason: String(error) }, 'history: backup failed'),
+      );
+    });
+  }
   process.on('SIGINT', onSignal('SIGINT'));
   // Only the TLS material and the topic catalog are taken from the new configuration; other
   // settings need a restart.

@@ -139,6 +139,10 @@ export class SqliteHistory implements HistoryBackend {
     return this.call('stats');
   }
 
+  backup(destination: string): Promise<void> {
+    return this.call('backup', destination);
+  }
+
   async close(): Promise<void> {
     if (this.stopped !== undefined) return;
     await this.call('close');

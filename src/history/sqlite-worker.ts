@@ -84,6 +84,7 @@ const ops: Record<string, (...args: never[]) => unknown> = {
       replaysIgnored: writer.replaysIgnored,
     };
   },
+  backup: (destination: string) => file.backupTo(destination),
   close: () => file.close(),
 };
 

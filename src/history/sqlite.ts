@@ -24,7 +24,7 @@
  * back to the file system; journal_size_limit keeps the WAL file at most WAL_LIMIT_BYTES after a
  * checkpoint.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { dirname } from 'node:path';
 import { HistoryFault, HistoryOpenError } from './types.js';
@@ -235,6 +235,22 @@ export class SqliteFile implements Sql {
       return new HistoryFault('readonly', `the history file ${this.path} is read-only`);
     }
     return new HistoryFault('io', `the history file ${this.path} cannot be written: ${message}`);
+  }
+
+  /**
+   * A consistent copy of the database (VACUUM INTO, compacted, without the WAL) at `destination`,
+   * written under a temporary name with mode 0600 and renamed into place when complete.
+   */
+  backupTo(destination: string): void {
+    const temporary = `${destination}.partial-${process.pid}`;
+    closeSync(openSync(temporary, 'wx', 0o600));
+    try {
+      this.db.prepare('VACUUM INTO ?').run(temporary);
+      renameSync(temporary, destination);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
   }
 
   close(): void {

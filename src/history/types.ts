@@ -199,6 +199,8 @@ export interface HistoryBackend {
   /** One small pruning step by age and by size; returns records removed (0: nothing to do). */
   prune(now: number): Promise<number>;
   stats(): Promise<HistoryStats>;
+  /** A consistent copy of everything recorded at `destination` (mode 0600), while recording goes on. */
+  backup?(destination: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
  * that stops publishing found silent while a steady one is not. Every process is stopped by PID.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -95,6 +95,30 @@ describe('history through the spawned bridge', () => {
       assert.deepEqual(topics.topics.map(pick), before.topics.map(pick));
       const temp = topics.topics.find((t: { topic: string }) => t.topic === 'plant/r/temp');
       assert.equal(temp.recorded, values.length);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('SIGUSR2 writes an online backup next to the file (mode 0600) while recording goes on', async () => {
+    const path = join(dir, 'backup.db');
+    const bridge = await spawnBridge('stdio', historyEnv(broker, pki, path));
+    try {
+      await bridge.connected();
+      for (const v of [1, 2, 3, 4]) await spy.publish('plant/b/level', String(v));
+      await written(bridge, 4);
+      bridge.signal('SIGUSR2');
+      const copy = `${path}.backup`;
+      const until = Date.now() + 10_000;
+      while (!existsSync(copy) && Date.now() < until) await sleep(50);
+      assert.ok(existsSync(copy), 'the backup file appeared');
+      assert.equal(statSync(copy).mode & 0o777, 0o600);
+      const inspected = inspectHistory(copy);
+      assert.equal(inspected.integrity, 'ok');
+      assert.ok(inspected.messages >= 4, `${inspected.messages} messages in the copy`);
+      // Recording goes on after the backup.
+      await spy.publish('plant/b/level', '5');
+      await written(bridge, 5);
     } finally {
       await bridge.close();
     }
