@@ -360,6 +360,32 @@ function suite(kind: TransportKind): void {
     });
   });
 
+  describe('pictures and exports', () => {
+    it('mqtt_chart gives a PNG beside the numbers; mqtt_export a CSV file', async () => {
+      for (const v of ['20.5', '21.5']) await spy.publish('plant/line3/temp', v);
+      await pollTool(bridge, 'mqtt_read_messages', { filter: 'plant/line3/temp' }, (r) => r.count >= 2);
+      const chart = await bridge.call('mqtt_chart', { filter: 'plant/line3/temp', sinceSeconds: 600 });
+      assert.notEqual(chart.isError, true);
+      const image = chart.content.find((c) => c.type === 'image');
+      assert.ok(image !== undefined && image.type === 'image' && image.mimeType === 'image/png');
+      assert.deepEqual(
+        [...Buffer.from(image.data, 'base64').subarray(1, 4)],
+        [0x50, 0x4e, 0x47],
+        'PNG magic',
+      );
+      const data = chart.structuredContent as { series: Array<{ count: number; min: number; max: number }> };
+      assert.deepEqual(
+        data.series.map((x) => [x.count, x.min, x.max]),
+        [[2, 20.5, 21.5]],
+      );
+      const csv = await bridge.call('mqtt_export', { filter: 'plant/line3/temp', sinceSeconds: 600 });
+      const file = csv.content.find((c) => c.type === 'resource');
+      assert.ok(file !== undefined && file.type === 'resource' && 'text' in file.resource);
+      assert.equal(file.resource.mimeType, 'text/csv');
+      assert.equal(file.resource.text.trim().split(/\r?\n/).length, 3, file.resource.text);
+    });
+  });
+
   describe('waiting, subscribing, publishing', () => {
     it('waits for live messages only (not retained replays), with progress notifications', async () => {
       const progress: number[] = [];
