@@ -9,6 +9,8 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ColdStartResult } from './cases/coldstart.js';
 import type { EconomyResult } from './cases/economy.js';
+import type { HistoryBenchResult } from './cases/history.js';
+import type { HistoryIngestResult } from './cases/history-ingest.js';
 import type { HttpResult } from './cases/http.js';
 import type { IngestModeResult, IngestResult } from './cases/ingest.js';
 import type { MemoryResult } from './cases/memory.js';
@@ -750,6 +752,98 @@ function curveTable(curves: Curve[]): string {
   );
 }
 
+/** The History section (issue 12) from the history case's results. */
+export function historySection(h: HistoryBenchResult & { ingest?: HistoryIngestResult }): string {
+  const n = (x: number, d = 0) =>
+    x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+  const sp = (x: Spread, d = 2) => `${x.median.toFixed(d)} (${x.min.toFixed(d)}..${x.max.toFixed(d)})`;
+  const lines: string[] = ['## History (SQLite)', ''];
+  lines.push(
+    'The SQLite history backend in its worker thread, in process (bench/cases/history.ts), and the bridge recording a flood through the bench Mosquitto (bench/cases/history-ingest.ts). `BENCH_CASES=history npm run bench` runs this section alone.',
+    '',
+  );
+  const w = h.writer;
+  const b = h.bytesPerRecord;
+  const rows: string[][] = [
+    [
+      'Writer throughput to disk, sustained',
+      `${n(w.sustainedMsgsPerSecond)} msgs/s over the second half (${n(w.msgsPerSecond)} over all ${n(w.records)} records, ${n(w.topics)} topics, batches of ${n(w.batch)}; ${n(w.msgsPerCpuSecond)} per CPU second)`,
+      '>= 50,000 msgs/s',
+    ],
+    [
+      'Writer, batches of 1,000',
+      `${n(w.smallBatch.msgsPerSecond)} msgs/s (${n(w.smallBatch.records)} records)`,
+      '(what a trickle costs; the recorder sends bigger batches as the rate grows)',
+    ],
+    [
+      'Bytes on disk per record, one numeric field',
+      `${b.perRecord.toFixed(1)} B = payload ${b.payloadBytes} + ${b.overPayload.toFixed(1)}`,
+      '<= payload + 64 B',
+    ],
+    [
+      `mqtt_summarize's backend call, ${n(h.summarize.points)} points, ${h.summarize.buckets} buckets`,
+      `p50 ${ms(h.summarize.latency.p50)} ms, p99 ${ms(h.summarize.latency.p99)} ms`,
+      'p50 < 100 ms',
+    ],
+    [
+      `One hour of one topic out of ${n(h.rangeHour.records)} records (${h.rangeHour.returned} returned, limit 100)`,
+      `p50 ${ms(h.rangeHour.latency.p50)} ms, p99 ${ms(h.rangeHour.latency.p99)} ms (backend call, not yet over the no-op tool)`,
+      '< 5 ms over the no-op tool',
+    ],
+  ];
+  if (h.ingest !== undefined) {
+    const i = h.ingest;
+    rows.push(
+      [
+        `Ingest with history on / bare mqtt.js (${n(i.flood)} msgs, ${n(i.topics)} topics, ${i.rounds.length} rounds)`,
+        `${sp(i.ratio)}; history on ${n(i.historyRate.median)} msg/s`,
+        '>= 0.8x',
+      ],
+      [
+        'Ingest with history off / bare mqtt.js, same rounds',
+        sp(i.offRatio),
+        'no worse than the ingest flood above',
+      ],
+      [
+        'Recorder at the last message (history on)',
+        `written ${n(i.writtenAtEnd.median)} of ${n(i.flood)} (median), dropped ${n(i.droppedAtEnd.max)} at most`,
+        'nothing dropped',
+      ],
+    );
+  }
+  lines.push(table(['Measure', 'Figure', 'Target'], rows), '');
+  lines.push(
+    'Bytes on disk per record by payload size (opaque payloads, no numeric field; payloads over 800 bytes are kept out of line in a rowid table, since a WITHOUT ROWID row keeps only about 1 KB on its page and gives the rest an overflow page of its own: 4.7 KB for a 1 KB payload before):',
+    '',
+    table(
+      ['Payload', 'Records', 'Bytes per record', 'Over payload'],
+      h.payloadSizes.map((p) => [
+        `${n(p.payloadBytes)} B`,
+        n(p.records),
+        n(p.perRecord),
+        `${n(p.perRecord - p.payloadBytes)} (${((p.perRecord / p.payloadBytes - 1) * 100).toFixed(0)}%)`,
+      ]),
+    ),
+    '',
+    "Curves: one topic at 1 Hz as its history grows; summarize over all of it into 24 buckets, and one hour's range (limit 100) at spread-out offsets:",
+    '',
+    table(
+      ['Records', 'File', 'summarize p50', 'summarize p99', 'hour range p50', 'hour range p99'],
+      h.curve.map((c) => [
+        n(c.records),
+        `${(c.fileBytes / 2 ** 20).toFixed(1)} MiB`,
+        `${ms(c.summarize.p50)} ms`,
+        `${ms(c.summarize.p99)} ms`,
+        `${ms(c.rangeHour.p50)} ms`,
+        `${ms(c.rangeHour.p99)} ms`,
+      ]),
+    ),
+    '',
+  );
+  return lines.join('\n');
+}
+
 export function renderMarkdown(r: Results, chartDir: string, mdDir: string): string {
   const m = r.meta;
   const rel = (name: string) => relative(mdDir, join(chartDir, name)).split('\\').join('/');
@@ -1261,6 +1355,8 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
       out.push(profileTables(sc2.summary, sc2.calls));
     }
   }
+
+  if (r.history !== undefined) out.push(historySection(r.history as Parameters<typeof historySection>[0]));
 
   // ---- closing ----
   out.push('## Closing note');

@@ -7,7 +7,8 @@
  * (3 with BENCH_QUICK=1) and reports the median and min..max of the per-round figure.
  *
  * Environment: BENCH_QUICK=1 (smoke run, 1-2 minutes), BENCH_ROUNDS=n, BENCH_CASES=a,b (subset:
- * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, chart, profile),
+ * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, chart, history,
+ * profile),
  * BENCH_PROFILE=0/1 (CPU profiles; on by default, off when quick), BENCH_OUT=dir (where the
  * JSON goes; default bench/results), BENCH_REPORT=0 (no Markdown/SVG).
  */
@@ -19,6 +20,8 @@ import { createPki } from '../test/helpers/pki.js';
 import { runChart } from './cases/chart.js';
 import { runColdStart } from './cases/coldstart.js';
 import { runEconomy } from './cases/economy.js';
+import { runHistory } from './cases/history.js';
+import { runHistoryIngest } from './cases/history-ingest.js';
 import { runHttp } from './cases/http.js';
 import { runIngest } from './cases/ingest.js';
 import { runMemory } from './cases/memory.js';
@@ -101,6 +104,7 @@ const CASES: Array<[string, (ctx: BenchContext) => Promise<unknown>]> = [
   ['memory', runMemory],
   ['scaling', runScaling],
   ['chart', runChart],
+  ['history', async (c) => ({ ...(await runHistory(c)), ingest: await runHistoryIngest(c) })],
   ['profile', runProfile],
 ];
 

@@ -235,6 +235,7 @@ export async function runHistory(ctx: {
     }
     await h.close();
     const at1M = curve.find((c) => c.records === 1_000_000) ?? curve[curve.length - 1];
+    if (at1M === undefined) throw new Error('no history size measured');
     const summarize = { points: at1M.records, buckets: 24, latency: at1M.summarize };
     const rangeHour = { records: at1M.records, returned: at1M.returned, latency: at1M.rangeHour };
     return { writer, bytesPerRecord, payloadSizes, summarize, rangeHour, curve };

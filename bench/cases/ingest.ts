@@ -25,6 +25,8 @@ export interface IngestTrial {
   readonly peakRss?: number;
   readonly samples?: Array<{ messages: number; rss: number; heap: number; ms: number; liveHeap?: number }>;
   readonly store?: Record<string, any>;
+  /** Mode history: the recorder's status when the last message arrived. */
+  readonly history?: Record<string, any>;
 }
 
 export interface IngestRound {
@@ -101,7 +103,7 @@ export type FloodMode = 'drain' | 'live';
  * broker routes and queues everything, then continued: it drains at its own speed, so the wall
  * rate is the subscriber's capacity rather than the slower of three processes on two cores.
  */
-async function floodInto(
+export async function floodInto(
   ctx: BenchContext,
   startSubscriber: () => Subscriber,
   count: number,
@@ -133,7 +135,12 @@ async function brokerIdle(ctx: BenchContext): Promise<void> {
   }
 }
 
-function nodeSubscriber(ctx: BenchContext, mode: 'bare' | 'bridge', count: number, gcSamples = false) {
+export function nodeSubscriber(
+  ctx: BenchContext,
+  mode: 'bare' | 'bridge' | 'history',
+  count: number,
+  gcSamples = false,
+) {
   return () => {
     const child = tsxWorker(
       'bench/workers/ingest.ts',
@@ -155,6 +162,7 @@ function nodeSubscriber(ctx: BenchContext, mode: 'bare' | 'bridge', count: numbe
             peakRss: m.peakRss,
             samples: m.samples,
             store: m.store,
+            history: m.history,
           });
         }
       });

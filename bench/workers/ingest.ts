@@ -5,20 +5,24 @@
  * readiness probe; after it the worker prints {"ready":true}, then counts `count` messages and
  * prints the wall rate (first to last message), the CPU seconds it used for them, and resident
  * memory sampled along the way.
- * Usage: tsx bench/workers/ingest.ts <bridge|bare> <url> <pkiDir> <count> [storeMaxBytes]
+ * Mode `history`: the bridge's ingest path recording into a fresh SQLite history (HISTORY_PATH in
+ * a temp dir, defaults otherwise); its recorder status (written, queued, dropped) is reported.
+ * Usage: tsx bench/workers/ingest.ts <bridge|bare|history> <url> <pkiDir> <count> [storeMaxBytes]
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
+import { openHistory } from '../../src/history/open.js';
 import { createAuditLog } from '../../src/logging/audit.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Scrubber } from '../../src/logging/scrub.js';
 
 const [mode, url, pkiDir, countText, storeMaxBytes] = process.argv.slice(2) as [
-  'bridge' | 'bare',
+  'bridge' | 'bare' | 'history',
   string,
   string,
   string,
@@ -52,6 +56,7 @@ function finish(): void {
   const m = process.memoryUsage();
   samples.push({ messages: received, rss: m.rss, heap: m.heapUsed, ms: last - first });
   const store = app?.deps.store.stats(Date.now());
+  const history = app?.deps.history?.recorder.status();
   send({
     done: true,
     received,
@@ -63,6 +68,7 @@ function finish(): void {
     peakRss: Math.max(...samples.map((s) => s.rss)),
     samples,
     store,
+    ...(history !== undefined ? { history } : {}),
   });
   setTimeout(() => process.exit(0), 20);
 }
@@ -124,13 +130,19 @@ if (mode === 'bare') {
       MCP_READ_TOPICS: '#',
       LOG_LEVEL: 'warn',
       ...(storeMaxBytes !== undefined ? { STORE_MAX_BYTES: storeMaxBytes } : {}),
+      ...(mode === 'history'
+        ? { HISTORY_PATH: join(mkdtempSync(join(tmpdir(), 'bench-ingest-')), 'history.db') }
+        : {}),
     },
     (p) => readFileSync(p),
   );
+  const history = config.history === undefined ? undefined : await openHistory(config.history, config.policy);
   const sink = new Writable({ write: (_c, _e, done) => done() });
   const scrubber = new Scrubber(config.secrets);
   const logger = createLogger({ level: 'warn', scrubber, destination: sink });
-  app = createApp(config, logger, scrubber, 'bench', createAuditLog({ scrubber, destination: sink }));
+  app = createApp(config, logger, scrubber, 'bench', createAuditLog({ scrubber, destination: sink }), {
+    ...(history !== undefined ? { history } : {}),
+  });
   app.link.onMessage(tick);
   await app.start();
 }
