@@ -13,6 +13,7 @@ import type { Scrubber } from './logging/scrub.js';
 import { MqttLink } from './mqtt/client.js';
 import { TopicPolicy } from './policy/acl.js';
 import { CallLimits } from './policy/call-limits.js';
+import { restoreFromHistory } from './sparkplug/from-history.js';
 import { SparkplugTracker } from './sparkplug/tracker.js';
 import { LiveFeed } from './store/live-feed.js';
 import { OfflinePeriods } from './store/offline.js';
@@ -114,6 +115,14 @@ export function createApp(
       deps.catalog.current = catalog;
     },
     start: async () => {
+      if (options.history !== undefined && sparkplug !== undefined) {
+        const restored = await restoreFromHistory(options.history, sparkplug);
+        if (restored > 0)
+          logger.info(
+            { certificates: restored },
+            'sparkplug: BIRTH and DEATH certificates restored from history',
+          );
+      }
       recorder?.start();
       link.start();
       await subscriptions.start();

@@ -3,52 +3,13 @@
  * is not written yet (the last flush interval). Memory answers alone when history is off, or when
  * it holds the whole window asked for; every result says which source answered.
  */
-import type { RecordedMessage, RecordedTopic } from '../history/types.js';
+import { fromRecord } from '../history/recorded.js';
+import type { RecordedTopic } from '../history/types.js';
 import { compareTopics } from '../store/message-store.js';
 import type { StoredMessage, TopicInfo } from '../store/types.js';
 import type { ToolDeps } from './deps.js';
 
 export type Source = 'memory' | 'history';
-
-/** A record read back from history, shaped as the store's messages are for the views. */
-class Recorded implements StoredMessage {
-  constructor(private readonly r: RecordedMessage) {}
-  get topic(): string {
-    return this.r.topic;
-  }
-  get data(): string {
-    return this.r.payload;
-  }
-  get payload(): Buffer {
-    return Buffer.from(this.r.payload, 'latin1');
-  }
-  get storedBytes(): number {
-    return this.r.payload.length;
-  }
-  get qos(): 0 | 1 | 2 {
-    return this.r.qos;
-  }
-  get retain(): boolean {
-    return this.r.retain;
-  }
-  get receivedAt(): number {
-    return this.r.receivedAt;
-  }
-  get sizeBytes(): number {
-    return this.r.sizeBytes;
-  }
-  /** Records of history carry no store sequence number. */
-  get seq(): number {
-    return 0;
-  }
-  get properties(): RecordedMessage['properties'] {
-    return this.r.properties;
-  }
-}
-
-export function fromRecord(r: RecordedMessage): StoredMessage {
-  return new Recorded(r);
-}
 
 export interface RangeRead {
   readonly messages: StoredMessage[];

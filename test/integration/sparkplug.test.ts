@@ -5,6 +5,9 @@
  * starts late: DATA before any BIRTH shows unresolved aliases until mqtt_sparkplug_rebirth.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sleep, startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { bridgeEnv, startBridge, type TestBridge } from '../helpers/bridge.js';
@@ -85,6 +88,44 @@ describe('Sparkplug B through the bridge', () => {
     assert.equal(device.online, true);
     assert.equal(device.metrics.find((m: { name: string }) => m.name === 'i64').value, -1);
     assert.equal(device.omittedMetrics, undefined);
+  });
+
+  it('a restart with history keeps the BIRTH certificates: names resolve for new DATA and for DATA read back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mqtt-sparkplug-history-'));
+    try {
+      const env = { HISTORY_PATH: join(dir, 'h.db'), HISTORY_FLUSH_MS: '50' };
+      const first = await bridge(env);
+      const n = edge('g9', 'E9');
+      await n.connect();
+      await n.data();
+      await waitFor(() => first.app.deps.store.stats(Date.now()).received >= 3, 5000, 'the messages');
+      await waitFor(async () => (await first.ok('mqtt_status')).history.written >= 3, 5000, 'written');
+      await first.close();
+      bridges.splice(bridges.indexOf(first), 1);
+      // The edge node does not send its BIRTHs again: only history knows the names now.
+      const second = await bridge(env);
+      const seen = await second.ok('mqtt_sparkplug_nodes', { edge: 'E9' });
+      assert.equal(seen.nodes.length, 1, JSON.stringify(seen));
+      assert.equal(seen.nodes[0].devices[0].device, 'd1');
+      const read = await second.ok('mqtt_read_messages', { filter: 'spBv1.0/g9/DDATA/E9/d1', limit: 1 });
+      assert.equal(read.source, 'history');
+      const old = read.messages[0];
+      assert.equal(old.encoding, 'sparkplug');
+      for (const m of ALL_TYPES) {
+        const shown = old.payload.metrics.find((x: { alias: number }) => x.alias === m.alias);
+        assert.equal(shown.name, m.name, `${m.name} in the recorded DATA`);
+      }
+      await n.data();
+      await waitFor(() => second.app.deps.store.stats(Date.now()).received >= 1, 5000, 'new DATA');
+      const fresh = await second.ok('mqtt_get_latest', { filter: 'spBv1.0/g9/DDATA/E9/d1' });
+      const metric = fresh.messages[0].payload.metrics.find(
+        (x: { alias: number }) => x.alias === ALL_TYPES[0]!.alias,
+      );
+      assert.equal(metric.name, ALL_TYPES[0]!.name, 'new DATA by alias, named from the restored BIRTH');
+      assert.equal(metric.unresolved, undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a seq gap is counted; a killed connection brings the NDEATH Will: node and devices offline', async () => {
