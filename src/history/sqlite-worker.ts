@@ -8,6 +8,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TopicPolicy } from '../policy/acl.js';
+import { extractNumeric } from './numeric.js';
+import { SparkplugFields } from './sparkplug-fields.js';
 import { SqliteFile } from './sqlite.js';
 import { SqliteReader } from './sqlite-read.js';
 import { SqliteWriter } from './sqlite-write.js';
@@ -50,8 +52,14 @@ try {
   });
   process.exit(0);
 }
-const writer = new SqliteWriter(file, options.maxFieldsPerMessage);
 const reader = new SqliteReader(file, new TopicPolicy(options.policy));
+// Sparkplug metrics by name; any other payload by extractNumeric.
+const sparkplug = new SparkplugFields((topic) => reader.latest(topic, 1).messages[0]?.payload);
+const writer = new SqliteWriter(
+  file,
+  options.maxFieldsPerMessage,
+  (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
+);
 
 /** Writes: a fault is classified (full, read-only, locked, vanished, io) for the recorder. */
 function write<T>(f: () => T): T {

@@ -10,7 +10,7 @@
  * the WAL is at most WAL_LIMIT_BYTES (4 MiB) after a checkpoint. So the file stays under
  * maxBytes + 4 MiB + what arrives between two pruning steps (at most STEP_ROWS records per step).
  */
-import { extractNumeric } from './numeric.js';
+import { extractNumeric, type NumericField } from './numeric.js';
 import { pruneStep, type PruneStep } from './sqlite-prune.js';
 import { INLINE_MAX, MESSAGE_COLUMNS, OUT_OF_LINE, type Sql } from './sqlite.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
@@ -61,6 +61,12 @@ export class SqliteWriter {
   constructor(
     private readonly sql: Sql,
     private readonly maxFields: number,
+    /** The numeric fields of one record (default: extractNumeric of its payload). */
+    private readonly extract: (topic: string, payload: string, max: number) => NumericField[] = (
+      _t,
+      p,
+      max,
+    ) => extractNumeric(p, max),
   ) {
     this.seq = Number(sql.get("SELECT value FROM meta WHERE key = 'seq'")?.value ?? 0);
     const totals = sql.get('SELECT count(*) AS n, total(records) AS r FROM topics');
@@ -104,7 +110,7 @@ export class SqliteWriter {
         const at = r.receivedAt;
         const props = r.properties === undefined ? null : JSON.stringify(r.properties);
         rows.push({ topicId, at, seq, r, props });
-        const fields = extractNumeric(r.payload, this.maxFields);
+        const fields = this.extract(r.topic, r.payload, this.maxFields);
         for (const f of fields)
           points.push({ seriesId: this.seriesId(topicId, f.field), at, seq, value: f.value });
         const retain = r.retain ? 1 : 0;

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DEFAULT_MAX_FIELDS, extractNumeric, summarizePoints } from '../history/numeric.js';
+import {
+  DEFAULT_MAX_FIELDS,
+  extractNumeric,
+  summarizePoints,
+  type NumericField,
+} from '../history/numeric.js';
+import { numericMetrics } from '../history/sparkplug-fields.js';
+import type { StoredMessage } from '../store/types.js';
 import type { Point, Series } from '../history/types.js';
 import { neutralize } from '../output/neutralize.js';
 import { readBasis } from './basis.js';
@@ -115,6 +122,14 @@ export async function summaryOf(deps: ToolDeps, { filter, field, buckets, ...win
   };
 }
 
+/** A message's numeric fields: Sparkplug metrics by name (the tracker's view), else from the payload. */
+function numbersOf(deps: ToolDeps, m: StoredMessage): NumericField[] {
+  const decoded = m.topic.startsWith('spBv1.0/') ? deps.sparkplug?.view(m) : undefined;
+  if (decoded === undefined) return extractNumeric(m.data, DEFAULT_MAX_FIELDS);
+  if (!('ok' in decoded)) return [];
+  return numericMetrics(decoded.ok.metrics, DEFAULT_MAX_FIELDS);
+}
+
 /** Over what memory holds: every matching message in the window, its numbers extracted here. */
 function summarizeMemory(
   deps: ToolDeps,
@@ -126,7 +141,7 @@ function summarizeMemory(
   for (let i = found.length - 1; i >= 0; i--) {
     const m = found[i];
     if (m === undefined || m.receivedAt >= q.to) continue;
-    for (const { field, value } of extractNumeric(m.data, DEFAULT_MAX_FIELDS)) {
+    for (const { field, value } of numbersOf(deps, m)) {
       if (q.field !== undefined && field !== q.field) continue;
       const key = `${m.topic}\u0000${field}`;
       let s = points.get(key);

@@ -88,6 +88,10 @@ describe('Sparkplug B through the bridge', () => {
     assert.equal(device.online, true);
     assert.equal(device.metrics.find((m: { name: string }) => m.name === 'i64').value, -1);
     assert.equal(device.omittedMetrics, undefined);
+    // Without history, a summary over memory names Sparkplug series by metric too.
+    const summary = await b.ok('mqtt_summarize', { filter: 'spBv1.0/g1/DDATA/E7/d1', sinceSeconds: 600 });
+    assert.equal(summary.source, 'memory');
+    assert.equal(summary.series.find((x: { field: string }) => x.field === 'f64')?.mean, 21.25);
   });
 
   it('a restart with history keeps the BIRTH certificates: names resolve for new DATA and for DATA read back', async () => {
@@ -123,6 +127,18 @@ describe('Sparkplug B through the bridge', () => {
       );
       assert.equal(metric.name, ALL_TYPES[0]!.name, 'new DATA by alias, named from the restored BIRTH');
       assert.equal(metric.unresolved, undefined);
+      // Recorded series are named by metric, before the restart and after it (the writer finds
+      // the recorded DBIRTH for DATA that comes by alias only).
+      await waitFor(async () => (await second.ok('mqtt_status')).history.written >= 1, 5000, 'written');
+      const summary = await second.ok('mqtt_summarize', {
+        filter: 'spBv1.0/g9/DDATA/E9/d1',
+        sinceSeconds: 600,
+      });
+      const f64 = summary.series.find((x: { field: string }) => x.field === 'f64');
+      assert.ok(f64 !== undefined, JSON.stringify(summary.series.map((x: { field: string }) => x.field)));
+      assert.equal(f64.count, 2);
+      assert.equal(f64.mean, 21.25);
+      assert.equal(summary.series.find((x: { field: string }) => x.field === 'bool')?.max, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
