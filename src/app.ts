@@ -69,14 +69,10 @@ export function createApp(
   wireIngest(link, store, feed, Date.now, sparkplug, recorder);
   const startedAt = Date.now();
   const offline = new OfflinePeriods(startedAt);
-  link.onEvent((event) => {
-    if (event.code === 'CONNECTED') {
-      offline.up(Date.now());
-      recorder?.link('up');
-    } else if (event.code === 'CONNECTION_LOST') {
-      offline.down(Date.now());
-      recorder?.link('down');
-    }
+  link.onConnection((state) => {
+    if (state === 'up') offline.up(Date.now());
+    else offline.down(Date.now());
+    recorder?.link(state);
   });
   const subscriptions = new Subscriptions(link, config.subscribe, {
     total: config.tools.maxSubscriptions,

@@ -69,6 +69,7 @@ export class MqttLink implements BrokerLink {
   private readonly brokerSubscriptions: BrokerSubscriptions;
   private readonly publisher: Publisher;
   private readonly listeners: Array<(message: IncomingMessage) => void> = [];
+  private readonly connectionListeners: Array<(state: 'up' | 'down') => void> = [];
   private readonly reporter: ConnectionReporter;
   private closing = false;
   private started = false;
@@ -165,6 +166,11 @@ export class MqttLink implements BrokerLink {
 
   onEvent(listener: (event: LinkEvent) => void): () => void {
     return this.reporter.listen(listener);
+  }
+
+  /** The bridge's own connection went up or down (for its records; not an MCP client's listener). */
+  onConnection(listener: (state: 'up' | 'down') => void): void {
+    this.connectionListeners.push(listener);
   }
 
   /** Connection-event listeners registered now (one per connected MCP server). */
@@ -309,6 +315,7 @@ export class MqttLink implements BrokerLink {
       reconnects: this.reconnectCount,
       protocolVersion: this.version,
     });
+    for (const listener of this.connectionListeners) listener('up');
     this.brokerSubscriptions.renew().catch((error: unknown) => {
       this.log.warn({ err: error }, 'renewing subscriptions failed');
     });
@@ -417,7 +424,10 @@ export class MqttLink implements BrokerLink {
       this.connectNow();
       return;
     }
-    if (wasConnected) this.reporter.lost();
+    if (wasConnected) {
+      this.reporter.lost();
+      for (const listener of this.connectionListeners) listener('down');
+    }
     if (this.reconnectTimer !== undefined) return;
     const delay = backoffDelay(
       this.failures,
