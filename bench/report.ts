@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { ColdStartResult } from './cases/coldstart.js';
 import type { EconomyResult } from './cases/economy.js';
 import type { HistoryBenchResult } from './cases/history.js';
+import type { HistoryStartResult } from './cases/history-start.js';
 import type { HistoryIngestResult } from './cases/history-ingest.js';
 import type { HttpResult } from './cases/http.js';
 import type { IngestModeResult, IngestResult } from './cases/ingest.js';
@@ -753,7 +754,9 @@ function curveTable(curves: Curve[]): string {
 }
 
 /** The History section (issue 12) from the history case's results. */
-export function historySection(h: HistoryBenchResult & { ingest?: HistoryIngestResult }): string {
+export function historySection(
+  h: HistoryBenchResult & { ingest?: HistoryIngestResult; start?: HistoryStartResult },
+): string {
   const n = (x: number, d = 0) =>
     x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -811,6 +814,14 @@ export function historySection(h: HistoryBenchResult & { ingest?: HistoryIngestR
         'nothing dropped',
       ],
     );
+  }
+  if (h.start !== undefined) {
+    const st = h.start;
+    rows.push([
+      `Start-up to tools/list with a ${n(st.historyBytes / 2 ** 20)} MiB history / an empty one (${st.spawnsPerRound} spawns of each per round)`,
+      `${sp(st.ratio)}; ${n(st.bigMs.median)} ms against ${n(st.emptyMs.median)} ms`,
+      '<= 1.5x',
+    ]);
   }
   lines.push(table(['Measure', 'Figure', 'Target'], rows), '');
   lines.push(

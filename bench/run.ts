@@ -22,6 +22,7 @@ import { runColdStart } from './cases/coldstart.js';
 import { runEconomy } from './cases/economy.js';
 import { runHistory } from './cases/history.js';
 import { runHistoryIngest } from './cases/history-ingest.js';
+import { runHistoryStart } from './cases/history-start.js';
 import { runHttp } from './cases/http.js';
 import { runIngest } from './cases/ingest.js';
 import { runMemory } from './cases/memory.js';
@@ -104,7 +105,14 @@ const CASES: Array<[string, (ctx: BenchContext) => Promise<unknown>]> = [
   ['memory', runMemory],
   ['scaling', runScaling],
   ['chart', runChart],
-  ['history', async (c) => ({ ...(await runHistory(c)), ingest: await runHistoryIngest(c) })],
+  [
+    'history',
+    async (c) => ({
+      ...(await runHistory(c)),
+      ingest: await runHistoryIngest(c),
+      start: await runHistoryStart(c),
+    }),
+  ],
   ['profile', runProfile],
 ];
 
