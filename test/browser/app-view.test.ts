@@ -52,6 +52,33 @@ async function viewHtml(): Promise<string> {
   return content.text;
 }
 
+/**
+ * The test host page (host/host-page.ts, bundled) loaded into the page: it takes the fixture from
+ * window.hostFixture, opens the view in a frame and sends it the tool result. Returns the frame.
+ */
+async function openHost(page: Page): Promise<Frame> {
+  const host = await build({
+    entryPoints: [join(import.meta.dirname, 'host/host-page.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'error',
+  });
+  await page.setContent(
+    `<!doctype html><html><body><script>${host.outputFiles[0]!.text.replaceAll('</script', '<\\/script')}</script></body></html>`,
+  );
+  await waitFor(
+    async () => (await page.evaluate(() => window.hostEvents)).includes('result-sent'),
+    15_000,
+    'the host sent the result',
+  );
+  const view = page.frames().find((f) => f !== page.mainFrame());
+  assert.ok(view !== undefined, 'the view frame');
+  return view;
+}
+
 describe('the ui:// view resource', () => {
   it('is listed with the MCP App MIME type and an empty CSP allow-list', async () => {
     const { resources } = await bridge.client.listResources();
@@ -117,25 +144,7 @@ describe('the view in headless Chromium', () => {
         return chartResult(from, hours, level).result;
       },
     );
-    const host = await build({
-      entryPoints: [join(import.meta.dirname, 'host/host-page.ts')],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'error',
-    });
-    await page.setContent(
-      `<!doctype html><html><body><script>${host.outputFiles[0]!.text.replaceAll('</script', '<\\/script')}</script></body></html>`,
-    );
-    await waitFor(
-      async () => (await page.evaluate(() => window.hostEvents)).includes('result-sent'),
-      15_000,
-      'the host sent the result',
-    );
-    const view = page.frames().find((f) => f !== page.mainFrame());
-    assert.ok(view !== undefined, 'the view frame');
+    const view = await openHost(page);
     frame = view;
     await frame.waitForSelector('#chart svg path', { timeout: 15_000 });
   });
@@ -268,25 +277,7 @@ describe('the view with data from the real bridge', () => {
           ? ((await live.client.callTool({ name, arguments: a })) as CallToolResult)
           : { isError: true, content: [{ type: 'text', text: 'not allowed' }] },
       );
-      const host = await build({
-        entryPoints: [join(import.meta.dirname, 'host/host-page.ts')],
-        bundle: true,
-        format: 'iife',
-        platform: 'browser',
-        target: 'es2022',
-        write: false,
-        logLevel: 'error',
-      });
-      await page.setContent(
-        `<!doctype html><html><body><script>${host.outputFiles[0]!.text.replaceAll('</script', '<\\/script')}</script></body></html>`,
-      );
-      await waitFor(
-        async () => (await page.evaluate(() => window.hostEvents)).includes('result-sent'),
-        15_000,
-        'the host sent the result',
-      );
-      const view = page.frames().find((f) => f !== page.mainFrame());
-      assert.ok(view !== undefined, 'the view frame');
+      const view = await openHost(page);
       // Drawn (a band of one bucket may have no height, so attached rather than visible).
       await view.waitForSelector('#chart svg path', { timeout: 15_000, state: 'attached' });
       const text = await view.evaluate(() => document.querySelector('#chart svg')?.textContent ?? '');
