@@ -7,7 +7,7 @@
  * (3 with BENCH_QUICK=1) and reports the median and min..max of the per-round figure.
  *
  * Environment: BENCH_QUICK=1 (smoke run, 1-2 minutes), BENCH_ROUNDS=n, BENCH_CASES=a,b (subset:
- * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, chart, history,
+ * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, chart, sparkplug, history,
  * profile),
  * BENCH_PROFILE=0/1 (CPU profiles; on by default, off when quick), BENCH_OUT=dir (where the
  * JSON goes; default bench/results), BENCH_REPORT=0 (no Markdown/SVG).
@@ -23,6 +23,7 @@ import { runEconomy } from './cases/economy.js';
 import { runHistory } from './cases/history.js';
 import { runHistoryIngest } from './cases/history-ingest.js';
 import { runHistoryStart } from './cases/history-start.js';
+import { runSparkplugIngest } from './cases/sparkplug-ingest.js';
 import { runHttp } from './cases/http.js';
 import { runIngest } from './cases/ingest.js';
 import { runMemory } from './cases/memory.js';
@@ -105,6 +106,7 @@ const CASES: Array<[string, (ctx: BenchContext) => Promise<unknown>]> = [
   ['memory', runMemory],
   ['scaling', runScaling],
   ['chart', runChart],
+  ['sparkplug', runSparkplugIngest],
   [
     'history',
     async (c) => ({
