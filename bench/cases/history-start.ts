@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { SqliteHistory } from '../../src/history/sqlite-backend.js';
 import type { HistoryRecord } from '../../src/history/types.js';
 import type { BenchContext } from '../lib/context.js';
-import { bridgeEnv, SERVER } from '../lib/context.js';
+import { bridgeEnv, minimalEnv, SERVER } from '../lib/context.js';
 import { ROOT } from '../lib/proc.js';
 import { spawnStdio } from '../lib/rpc.js';
+import { startBridge, startMinimal } from '../lib/servers.js';
 import { median, spread, type Spread } from '../lib/stats.js';
+import { stdioOps, type StdioOpResult } from './read.js';
 
 export interface HistoryStartResult {
   readonly historyBytes: number;
@@ -23,9 +25,13 @@ export interface HistoryStartResult {
   readonly ratio: Spread;
   readonly bigMs: Spread;
   readonly emptyMs: Spread;
+  /** mqtt_read_messages over stdio for one hour of one topic out of the big history, against the no-op tool. */
+  readonly hourRead: StdioOpResult;
 }
 
 const POLICY = { read: ['#'], write: [], deny: [] };
+/** Receive time of the first record of the big history (records 2 ms apart from there). */
+const FIRST_AT = Date.parse('2026-11-01T00:00:00Z');
 
 async function buildHistory(ctx: BenchContext, path: string, bytes: number): Promise<number> {
   if (existsSync(path) && statSync(path).size >= bytes) {
@@ -43,7 +49,7 @@ async function buildHistory(ctx: BenchContext, path: string, bytes: number): Pro
     maxFieldsPerMessage: 32,
   });
   const pad = 'x'.repeat(960);
-  const start = Date.now() - 30 * 86_400_000;
+  const start = FIRST_AT;
   let records = 0;
   try {
     while ((await backend.stats()).bytesOnDisk < bytes) {
@@ -82,7 +88,7 @@ export async function runHistoryStart(ctx: BenchContext): Promise<HistoryStartRe
   const target = ctx.options.quick ? 64 * 2 ** 20 : 2 ** 30;
   const cache = join(ROOT, 'bench', 'results', 'raw');
   mkdirSync(cache, { recursive: true });
-  const big = join(cache, `history-${target}.db`);
+  const big = join(cache, `history-${target}-${FIRST_AT}.db`);
   const records = await buildHistory(ctx, big, target);
   const dir = mkdtempSync(join(tmpdir(), 'bench-history-start-'));
   try {
@@ -113,7 +119,28 @@ export async function runHistoryStart(ctx: BenchContext): Promise<HistoryStartRe
       empties.push(median(e));
       ratios.push(median(b) / median(e));
     }
+    // mqtt_read_messages for one hour of one topic out of the big history, over stdio, call by
+    // call against the minimal SDK server's no-op tool (bench/cases/read.ts).
+    const bridge = await startBridge(bigEnv);
+    const minimal = await startMinimal(minimalEnv(ctx));
+    let hourRead: StdioOpResult;
+    try {
+      const from = new Date(FIRST_AT).toISOString();
+      const to = new Date(FIRST_AT + 3_600_000).toISOString();
+      [hourRead] = (await stdioOps(ctx, bridge, minimal, [
+        {
+          name: 'history: one hour of one topic',
+          tool: 'mqtt_read_messages',
+          args: { filter: 'bench/history/7', from, to },
+          matches: 1,
+        },
+      ])) as [StdioOpResult];
+    } finally {
+      await bridge.close();
+      await minimal.close();
+    }
     const result = {
+      hourRead,
       historyBytes: statSync(big).size,
       records,
       spawnsPerRound: k,

@@ -151,7 +151,7 @@ async function inProcess(
   return { rounds, summary };
 }
 
-async function stdioOps(
+export async function stdioOps(
   ctx: BenchContext,
   bridge: StdioRpc,
   minimal: StdioRpc,
