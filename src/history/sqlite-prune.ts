@@ -57,11 +57,14 @@ export function pruneStep(sql: Sql, now: number, retentionMs: number, maxBytes: 
     removed += gone;
     for (const s of sql.all('SELECT id FROM series WHERE topic_id = ?', id)) {
       sql.run('DELETE FROM points WHERE series_id = ? AND at < ?', Number(s.id), cutoff);
+      // The cutoff is a whole minute, so rollups go by whole minutes with their points.
+      sql.run('DELETE FROM rollups WHERE series_id = ? AND minute < ?', Number(s.id), cutoff / MINUTE);
     }
     const rest = sql.get('SELECT at FROM messages WHERE topic_id = ? ORDER BY at LIMIT 1', id);
     if (rest === undefined) {
       for (const s of sql.all('SELECT id FROM series WHERE topic_id = ?', id)) {
         sql.run('DELETE FROM points WHERE series_id = ?', Number(s.id));
+        sql.run('DELETE FROM rollups WHERE series_id = ?', Number(s.id));
       }
       sql.run('DELETE FROM series WHERE topic_id = ?', id);
       sql.run('DELETE FROM topics WHERE id = ?', id);

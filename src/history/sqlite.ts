@@ -14,7 +14,10 @@
  *   messages.payload is then empty). A WITHOUT ROWID row keeps at most about 1 KB on its page and
  *   puts the rest on an overflow page of its own: a 1 KB payload took 4.7 KB on disk inline. A
  *   rowid table keeps up to about 4 KB on the page (version 2; a version 1 file gains the table).
- * - series(topic_id, field) and points(series_id, at, seq, value) WITHOUT ROWID: the numeric values.
+ * - series(topic_id, field) and points(series_id, at, seq, value) WITHOUT ROWID: the numeric values;
+ *   rollups(series_id, minute, n, sum, lo, hi) WITHOUT ROWID: their count, sum, min and max per
+ *   minute, so a summary reads one row per minute inside a bucket and points only at its edges
+ *   (version 3; an older file gains them, built from its points, when it is opened).
  * - minutes(minute, records, bytes): per-minute counts, so pruning picks a cutoff time exactly.
  * - link_events(at, seq, state): the bridge's own connects (1) and disconnects (0).
  *
@@ -30,7 +33,7 @@ import { dirname } from 'node:path';
 import { HistoryFault, HistoryOpenError } from './types.js';
 
 export const SCHEMA_ID = 'mqtt-mcp-bridge/history';
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** Payload plus properties bytes kept in the messages row; above, the payload goes to payloads. */
 export const INLINE_MAX = 800;
 /** messages.flags bit: the payload is in payloads under the record's seq. */
@@ -39,6 +42,12 @@ export const OUT_OF_LINE = 8;
 export const MESSAGE_COLUMNS = `m.topic_id, m.at, m.seq, m.flags, m.size, m.properties,
   CASE WHEN m.flags & ${OUT_OF_LINE} THEN (SELECT data FROM payloads WHERE seq = m.seq) ELSE m.payload END AS payload`;
 const PAYLOADS_TABLE = 'CREATE TABLE payloads(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);';
+/** Per series and minute (at / 60000): count, sum, min and max of its points (version 3). */
+const ROLLUPS_TABLE = `CREATE TABLE rollups(series_id INTEGER NOT NULL, minute INTEGER NOT NULL,
+  n INTEGER NOT NULL, sum REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
+  PRIMARY KEY(series_id, minute)) WITHOUT ROWID;`;
+const BUILD_ROLLUPS = `INSERT INTO rollups SELECT series_id, at / 60000, count(*), total(value), min(value),
+  max(value) FROM points GROUP BY series_id, at / 60000`;
 /** The WAL is truncated to this after a checkpoint; part of the size margin (see sqlite-write.ts). */
 export const WAL_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Reads through a memory map of up to this much of the file: no copy per page (summaries scan a lot). */
@@ -83,6 +92,7 @@ CREATE TABLE minutes(minute INTEGER PRIMARY KEY, records INTEGER NOT NULL, bytes
 CREATE TABLE link_events(at INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL,
   PRIMARY KEY(at, seq)) WITHOUT ROWID;
 ${PAYLOADS_TABLE}
+${ROLLUPS_TABLE}
 `;
 
 /** SQLite primary result codes we tell apart. */
@@ -144,8 +154,15 @@ export class SqliteFile implements Sql {
         put.run('version', SCHEMA_VERSION);
         put.run('seq', 0);
       }
-      if (!fresh && Number(db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value) === 1) {
-        db.exec(PAYLOADS_TABLE); // version 1 -> 2: nothing stored out of line yet
+      const version = fresh
+        ? SCHEMA_VERSION
+        : Number(db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value);
+      if (version < SCHEMA_VERSION) {
+        if (version === 1) db.exec(PAYLOADS_TABLE); // version 1 -> 2: nothing stored out of line yet
+        // -> 3: the per-minute rollups of the points already there.
+        db.exec(ROLLUPS_TABLE.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'));
+        db.exec('DELETE FROM rollups');
+        db.exec(BUILD_ROLLUPS);
         db.prepare("UPDATE meta SET value = ? WHERE key = 'version'").run(SCHEMA_VERSION);
       }
       db.exec('COMMIT');
@@ -317,7 +334,7 @@ function checkOurs(db: DatabaseSync, path: string): void {
     );
   }
   const version = db.prepare("SELECT value FROM meta WHERE key = 'version'").get();
-  if (version?.value !== SCHEMA_VERSION && version?.value !== 1) {
+  if (![1, 2, SCHEMA_VERSION].includes(Number(version?.value))) {
     throw new HistoryOpenError(
       `${path} is a history file of another version (${String(version?.value)}; this bridge reads ${SCHEMA_VERSION}); it was left as it was`,
     );

@@ -120,8 +120,41 @@ describe('sqlite history file', () => {
     );
     await v1.close();
     const after = new DatabaseSync(path);
-    assert.equal(after.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value, 2);
+    assert.equal(after.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value, 3);
     after.close();
+  });
+
+  it('a version 2 file gains per-minute rollups built from its points; summaries agree before and after', async () => {
+    const path = join(root, 'rollups', 'history.db');
+    const h = await SqliteHistory.open(options(path));
+    // Points every 7 s over 20 minutes, buckets that do not fall on minute bounds.
+    const values = Array.from({ length: 172 }, (_, i) => ((i * 37) % 101) - 50 + i / 8);
+    await h.append(
+      values.map((v, i) => rec('m', T0 + 5_000 + i * 7_000, String(v))),
+      [],
+    );
+    const query = { filter: 'm', from: T0 + 13_000, to: T0 + 20 * 60_000 + 1_000, buckets: 7, maxSeries: 10 };
+    const before = await h.summarize(query);
+    await h.close();
+    const db = new DatabaseSync(path);
+    assert.ok(Number(db.prepare('SELECT count(*) AS n FROM rollups').get()?.n) >= 20, 'rollups written');
+    db.exec("DROP TABLE rollups; UPDATE meta SET value = 2 WHERE key = 'version'");
+    db.close();
+    const v2 = await SqliteHistory.open(options(path));
+    const after = await v2.summarize(query);
+    await v2.close();
+    const inWindow = values.filter((_, i) => {
+      const at = T0 + 5_000 + i * 7_000;
+      return at >= query.from && at < query.to;
+    });
+    for (const r of [before, after]) {
+      const [s] = r.series;
+      assert.equal(s?.count, inWindow.length);
+      assert.equal(s?.min, Math.min(...inWindow));
+      assert.equal(s?.max, Math.max(...inWindow));
+      assert.ok(Math.abs((s?.mean ?? NaN) - inWindow.reduce((a, b) => a + b, 0) / inWindow.length) < 1e-9);
+    }
+    assert.deepEqual(after, before);
   });
 
   it('creates the file 0600 and the directories it makes 0700', async () => {
