@@ -190,7 +190,15 @@ export class Recorder {
       this.lastPrune = now;
       void this.prune();
     }
-    this.schedule(this.fault === undefined ? this.options.flushMs : this.fault.retryMs);
+    // A full batch or more still waiting: the writer keeps up best by getting it at once (one
+    // batch in flight at a time), not one batch per flush interval.
+    const next =
+      this.fault !== undefined
+        ? this.fault.retryMs
+        : this.pending() >= this.batchMax
+          ? 0
+          : this.options.flushMs;
+    this.schedule(next);
   }
 
   /** Hand the next batch (or retry the failed one) to the backend. */

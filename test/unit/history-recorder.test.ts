@@ -84,6 +84,23 @@ describe('the recorder', () => {
     await r.stop();
   });
 
+  it('a backlog of full batches goes out one after another, not one batch per flush interval', async () => {
+    const gate = new Gate();
+    const r = new Recorder(
+      gate as unknown as HistoryBackend,
+      options({ flushMs: 1000, batchMax: 10 }),
+      logger,
+    );
+    for (const m of messages(100)) r.enqueue(m);
+    const started = Date.now();
+    r.start();
+    // One batch per interval would take ten intervals; chained, the first tick writes them all.
+    while (r.status().written < 100 && Date.now() - started < 3 * 1000) await sleep(10);
+    assert.equal(r.status().written, 100, `written within three flush intervals: ${r.status().written}`);
+    assert.equal(gate.batches.length, 10);
+    await r.stop();
+  });
+
   it('a slow backend: the queue stays within its bounds, the oldest go first and are counted', async () => {
     const gate = new Gate();
     gate.blocked = true;
