@@ -22,7 +22,8 @@ export interface ColdStartResult {
   readonly imports: Array<{ module: string; ms: number; note: string }>;
 }
 
-async function startOnce(script: string, env: Record<string, string>): Promise<number> {
+/** Milliseconds from spawn to `tools/list` answered over stdio. */
+export async function startOnce(script: string, env: Record<string, string>): Promise<number> {
   const t = performance.now();
   const rpc = spawnStdio(script, env);
   await rpc.initialize();

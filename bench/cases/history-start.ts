@@ -13,9 +13,9 @@ import type { HistoryRecord } from '../../src/history/types.js';
 import type { BenchContext } from '../lib/context.js';
 import { bridgeEnv, minimalEnv, SERVER } from '../lib/context.js';
 import { ROOT } from '../lib/proc.js';
-import { spawnStdio } from '../lib/rpc.js';
 import { startBridge, startMinimal } from '../lib/servers.js';
 import { median, spread, type Spread } from '../lib/stats.js';
+import { startOnce } from './coldstart.js';
 import { stdioOps, type StdioOpResult } from './read.js';
 
 export interface HistoryStartResult {
@@ -74,16 +74,6 @@ async function buildHistory(ctx: BenchContext, path: string, bytes: number): Pro
   return records;
 }
 
-async function startOnce(env: Record<string, string>): Promise<number> {
-  const t = performance.now();
-  const rpc = spawnStdio(SERVER, env);
-  await rpc.initialize();
-  await rpc.request('tools/list');
-  const ms = performance.now() - t;
-  await rpc.close();
-  return ms;
-}
-
 export async function runHistoryStart(ctx: BenchContext): Promise<HistoryStartResult> {
   const target = ctx.options.quick ? 64 * 2 ** 20 : 2 ** 30;
   const cache = join(ROOT, 'bench', 'results', 'raw');
@@ -102,8 +92,8 @@ export async function runHistoryStart(ctx: BenchContext): Promise<HistoryStartRe
     };
     const bigEnv = bridgeEnv(ctx, { ...common, HISTORY_PATH: bigRun });
     const emptyEnv = bridgeEnv(ctx, { ...common, HISTORY_PATH: join(dir, 'empty.db') });
-    await startOnce(bigEnv); // warm the file system cache, as a restarted container finds it
-    await startOnce(emptyEnv);
+    await startOnce(SERVER, bigEnv); // warm the file system cache, as a restarted container finds it
+    await startOnce(SERVER, emptyEnv);
     const k = ctx.options.quick ? 2 : 5;
     const ratios: number[] = [];
     const bigs: number[] = [];
@@ -112,8 +102,8 @@ export async function runHistoryStart(ctx: BenchContext): Promise<HistoryStartRe
       const b: number[] = [];
       const e: number[] = [];
       for (let i = 0; i < k; i++) {
-        b.push(await startOnce(bigEnv));
-        e.push(await startOnce(emptyEnv));
+        b.push(await startOnce(SERVER, bigEnv));
+        e.push(await startOnce(SERVER, emptyEnv));
       }
       bigs.push(median(b));
       empties.push(median(e));
