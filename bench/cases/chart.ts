@@ -137,6 +137,7 @@ async function runChartTool(ctx: BenchContext): Promise<ChartToolResult[]> {
     HISTORY_RETENTION_DAYS: '36500',
     HISTORY_MAX_BYTES: String(16 * 1024 ** 3),
     LOG_LEVEL: 'silent',
+    MCP_TOOL_RATE_PER_MINUTE: '1000000',
   };
   const config = loadConfig(env, (path) => readFileSync(path));
   const backend = await openHistory(config.history!, config.policy);
@@ -183,7 +184,8 @@ async function runChartTool(ctx: BenchContext): Promise<ChartToolResult[]> {
         const c0 = performance.now();
         const result = (await client.callTool({ name: 'mqtt_chart', arguments: args })) as CallToolResult;
         const ms = performance.now() - c0;
-        if (result.isError === true) throw new Error('mqtt_chart failed in the bench');
+        if (result.isError === true)
+          throw new Error(`mqtt_chart failed in the bench: ${JSON.stringify(result.content).slice(0, 300)}`);
         const data = result.structuredContent as unknown as ChartInput & { image: { bytes: number } };
         const r0 = performance.now();
         renderChart(data);
