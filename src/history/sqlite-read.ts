@@ -6,6 +6,7 @@
  * iterated row by row; each name is then matched exactly (topicMatches) and against the read
  * policy, so a record made under a wider policy is never returned.
  */
+import { bucketAggregate } from './sqlite-rollups.js';
 import { topicMatches } from '../mqtt/topic.js';
 import type { TopicPolicy } from '../policy/acl.js';
 import { bucketStart, combineBuckets, medianGap, type BucketAggregate } from './numeric.js';
@@ -59,8 +60,6 @@ export function literalPrefix(filter: string): string {
   // `a/b/#` also matches `a/b` itself: the prefix stops before the separator.
   return filter.slice(0, i > 0 && filter[i - 1] === '/' ? i - 1 : i);
 }
-
-const MINUTE = 60_000;
 
 export class SqliteReader {
   private readonly policy: TopicPolicy;
@@ -175,51 +174,6 @@ export class SqliteReader {
     return { topics: out, matched };
   }
 
-  /** count, min, max and sum of a series' points in [start, end); undefined when none. */
-  private bucket(id: number, start: number, end: number): BucketAggregate | undefined {
-    const m0 = Math.ceil(start / MINUTE);
-    const m1 = Math.floor(end / MINUTE);
-    const parts =
-      m0 < m1
-        ? [
-            this.points(id, start, m0 * MINUTE),
-            this.sql.get(
-              'SELECT total(n) AS n, min(lo) AS lo, max(hi) AS hi, total(sum) AS sum FROM rollups WHERE series_id = ? AND minute >= ? AND minute < ?',
-              id,
-              m0,
-              m1,
-            ),
-            this.points(id, m1 * MINUTE, end),
-          ]
-        : [this.points(id, start, end)];
-    let out: BucketAggregate | undefined;
-    for (const p of parts) {
-      const n = Number(p?.n ?? 0);
-      if (n === 0 || p === undefined) continue;
-      const part = { count: n, min: Number(p.lo), max: Number(p.hi), sum: Number(p.sum) };
-      out =
-        out === undefined
-          ? part
-          : {
-              count: out.count + part.count,
-              min: Math.min(out.min, part.min),
-              max: Math.max(out.max, part.max),
-              sum: out.sum + part.sum,
-            };
-    }
-    return out;
-  }
-
-  private points(id: number, start: number, end: number): Record<string, unknown> | undefined {
-    if (start >= end) return undefined;
-    return this.sql.get(
-      'SELECT count(*) AS n, min(value) AS lo, max(value) AS hi, total(value) AS sum FROM points WHERE series_id = ? AND at >= ? AND at < ?',
-      id,
-      start,
-      end,
-    );
-  }
-
   summarize(q: SummaryQuery): SummaryResult {
     const series: Series[] = [];
     const { from, to, buckets } = q;
@@ -252,7 +206,7 @@ export class SqliteReader {
         for (let i = 0; i < buckets; i++) {
           const start = bucketStart(i, from, to, buckets);
           const end = i + 1 === buckets ? to : bucketStart(i + 1, from, to, buckets);
-          aggregates[i] = this.bucket(id, start, end);
+          aggregates[i] = bucketAggregate(this.sql, id, start, end);
         }
         const point = (r: Record<string, unknown>) => ({ at: Number(r.at), value: Number(r.value) });
         series.push({

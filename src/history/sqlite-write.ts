@@ -11,6 +11,7 @@
  * maxBytes + 4 MiB + what arrives between two pruning steps (at most STEP_ROWS records per step).
  */
 import { extractNumeric, type NumericField } from './numeric.js';
+import { rollUp, type PointRow } from './sqlite-rollups.js';
 import { pruneStep, type PruneStep } from './sqlite-prune.js';
 import { INLINE_MAX, MESSAGE_COLUMNS, OUT_OF_LINE, type Sql } from './sqlite.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
@@ -41,13 +42,6 @@ interface MessageRow {
   props: string | null;
 }
 
-interface PointRow {
-  seriesId: number;
-  at: number;
-  seq: number;
-  value: number;
-}
-
 export class SqliteWriter {
   private seq: number;
   private readonly topicIds = new Map<string, number>();
@@ -57,37 +51,6 @@ export class SqliteWriter {
   topicCount: number;
   /** Retained replays not written since the file was opened (see isReplay). */
   replaysIgnored = 0;
-
-  /** The batch's points (sorted by series and time) added to the per-minute rollups. */
-  private rollUp(points: readonly PointRow[]): void {
-    let i = 0;
-    while (i < points.length) {
-      const first = points[i] as PointRow;
-      const minute = Math.floor(first.at / MINUTE);
-      let n = 0;
-      let sum = 0;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (; i < points.length; i++) {
-        const p = points[i] as PointRow;
-        if (p.seriesId !== first.seriesId || Math.floor(p.at / MINUTE) !== minute) break;
-        n++;
-        sum += p.value;
-        if (p.value < lo) lo = p.value;
-        if (p.value > hi) hi = p.value;
-      }
-      this.sql.run(
-        `INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(series_id, minute) DO UPDATE SET
-           n = n + excluded.n, sum = sum + excluded.sum, lo = min(lo, excluded.lo), hi = max(hi, excluded.hi)`,
-        first.seriesId,
-        minute,
-        n,
-        sum,
-        lo,
-        hi,
-      );
-    }
-  }
 
   constructor(
     private readonly sql: Sql,
@@ -195,7 +158,7 @@ export class SqliteWriter {
       points.sort((a, b) => a.seriesId - b.seriesId || a.at - b.at || a.seq - b.seq);
       for (const p of points)
         sql.run('INSERT INTO points VALUES (?, ?, ?, ?)', p.seriesId, p.at, p.seq, p.value);
-      this.rollUp(points);
+      rollUp(sql, points);
       for (const [id, d] of deltas) {
         sql.run(
           `UPDATE topics SET first_at = min(first_at, ?), records = records + ?,
