@@ -87,6 +87,7 @@ function combine(all: readonly Coverage[]): Coverage {
   return 'pending';
 }
 
-function iso(ms: number): string {
+/** Epoch milliseconds as ISO 8601, as every result shows times. */
+export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }

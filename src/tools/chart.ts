@@ -4,7 +4,7 @@ import { CHART_LIMITS } from '../pictures/types.js';
 import { BridgeError } from '../errors.js';
 import { APP_VIEW_TOOL_META } from '../resources/app-view.js';
 import { defineTool, withAttachments } from './define.js';
-import { offlinePeriods } from './find-silent.js';
+import { offlinePeriods, showPeriod } from './find-silent.js';
 import { SummaryInputShape, SummaryOutput, summaryOf } from './summarize.js';
 
 export const chartTool = defineTool({
@@ -68,10 +68,7 @@ export const chartTool = defineTool({
     const to = Date.parse(summary.to);
     const offline = (await offlinePeriods(deps, from, deps.now()))
       .filter((p) => p.from < to && (p.to ?? Infinity) > from)
-      .map((p) => ({
-        from: new Date(p.from).toISOString(),
-        ...(p.to !== undefined ? { to: new Date(p.to).toISOString() } : {}),
-      }));
+      .map(showPeriod);
     const catalog = deps.catalog.current;
     const series = summary.series.map((s) => {
       const unit = catalog.about(s.topic)?.unit;

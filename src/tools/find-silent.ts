@@ -3,7 +3,7 @@ import { medianGap } from '../history/numeric.js';
 import type { OfflinePeriod, SilenceResult, SilentTopic } from '../history/types.js';
 import { neutralize } from '../output/neutralize.js';
 import { unionPeriods } from '../store/offline.js';
-import { readBasis } from './basis.js';
+import { iso, readBasis } from './basis.js';
 import { defineTool } from './define.js';
 import type { ToolDeps } from './deps.js';
 import { BasisShape, FilterInput, SourceField } from './schemas.js';
@@ -80,14 +80,16 @@ export const findSilentTool = defineTool({
         thresholdSeconds: seconds(s.thresholdMs),
         records: s.records,
       })),
-      bridgeOffline: (await offlinePeriods(deps, earliest, now)).map((p) => ({
-        from: iso(p.from),
-        ...(p.to !== undefined ? { to: iso(p.to) } : {}),
-      })),
+      bridgeOffline: (await offlinePeriods(deps, earliest, now)).map(showPeriod),
       ...readBasis(deps, [filter], { limited: found.more, held: false, now }),
     };
   },
 });
+
+/** An offline period as results show it (ISO 8601; `to` absent while still offline). */
+export function showPeriod(p: OfflinePeriod): { from: string; to?: string } {
+  return p.to === undefined ? { from: iso(p.from) } : { from: iso(p.from), to: iso(p.to) };
+}
 
 /** This process's periods, joined with those history recorded of earlier runs. */
 export async function offlinePeriods(deps: ToolDeps, from: number, now: number): Promise<OfflinePeriod[]> {
@@ -112,11 +114,7 @@ function silentInMemory(
   const { topics, matched } = deps.store.topics([filter], { limit: MEMORY_TOPICS, now });
   const silent: SilentTopic[] = [];
   for (const t of topics) {
-    const times = deps.store
-      .query(t.topic, { limit: GAP_SAMPLE, now })
-      .map((m) => m.receivedAt)
-      .reverse();
-    const usual = medianGap(times);
+    const usual = medianGap(deps.store.query(t.topic, { limit: GAP_SAMPLE, now }).map((m) => m.receivedAt));
     const threshold = silentMs ?? (usual === undefined ? undefined : Math.max(FLOOR_MS, FACTOR * usual));
     const quiet = now - t.lastReceivedAt;
     if (threshold === undefined || quiet <= threshold) continue;
@@ -139,8 +137,4 @@ function silentInMemory(
 
 function seconds(ms: number): number {
   return Math.round(ms / 100) / 10;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -93,30 +93,24 @@ export async function latestOfEach(
   filter: string,
   limit: number,
   now: number,
-): Promise<{ messages: StoredMessage[]; matched: number; source: Source }> {
+): Promise<{ messages: StoredMessage[]; matched: number }> {
   const memory = deps.store.latest(filter, { limit, now });
   const history = deps.history;
-  if (history === undefined) return { ...memory, source: 'memory' };
+  if (history === undefined) return memory;
   const recorded = await history.backend.latest(filter, limit);
   const byTopic = new Map<string, StoredMessage>();
   for (const m of memory.messages) byTopic.set(m.topic, m);
-  let fromHistory = 0;
   for (const r of recorded.messages) {
     const held = byTopic.get(r.topic);
     if (held === undefined || held.receivedAt < r.receivedAt) {
       byTopic.set(r.topic, fromRecord(r));
-      if (held === undefined) fromHistory++;
     }
   }
   const messages = [...byTopic.values()].sort((a, b) => b.receivedAt - a.receivedAt).slice(0, limit);
   // When neither list was cut, the union is exact; else at least the larger count.
   const exact = memory.matched <= memory.messages.length && recorded.matched <= recorded.messages.length;
   const matched = exact ? byTopic.size : Math.max(recorded.matched, memory.matched, byTopic.size);
-  return {
-    messages,
-    matched,
-    source: fromHistory > 0 || recorded.messages.length > 0 ? 'history' : 'memory',
-  };
+  return { messages, matched };
 }
 
 /** A topic as listed: memory's counts joined with history's record. */
@@ -131,10 +125,10 @@ export async function listTopics(
   filters: readonly string[],
   limit: number,
   now: number,
-): Promise<{ topics: ListedTopic[]; matched: number; source: Source }> {
+): Promise<{ topics: ListedTopic[]; matched: number }> {
   const memory = deps.store.topics(filters, { limit, now });
   const history = deps.history;
-  if (history === undefined) return { ...memory, source: 'memory' };
+  if (history === undefined) return memory;
   const byTopic = new Map<string, ListedTopic>();
   for (const t of memory.topics) byTopic.set(t.topic, t);
   let matchedOnDisk = 0;
@@ -144,7 +138,7 @@ export async function listTopics(
     for (const r of found.topics) byTopic.set(r.topic, joinTopic(byTopic.get(r.topic), r));
   }
   const topics = [...byTopic.values()].sort((a, b) => compareTopics(a.topic, b.topic)).slice(0, limit);
-  return { topics, matched: Math.max(memory.matched, matchedOnDisk, byTopic.size), source: 'history' };
+  return { topics, matched: Math.max(memory.matched, matchedOnDisk, byTopic.size) };
 }
 
 function joinTopic(held: TopicInfo | undefined, r: RecordedTopic): ListedTopic {

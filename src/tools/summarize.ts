@@ -9,7 +9,7 @@ import { numericMetrics } from '../history/sparkplug-fields.js';
 import type { StoredMessage } from '../store/types.js';
 import type { Point, Series } from '../history/types.js';
 import { neutralize } from '../output/neutralize.js';
-import { readBasis } from './basis.js';
+import { iso, readBasis } from './basis.js';
 import { defineTool } from './define.js';
 import type { ToolDeps } from './deps.js';
 import { BasisShape, FilterInput, SourceField } from './schemas.js';
@@ -186,8 +186,4 @@ function showSeries(s: Series) {
 /** A mean to 12 significant digits: the rest is rounding noise that costs tokens. */
 function round(x: number): number {
   return Number(x.toPrecision(12));
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
