@@ -5,17 +5,17 @@
  * original receive times. Every byte either run wrote to stdout must be JSON-RPC.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { sleep, startBroker, type Broker } from '../helpers/broker.js';
+import { sleep, type Broker } from '../helpers/broker.js';
 import { bridgeEnv } from '../helpers/bridge.js';
-import { createPki, type Pki } from '../helpers/pki.js';
-import { connectSpy, type Spy } from '../helpers/spy.js';
+import { type Pki } from '../helpers/pki.js';
+import { historyFixture } from '../helpers/history.js';
+import type { Spy } from '../helpers/spy.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SERVER = join(ROOT, 'dist/index.js');
@@ -26,17 +26,7 @@ let pki: Pki;
 let broker: Broker;
 let spy: Spy;
 let dir: string;
-before(async () => {
-  pki = createPki();
-  broker = await startBroker({ pki });
-  spy = await connectSpy(broker, pki);
-  dir = mkdtempSync(join(tmpdir(), 'mqtt-mcp-e2e-history-'));
-});
-after(async () => {
-  await spy?.close();
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+historyFixture('mqtt-mcp-e2e-history-', (f) => ({ pki, broker, spy, dir } = f));
 
 interface Run {
   call(name: string, args?: Record<string, unknown>): Promise<Record<string, any>>;

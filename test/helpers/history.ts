@@ -5,12 +5,46 @@
  * process, and a read-only look into a history file with node:sqlite.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
-import { adopt, sleep, waitFor, type Broker } from './broker.js';
+import { adopt, sleep, startBroker, waitFor, type Broker } from './broker.js';
 import { bridgeEnv } from './bridge.js';
-import type { Pki } from './pki.js';
+import { createPki, type Pki } from './pki.js';
+import { connectSpy, type Spy } from './spy.js';
 import { cleanEnv, ROOT, SERVER, type SpawnedBridge } from './spawned.js';
+
+export interface HistoryFixture {
+  readonly pki: Pki;
+  readonly broker: Broker;
+  readonly spy: Spy;
+  /** A temporary folder for the suite's history files, removed after it. */
+  readonly dir: string;
+}
+
+/**
+ * The suite's PKI, Mosquitto over mutual TLS, a spy client and a temporary folder, made in before()
+ * and stopped (by PID) and removed in after(); `use` gets them once they are there.
+ */
+export function historyFixture(prefix: string, use: (f: HistoryFixture) => void): void {
+  let made: Partial<{ -readonly [K in keyof HistoryFixture]: HistoryFixture[K] }> = {};
+  before(async () => {
+    const pki = createPki();
+    const broker = await startBroker({ pki });
+    made = { pki, broker };
+    const spy = await connectSpy(broker, pki);
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made = { pki, broker, spy, dir };
+    use({ pki, broker, spy, dir });
+  });
+  after(async () => {
+    await made.spy?.close();
+    await made.broker?.stop();
+    if (made.dir !== undefined) rmSync(made.dir, { recursive: true, force: true });
+  });
+}
 
 /** The bridge environment with a history file flushed every 100 ms. */
 export function historyEnv(

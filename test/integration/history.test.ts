@@ -6,31 +6,20 @@
  * that stops publishing found silent while a steady one is not. Every process is stopped by PID.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { freePort, sleep, startBroker, type Broker } from '../helpers/broker.js';
-import { historyEnv, inspectHistory, startFlood, written } from '../helpers/history.js';
-import { createPki, type Pki } from '../helpers/pki.js';
+import { historyEnv, inspectHistory, startFlood, written, historyFixture } from '../helpers/history.js';
+import { type Pki } from '../helpers/pki.js';
 import { spawnBridge, type SpawnedBridge } from '../helpers/spawned.js';
-import { connectSpy, type Spy } from '../helpers/spy.js';
+import { type Spy } from '../helpers/spy.js';
 
 let pki: Pki;
 let broker: Broker;
 let spy: Spy;
 let dir: string;
-before(async () => {
-  pki = createPki();
-  broker = await startBroker({ pki });
-  spy = await connectSpy(broker, pki);
-  dir = mkdtempSync(join(tmpdir(), 'mqtt-history-integ-'));
-});
-after(async () => {
-  await spy?.close();
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+historyFixture('mqtt-history-integ-', (f) => ({ pki, broker, spy, dir } = f));
 
 /** A bridge whose broker address answers nothing: whatever it returns comes from history. */
 async function offlineBridge(path: string, extra: Record<string, string> = {}): Promise<SpawnedBridge> {

@@ -6,31 +6,19 @@
  * stdio, a real Mosquitto over mutual TLS and a real history file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { sleep, startBroker, type Broker } from '../helpers/broker.js';
-import { historyEnv, written } from '../helpers/history.js';
-import { createPki, type Pki } from '../helpers/pki.js';
+import { describe, it } from 'node:test';
+import { sleep, type Broker } from '../helpers/broker.js';
+import { historyEnv, written, historyFixture } from '../helpers/history.js';
+import { type Pki } from '../helpers/pki.js';
 import { spawnBridge } from '../helpers/spawned.js';
-import { connectSpy, type Spy } from '../helpers/spy.js';
+import { type Spy } from '../helpers/spy.js';
 
 let pki: Pki;
 let broker: Broker;
 let spy: Spy;
 let dir: string;
-before(async () => {
-  pki = createPki();
-  broker = await startBroker({ pki });
-  spy = await connectSpy(broker, pki);
-  dir = mkdtempSync(join(tmpdir(), 'mqtt-history-silent-'));
-});
-after(async () => {
-  await spy?.close();
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+historyFixture('mqtt-history-silent-', (f) => ({ pki, broker, spy, dir } = f));
 
 interface Silent {
   topic: string;

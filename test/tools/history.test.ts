@@ -4,30 +4,20 @@
  * summaries are exact, silence is found, the policy rules the past, and status tells what is on disk.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { sleep, startBroker, waitFor, type Broker } from '../helpers/broker.js';
+import { describe, it } from 'node:test';
+import { sleep, waitFor, type Broker } from '../helpers/broker.js';
 import { bridgeEnv, startBridge, type TestBridge } from '../helpers/bridge.js';
-import { createPki, type Pki } from '../helpers/pki.js';
-import { connectSpy, type Spy } from '../helpers/spy.js';
+import { type Pki } from '../helpers/pki.js';
+import { historyFixture } from '../helpers/history.js';
+import type { Spy } from '../helpers/spy.js';
 
 let pki: Pki;
 let broker: Broker;
 let spy: Spy;
 let dir: string;
-before(async () => {
-  pki = createPki();
-  broker = await startBroker({ pki });
-  spy = await connectSpy(broker, pki);
-  dir = mkdtempSync(join(tmpdir(), 'mqtt-history-tools-'));
-});
-after(async () => {
-  await spy?.close();
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+historyFixture('mqtt-history-tools-', (f) => ({ pki, broker, spy, dir } = f));
 
 const env = (extra: Record<string, string> = {}) =>
   bridgeEnv(broker, pki, { HISTORY_PATH: join(dir, 'history.db'), HISTORY_FLUSH_MS: '100', ...extra });
