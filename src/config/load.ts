@@ -5,6 +5,7 @@
 import { Catalog, parseCatalog } from '../catalog/catalog.js';
 import { ConfigError } from '../errors.js';
 import { filtersOverlap, quoteTopic } from '../mqtt/topic.js';
+import { historyConfig, type HistoryConfig } from './history-config.js';
 import { httpConfig, type HttpConfig } from './http-config.js';
 import { labelProblems } from './labels.js';
 import { fileErrorReason, keyBodyLines, parseEnv, withSecrets } from './parse.js';
@@ -12,6 +13,7 @@ import type { Env } from './schema.js';
 import { tlsMaterialProblems } from './tls-material.js';
 
 export type { HttpAuth, HttpConfig } from './http-config.js';
+export type { HistoryConfig, PostgresConfig } from './history-config.js';
 export { configErrorSecrets } from './parse.js';
 
 export type ReadFile = (path: string) => Buffer;
@@ -48,17 +50,6 @@ export interface MqttConfig {
   readonly subscribeQos: 0 | 1 | 2;
 }
 
-export interface HistoryConfig {
-  readonly path: string;
-  readonly retentionMs: number;
-  readonly maxBytes: number;
-  /** Filters recorded (default: everything collected). */
-  readonly topics: string[];
-  readonly maxPayloadBytes: number;
-  readonly flushMs: number;
-  readonly queueMax: number;
-}
-
 export interface Config {
   readonly transport: 'stdio' | 'http';
   readonly http: HttpConfig;
@@ -87,7 +78,7 @@ export interface Config {
     readonly allowQos2: boolean;
     readonly confirmTopics: string[];
   };
-  /** The durable record (HISTORY_*); undefined without HISTORY_PATH. */
+  /** The durable record (HISTORY_*); undefined without HISTORY_PATH or HISTORY_URL. */
   readonly history: HistoryConfig | undefined;
   /** Decode and track Sparkplug B (MQTT_SPARKPLUG=auto). */
   readonly sparkplug: boolean;
@@ -253,10 +244,6 @@ export function loadConfig(
   if (env.MCP_RESULT_MAX_BYTES < env.MCP_RESULT_PAYLOAD_BYTES) {
     problems.push('MCP_RESULT_MAX_BYTES: must not be smaller than MCP_RESULT_PAYLOAD_BYTES');
   }
-  if (env.HISTORY_PATH !== undefined && env.HISTORY_MAX_PAYLOAD_BYTES > env.STORE_MAX_PAYLOAD_BYTES) {
-    // History records what the store collected; it cannot keep bytes the store cut off.
-    problems.push('HISTORY_MAX_PAYLOAD_BYTES: must not exceed STORE_MAX_PAYLOAD_BYTES');
-  }
   if (env.STORE_MAX_BYTES < env.STORE_MAX_PAYLOAD_BYTES * 2) {
     problems.push('STORE_MAX_BYTES: must be at least twice STORE_MAX_PAYLOAD_BYTES');
   }
@@ -277,6 +264,7 @@ export function loadConfig(
   }
 
   const http = httpConfig(env, problems, secrets, read);
+  const history = historyConfig(env, problems, secrets, read, readSecret);
 
   // ---- topic catalog ----
   let catalog = Catalog.EMPTY;
@@ -336,18 +324,7 @@ export function loadConfig(
       maxAgeMs: env.STORE_MAX_AGE_SECONDS * 1000,
       maxPayloadBytes: env.STORE_MAX_PAYLOAD_BYTES,
     },
-    history:
-      env.HISTORY_PATH === undefined
-        ? undefined
-        : {
-            path: env.HISTORY_PATH,
-            retentionMs: env.HISTORY_RETENTION_DAYS * 86_400_000,
-            maxBytes: env.HISTORY_MAX_BYTES,
-            topics: env.HISTORY_TOPICS ?? ['#'],
-            maxPayloadBytes: env.HISTORY_MAX_PAYLOAD_BYTES,
-            flushMs: env.HISTORY_FLUSH_MS,
-            queueMax: env.HISTORY_QUEUE_MAX,
-          },
+    history,
     tools: {
       resultPayloadBytes: env.MCP_RESULT_PAYLOAD_BYTES,
       resultMaxBytes: env.MCP_RESULT_MAX_BYTES,
