@@ -1,7 +1,9 @@
 #!/usr/bin/env sh
 # Installs what the test suite needs on a fresh Debian/Ubuntu machine: the Mosquitto broker
-# and its command-line clients, and OpenSSL. Does nothing when they are already there.
+# and its command-line clients, OpenSSL, and PostgreSQL (scripts/install-postgres.sh). Does
+# nothing when they are already there.
 set -eu
+sh "$(dirname "$0")/install-postgres.sh"
 need=""
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
 command -v mosquitto_pub >/dev/null 2>&1 || need="$need mosquitto-clients"

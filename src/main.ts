@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { openHistory } from './history/open.js';
+import { PostgresHistory } from './history/postgres-backend.js';
 import { HistoryOpenError, type HistoryBackend } from './history/types.js';
 import { createLogger, type Logger, type LogLevel } from './logging/logger.js';
 import { Scrubber } from './logging/scrub.js';
@@ -86,11 +87,18 @@ async function run(
     } catch (error) {
       // Not a history database, corrupt, or in use by another bridge: the file stays as it is.
       if (!(error instanceof HistoryOpenError)) throw error;
-      logger.fatal({ path: config.history.path }, `${error.message} (HISTORY_PATH)`);
+      const variable = config.history.postgres !== undefined ? 'HISTORY_URL' : 'HISTORY_PATH';
+      logger.fatal({ path: config.history.path }, `${error.message} (${variable})`);
       process.exitCode = 1;
       return;
     }
-    logger.info({ path: config.history.path }, 'history: recording');
+    const unreachable = history instanceof PostgresHistory ? history.startFault : undefined;
+    if (unreachable !== undefined)
+      logger.warn(
+        { path: config.history.path, reason: unreachable.message },
+        'history: the database cannot be used yet; recording starts when it can (live tools work meanwhile)',
+      );
+    else logger.info({ path: config.history.path }, 'history: recording');
   }
   const app = createApp(config, logger, scrubber, packageVersion(), undefined, {
     inContainer: inContainer(),

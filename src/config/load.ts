@@ -6,12 +6,14 @@ import { Catalog, parseCatalog } from '../catalog/catalog.js';
 import { ConfigError } from '../errors.js';
 import type { Connection, ReadFile } from './broker-connection.js';
 import { brokerEntries } from './brokers.js';
+import { historyConfig, type HistoryConfig } from './history-config.js';
 import { httpConfig, type HttpConfig } from './http-config.js';
 import { labelProblems } from './labels.js';
 import { fileErrorReason, parseEnv, withSecrets } from './parse.js';
 import type { Env } from './schema.js';
 
 export type { HttpAuth, HttpConfig } from './http-config.js';
+export type { HistoryConfig, PostgresConfig } from './history-config.js';
 export { configErrorSecrets } from './parse.js';
 
 export type { ReadFile } from './broker-connection.js';
@@ -47,17 +49,6 @@ export interface MqttConfig {
   readonly publishTimeoutMs: number;
   readonly maxPacketBytes: number;
   readonly subscribeQos: 0 | 1 | 2;
-}
-
-export interface HistoryConfig {
-  readonly path: string;
-  readonly retentionMs: number;
-  readonly maxBytes: number;
-  /** Filters recorded (default: everything collected). */
-  readonly topics: string[];
-  readonly maxPayloadBytes: number;
-  readonly flushMs: number;
-  readonly queueMax: number;
 }
 
 /** One named broker: its link, its topic policy and what it collects. Policies never mix. */
@@ -100,7 +91,7 @@ export interface Config {
     readonly allowQos2: boolean;
     readonly confirmTopics: string[];
   };
-  /** The durable record (HISTORY_*); undefined without HISTORY_PATH. */
+  /** The durable record (HISTORY_*); undefined without HISTORY_PATH or HISTORY_URL. */
   readonly history: HistoryConfig | undefined;
   /** Decode and track Sparkplug B (MQTT_SPARKPLUG=auto). */
   readonly sparkplug: boolean;
@@ -134,6 +125,18 @@ export function loadConfig(
       return undefined;
     }
   };
+  const readSecret = (variable: string, path: string | undefined): string | undefined => {
+    const data = read(variable, path);
+    if (data === undefined) return undefined;
+    const value = data.toString('utf8').replace(/\r?\n$/, '');
+    if (value.length === 0) {
+      problems.push(`${variable}: ${path ?? ''} is empty`);
+      return undefined;
+    }
+    secrets.push(value);
+    return value;
+  };
+
   const production = env.NODE_ENV === 'production';
   const brokers = brokerEntries(rawEnv, env, { problems, secrets, readFile }, production, now);
 
@@ -144,15 +147,12 @@ export function loadConfig(
   if (env.MCP_RESULT_MAX_BYTES < env.MCP_RESULT_PAYLOAD_BYTES) {
     problems.push('MCP_RESULT_MAX_BYTES: must not be smaller than MCP_RESULT_PAYLOAD_BYTES');
   }
-  if (env.HISTORY_PATH !== undefined && env.HISTORY_MAX_PAYLOAD_BYTES > env.STORE_MAX_PAYLOAD_BYTES) {
-    // History records what the store collected; it cannot keep bytes the store cut off.
-    problems.push('HISTORY_MAX_PAYLOAD_BYTES: must not exceed STORE_MAX_PAYLOAD_BYTES');
-  }
   if (env.STORE_MAX_BYTES < env.STORE_MAX_PAYLOAD_BYTES * 2) {
     problems.push('STORE_MAX_BYTES: must be at least twice STORE_MAX_PAYLOAD_BYTES');
   }
 
   const http = httpConfig(env, problems, secrets, read);
+  const history = historyConfig(env, problems, secrets, read, readSecret);
 
   // ---- topic catalog ----
   let catalog = Catalog.EMPTY;
@@ -203,18 +203,7 @@ export function loadConfig(
       maxAgeMs: env.STORE_MAX_AGE_SECONDS * 1000,
       maxPayloadBytes: env.STORE_MAX_PAYLOAD_BYTES,
     },
-    history:
-      env.HISTORY_PATH === undefined
-        ? undefined
-        : {
-            path: env.HISTORY_PATH,
-            retentionMs: env.HISTORY_RETENTION_DAYS * 86_400_000,
-            maxBytes: env.HISTORY_MAX_BYTES,
-            topics: env.HISTORY_TOPICS ?? ['#'],
-            maxPayloadBytes: env.HISTORY_MAX_PAYLOAD_BYTES,
-            flushMs: env.HISTORY_FLUSH_MS,
-            queueMax: env.HISTORY_QUEUE_MAX,
-          },
+    history,
     tools: {
       resultPayloadBytes: env.MCP_RESULT_PAYLOAD_BYTES,
       resultMaxBytes: env.MCP_RESULT_MAX_BYTES,

@@ -198,6 +198,29 @@ export const SETTINGS = {
     description:
       'SQLite file that records every collected message the read policy admits, so reads reach past memory and survive restarts. Unset: no history (memory only). The Docker image sets `/data/history.db` (a volume). Created with mode 0600 (its directory 0700 when the bridge creates it); a file that is not a history database, or one another bridge is recording to, stops the start with exit code 1 and is left as it was.',
   },
+  HISTORY_URL: {
+    default: undefined,
+    group: 'History',
+    description:
+      'PostgreSQL database to record into instead of an SQLite file: `postgres://user@host:5432/database` (a URL with a password inside is refused; use `HISTORY_PASSWORD_FILE`). Several bridges may share it. The bridge creates and migrates its tables in the schema `mqtt_history` at start (the user needs CREATE on the database); a database that cannot be reached does not stop the start: history shows `paused` with the reason and recording resumes when it answers. Setting both `HISTORY_PATH` and `HISTORY_URL` is an error.',
+  },
+  HISTORY_PASSWORD_FILE: {
+    default: undefined,
+    group: 'History',
+    description: 'File holding the password of the `HISTORY_URL` user (a trailing newline is ignored).',
+  },
+  HISTORY_CA_FILE: {
+    default: undefined,
+    group: 'History',
+    description:
+      'PEM CA certificate(s) of the database server: turns on TLS to `HISTORY_URL`, verified in full (the chain to this CA and the host name against the certificate, as `sslmode=verify-full`). Unset: no TLS.',
+  },
+  HISTORY_STATEMENT_TIMEOUT_MS: {
+    default: '10000',
+    group: 'History',
+    description:
+      'With `HISTORY_URL`: longest a database statement may take (`statement_timeout`); a slow or locked database then pauses history with the reason instead of holding a batch, and the batch is tried again.',
+  },
   HISTORY_RETENTION_DAYS: {
     default: '30',
     group: 'History',

@@ -1,20 +1,24 @@
 /**
- * Opens the history backend HISTORY_PATH names: the embedded SQLite file (the only backend for
- * now). Rejects with HistoryOpenError when the file cannot be used; it is then left as it was.
+ * Opens the history backend the configuration names: the embedded SQLite file (HISTORY_PATH) or a
+ * PostgreSQL database (HISTORY_URL). Rejects with HistoryOpenError when the store cannot be used
+ * (a foreign or newer file or schema); it is then left as it was. A PostgreSQL database that
+ * cannot be reached is not such an error (see postgres-backend.ts).
  */
 import type { HistoryConfig } from '../config/load.js';
 import type { PolicyRules } from '../policy/acl.js';
 import { DEFAULT_MAX_FIELDS } from './numeric.js';
+import { PostgresHistory } from './postgres-backend.js';
 import { SqliteHistory } from './sqlite-backend.js';
 import type { HistoryBackend } from './types.js';
 
 export function openHistory(config: HistoryConfig, policy: PolicyRules): Promise<HistoryBackend> {
-  return SqliteHistory.open({
-    location: config.path,
+  const common = {
     policy,
     retentionMs: config.retentionMs,
     maxBytes: config.maxBytes,
     maxPayloadBytes: config.maxPayloadBytes,
     maxFieldsPerMessage: DEFAULT_MAX_FIELDS,
-  });
+  };
+  if (config.postgres !== undefined) return PostgresHistory.open({ ...common, connect: config.postgres });
+  return SqliteHistory.open({ location: config.path, ...common });
 }

@@ -22,6 +22,8 @@ export interface HistoryRecord {
   readonly retain: boolean;
   readonly receivedAt: number;
   readonly properties?: MessageProperties | undefined;
+  /** The configured broker it came from (several brokers); absent: the one broker, `default`. */
+  readonly broker?: string | undefined;
 }
 
 /** A record as read back. */

@@ -1,0 +1,158 @@
+/**
+ * The PostgreSQL history backend (HISTORY_URL): a connection pool (postgres.ts), the schema
+ * migrated at start (postgres-schema.ts), batches written by postgres-write.ts, reads by
+ * postgres-read.ts, pruning by postgres-prune.ts. All I/O is asynchronous on the main thread; no
+ * worker thread is needed, the database does the work in its own processes.
+ *
+ * A database that cannot be reached at start (down, wrong password, TLS refused) does not stop
+ * the bridge: open() returns, the first write fails with a HistoryFault in operator words, the
+ * recorder pauses with it and retries; each try connects and migrates again until it works. A
+ * database that is ours but newer, or that refuses the schema (HistoryOpenError), stops the start.
+ */
+import { TopicPolicy } from '../policy/acl.js';
+import { extractNumeric } from './numeric.js';
+import { PgPool, type PgConnect } from './postgres.js';
+import { pruneStep, usedBytes } from './postgres-prune.js';
+import { PgReader } from './postgres-read.js';
+import { migrate, SCHEMA } from './postgres-schema.js';
+import { PgWriter } from './postgres-write.js';
+import { SparkplugFields } from './sparkplug-fields.js';
+import {
+  HistoryFault,
+  HistoryOpenError,
+  type HistoryBackend,
+  type HistoryOptions,
+  type HistoryRecord,
+  type HistoryStats,
+  type LatestResult,
+  type LinkEvent,
+  type OfflinePeriod,
+  type RangeQuery,
+  type RangeResult,
+  type SilenceQuery,
+  type SilenceResult,
+  type SummaryQuery,
+  type SummaryResult,
+  type TopicsResult,
+} from './types.js';
+
+export interface PostgresOptions extends Omit<HistoryOptions, 'location'> {
+  readonly connect: PgConnect;
+}
+
+export class PostgresHistory implements HistoryBackend {
+  private readonly db: PgPool;
+  private readonly reader: PgReader;
+  private readonly writer: PgWriter;
+  private migrated: Promise<void> | undefined;
+  private closed = false;
+  /** Why the last attempt to reach the database failed (undefined: reached). */
+  startFault: HistoryFault | undefined;
+
+  private constructor(private readonly options: PostgresOptions) {
+    this.db = new PgPool(options.connect);
+    this.reader = new PgReader(this.db, new TopicPolicy(options.policy));
+    const sparkplug = new SparkplugFields(() => undefined);
+    this.writer = new PgWriter(
+      this.db,
+      options.maxFieldsPerMessage,
+      (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
+    );
+  }
+
+  /**
+   * Connects and migrates. A database that cannot be reached is not an error here (startFault
+   * says why; writes fail with it until it is reachable); a schema it cannot use is.
+   */
+  static async open(options: PostgresOptions): Promise<PostgresHistory> {
+    const h = new PostgresHistory(options);
+    try {
+      await h.ready();
+    } catch (error) {
+      if (error instanceof HistoryOpenError) {
+        await h.db.close();
+        throw error;
+      }
+      h.startFault = error instanceof HistoryFault ? error : new HistoryFault('io', String(error));
+    }
+    return h;
+  }
+
+  /** The schema is migrated on this database (once per process; again after a failure). */
+  private ready(): Promise<void> {
+    this.migrated ??= migrate(this.db).then(
+      () => {
+        this.startFault = undefined;
+      },
+      (error: unknown) => {
+        this.migrated = undefined;
+        throw error;
+      },
+    );
+    return this.migrated;
+  }
+
+  private async run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new HistoryFault('io', 'the history is closed');
+    await this.ready();
+    return f();
+  }
+
+  append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
+    return this.run(() => this.writer.append(records, events));
+  }
+
+  range(query: RangeQuery): Promise<RangeResult> {
+    return this.run(() => this.reader.range(query));
+  }
+
+  latest(filter: string, limit: number): Promise<LatestResult> {
+    return this.run(() => this.reader.latest(filter, limit));
+  }
+
+  topics(filter: string, limit: number): Promise<TopicsResult> {
+    return this.run(() => this.reader.topics(filter, limit));
+  }
+
+  summarize(query: SummaryQuery): Promise<SummaryResult> {
+    return this.run(() => this.reader.summarize(query));
+  }
+
+  silent(query: SilenceQuery): Promise<SilenceResult> {
+    return this.run(() => this.reader.silent(query));
+  }
+
+  offline(from: number, to: number): Promise<readonly OfflinePeriod[]> {
+    return this.run(() => this.reader.offline(from, to));
+  }
+
+  prune(now: number): Promise<number> {
+    return this.run(async () => {
+      const step = await pruneStep(this.db, now, this.options.retentionMs, this.options.maxBytes);
+      if (step.removed > 0) this.writer.forget();
+      return step.removed;
+    });
+  }
+
+  stats(): Promise<HistoryStats> {
+    return this.run(async () => {
+      const [row] = await this.db.query(
+        `SELECT count(*) AS n, coalesce(sum(records), 0) AS r, min(first_at) AS oldest FROM ${SCHEMA}.topics`,
+      );
+      const oldest = row?.oldest;
+      return {
+        bytesOnDisk: await usedBytes(this.db),
+        records: Number(row?.r ?? 0),
+        oldestAt: oldest === null || oldest === undefined ? undefined : Number(oldest),
+        topics: Number(row?.n ?? 0),
+        replaysIgnored: this.writer.replaysIgnored,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The PostgreSQL history schema: versioned migrations applied at start, and the daily
+ * partitions. Everything lives in its own schema, `mqtt_history`, so the database can hold other
+ * things too.
+ *
+ * Migrations run under a session-level advisory lock (pg_advisory_lock), so two replicas that
+ * start at once apply them one after the other: the second finds them done. Each version is one
+ * transaction and a row in mqtt_history.migrations; a database with a version newer than this
+ * bridge knows is refused (HistoryOpenError), never changed.
+ *
+ * Time-ordered storage (docs/SCALING.md says why): messages, points and rollups are partitioned
+ * by range of receive time, one partition a UTC day, created ahead as batches need them. Age
+ * pruning drops whole days (no DELETE, no VACUUM); a range read or a summary touches only the
+ * days it asks for (partition pruning), each through a (topic_id | series_id, at) B-tree index.
+ * With the TimescaleDB extension installed in the database, the three tables are hypertables
+ * with one-day chunks instead, and pruning drops chunks (drop_chunks) the same way.
+ */
+import type { Pg } from './postgres.js';
+import { HistoryOpenError } from './types.js';
+
+export const SCHEMA = 'mqtt_history';
+export const DAY = 86_400_000;
+/** pg_advisory_lock keys: migrations, partition DDL, pruning. */
+export const LOCK = { migrate: 7_314_001, ddl: 7_314_002, prune: 7_314_003 } as const;
+
+/** Each entry: the SQL of one version, applied in order. */
+const MIGRATIONS: readonly string[] = [
+  // 1: the tables.
+  `CREATE TABLE ${SCHEMA}.topics(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     topic text COLLATE "C" NOT NULL UNIQUE, first_at bigint NOT NULL, last_at bigint NOT NULL,
+     last_seq bigint NOT NULL, last_retain boolean NOT NULL, last_size integer NOT NULL,
+     records bigint NOT NULL DEFAULT 0);
+   CREATE SEQUENCE ${SCHEMA}.seq AS bigint CACHE 1;
+   CREATE TABLE ${SCHEMA}.messages(topic_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
+     qos smallint NOT NULL, retain boolean NOT NULL, size integer NOT NULL, payload bytea NOT NULL,
+     properties text, broker text NOT NULL DEFAULT 'default') PARTITION BY RANGE (at);
+   CREATE INDEX ON ${SCHEMA}.messages(topic_id, at, seq);
+   CREATE TABLE ${SCHEMA}.series(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     topic_id integer NOT NULL, field text COLLATE "C" NOT NULL, UNIQUE(topic_id, field));
+   CREATE TABLE ${SCHEMA}.points(series_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
+     value double precision NOT NULL) PARTITION BY RANGE (at);
+   CREATE INDEX ON ${SCHEMA}.points(series_id, at, seq);
+   CREATE TABLE ${SCHEMA}.rollups(series_id integer NOT NULL, minute bigint NOT NULL, n bigint NOT NULL,
+     sum double precision NOT NULL, lo double precision NOT NULL, hi double precision NOT NULL,
+     PRIMARY KEY(series_id, minute)) PARTITION BY RANGE (minute);
+   CREATE TABLE ${SCHEMA}.minutes(minute bigint PRIMARY KEY, records bigint NOT NULL, bytes bigint NOT NULL);
+   CREATE TABLE ${SCHEMA}.topic_days(topic_id integer NOT NULL, day bigint NOT NULL, records bigint NOT NULL,
+     PRIMARY KEY(day, topic_id));
+   CREATE TABLE ${SCHEMA}.partitions(day bigint PRIMARY KEY);
+   CREATE TABLE ${SCHEMA}.link_events(at bigint NOT NULL, seq bigint NOT NULL, state smallint NOT NULL,
+     PRIMARY KEY(at, seq));`,
+];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Applies the migrations this database lacks, one replica at a time. */
+export async function migrate(db: Pg): Promise<void> {
+  await db.session(async (s) => {
+    await s.query('SELECT pg_advisory_lock($1)', [LOCK.migrate]);
+    try {
+      await s.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+      await s.query(
+        `CREATE TABLE IF NOT EXISTS ${SCHEMA}.migrations(version integer PRIMARY KEY,
+           applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const [row] = await s.query(`SELECT coalesce(max(version), 0) AS v FROM ${SCHEMA}.migrations`);
+      const have = Number(row?.v ?? 0);
+      if (have > SCHEMA_VERSION) {
+        throw new HistoryOpenError(
+          `the history database ${db.where} has schema version ${have}, newer than this bridge knows (${SCHEMA_VERSION}); it was left as it was. Run a newer bridge`,
+        );
+      }
+      for (let v = have + 1; v <= SCHEMA_VERSION; v++) {
+        await s.transaction(async (tx) => {
+          await tx.query(MIGRATIONS[v - 1] as string);
+          await tx.query(`INSERT INTO ${SCHEMA}.migrations(version) VALUES ($1)`, [v]);
+        });
+      }
+    } finally {
+      await s.query('SELECT pg_advisory_unlock($1)', [LOCK.migrate]).catch(() => undefined);
+    }
+  });
+}
+
+/** The day partitions that exist (epoch ms of their first millisecond). */
+export async function knownDays(db: Pg): Promise<Set<number>> {
+  const rows = await db.query(`SELECT day FROM ${SCHEMA}.partitions`);
+  return new Set(rows.map((r) => Number(r.day)));
+}
+
+/** Creates the partitions of these days (UTC day starts) that are missing; safe across replicas. */
+export async function createDays(db: Pg, days: readonly number[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK.ddl]);
+    const have = await knownDays(tx);
+    for (const day of days) {
+      if (have.has(day)) continue;
+      const name = dayName(day);
+      const next = day + DAY;
+      const m0 = day / 60_000;
+      const m1 = next / 60_000;
+      await tx.query(
+        `CREATE TABLE ${SCHEMA}.messages_${name} PARTITION OF ${SCHEMA}.messages FOR VALUES FROM (${day}) TO (${next});
+         CREATE TABLE ${SCHEMA}.points_${name} PARTITION OF ${SCHEMA}.points FOR VALUES FROM (${day}) TO (${next});
+         CREATE TABLE ${SCHEMA}.rollups_${name} PARTITION OF ${SCHEMA}.rollups FOR VALUES FROM (${m0}) TO (${m1});
+         INSERT INTO ${SCHEMA}.partitions(day) VALUES (${day});`,
+      );
+    }
+  });
+}
+
+/** Drops one day's partitions (inside the caller's transaction). */
+export async function dropDay(tx: Pg, day: number): Promise<void> {
+  const name = dayName(day);
+  await tx.query(
+    `DROP TABLE IF EXISTS ${SCHEMA}.messages_${name}, ${SCHEMA}.points_${name}, ${SCHEMA}.rollups_${name};
+     DELETE FROM ${SCHEMA}.partitions WHERE day = ${day};`,
+  );
+}
+
+/** `d20261102` for the UTC day starting at `day`; before 1970 `n` and the day number. */
+function dayName(day: number): string {
+  if (day < 0) return `n${-day / DAY}`;
+  return `d${new Date(day).toISOString().slice(0, 10).replaceAll('-', '')}`;
+}
+
+export function dayOf(at: number): number {
+  return Math.floor(at / DAY) * DAY;
+}

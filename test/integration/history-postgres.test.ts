@@ -1,0 +1,120 @@
+/**
+ * The PostgreSQL history backend against a real server (a cluster made for this file, see
+ * test/helpers/postgres.ts): the history contract suite unchanged, a fresh database per case,
+ * then what only PostgreSQL has: migrations by two openers at once, the broker column, days
+ * dropped whole by pruning, a newer schema refused.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PostgresHistory, type PostgresOptions } from '../../src/history/postgres-backend.js';
+import { HistoryOpenError } from '../../src/history/types.js';
+import { rec, runContract, type ContractOpenOptions } from '../history/contract.js';
+import { PG_USER, startPostgres, type Postgres } from '../helpers/postgres.js';
+
+let server: Postgres;
+before(async () => {
+  server = await startPostgres();
+});
+after(async () => {
+  await server?.destroy();
+});
+
+let n = 0;
+function options(database: string, o: ContractOpenOptions = {}): PostgresOptions {
+  return {
+    connect: { host: '127.0.0.1', port: server.port, user: PG_USER, database, statementTimeoutMs: 10_000 },
+    policy: o.policy ?? { read: ['#'], write: [], deny: [] },
+    retentionMs: o.retentionMs ?? 30 * 86_400_000,
+    maxBytes: o.maxBytes ?? 2 ** 30,
+    maxPayloadBytes: 65_536,
+    maxFieldsPerMessage: 32,
+  };
+}
+
+let last = '';
+runContract('postgres', async (o = {}) => {
+  if (!o.reopen) last = await server.createDatabase(`c${n++}`);
+  return PostgresHistory.open(options(last, o));
+});
+
+const T0 = Date.parse('2026-11-02T00:00:00Z');
+const DAY = 86_400_000;
+
+describe('postgres history', () => {
+  it('two openers at once migrate once and both record', async () => {
+    const db = await server.createDatabase(`twice${n++}`);
+    const [a, b] = await Promise.all([PostgresHistory.open(options(db)), PostgresHistory.open(options(db))]);
+    await Promise.all([a.append([rec('t/a', T0, '1')], []), b.append([rec('t/b', T0 + 1, '2')], [])]);
+    assert.equal((await a.stats()).records, 2);
+    const versions = await server.admin('SELECT version FROM mqtt_history.migrations ORDER BY version', db);
+    assert.deepEqual(
+      versions.rows.map((r) => r.version),
+      [1],
+    );
+    await a.close();
+    await b.close();
+  });
+
+  it('records the broker a message came from, default when unnamed', async () => {
+    const db = await server.createDatabase(`broker${n++}`);
+    const h = await PostgresHistory.open(options(db));
+    await h.append([rec('x', T0, 'a'), rec('x', T0 + 1, 'b', { broker: 'site' })], []);
+    const rows = await server.admin('SELECT broker FROM mqtt_history.messages ORDER BY at', db);
+    assert.deepEqual(
+      rows.rows.map((r) => r.broker),
+      ['default', 'site'],
+    );
+    const read = await h.range({ filter: '#', limit: 10 });
+    assert.deepEqual(
+      read.messages.map((m) => m.broker),
+      ['site', undefined],
+    );
+    await h.close();
+  });
+
+  it('prunes whole days by dropping their partitions', async () => {
+    const db = await server.createDatabase(`days${n++}`);
+    const h = await PostgresHistory.open(options(db, { retentionMs: 2 * DAY }));
+    await h.append(
+      [0, 1, 2, 3].map((d) => rec(`d/${d % 2}`, T0 + d * DAY + 1000, `{"v":${d}}`)),
+      [],
+    );
+    const partitions = async () =>
+      (
+        await server.admin(
+          "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'mqtt_history' AND tablename LIKE 'messages_d%'",
+          db,
+        )
+      ).rows[0].n;
+    assert.equal(await partitions(), 4);
+    let removed = 0;
+    for (let i = 0; i < 10; i++) removed += await h.prune(T0 + 3 * DAY + 2000);
+    assert.equal(removed, 1, 'only day 0 is older than two days');
+    assert.equal(await partitions(), 3);
+    const stats = await h.stats();
+    assert.equal(stats.records, 3);
+    assert.equal(stats.oldestAt, T0 + DAY + 1000);
+    assert.deepEqual(
+      (await h.topics('#', 10)).topics.map((t) => [t.topic, t.records, t.firstAt]),
+      [
+        ['d/0', 1, T0 + 2 * DAY + 1000],
+        ['d/1', 2, T0 + DAY + 1000],
+      ],
+    );
+    const s = await h.summarize({ filter: 'd/0', from: T0, to: T0 + 4 * DAY, buckets: 4, maxSeries: 5 });
+    assert.equal(s.series[0]?.count, 1);
+    await h.close();
+  });
+
+  it('refuses a database with a newer schema and leaves it as it was', async () => {
+    const db = await server.createDatabase(`newer${n++}`);
+    const h = await PostgresHistory.open(options(db));
+    await h.close();
+    await server.admin('INSERT INTO mqtt_history.migrations(version) VALUES (99)', db);
+    await assert.rejects(PostgresHistory.open(options(db)), (e: Error) => {
+      assert.ok(e instanceof HistoryOpenError);
+      assert.match(e.message, /newer than this bridge knows/);
+      return true;
+    });
+  });
+});
