@@ -139,7 +139,7 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
     };
   });
 
-  low.setRequestHandler(SubscribeRequestSchema, (request) => {
+  low.setRequestHandler(SubscribeRequestSchema, async (request) => {
     const { uri } = request.params;
     const topic = uriTopic(uri);
     if (topic === undefined || !deps.policy.canRead(topic)) throw notFound();
@@ -150,10 +150,21 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
         `this session already holds ${MAX_SUBSCRIPTIONS_PER_SESSION} resource subscriptions; unsubscribe one first`,
       );
     }
+    // With a share group the collection gets only this replica's share of the topic's messages:
+    // a live subscription of its own sees every update.
+    const release = deps.subscriptions.shared ? await deps.subscriptions.acquireLive(topic) : undefined;
+    if (subscriptions.has(uri)) {
+      await release?.();
+      return {};
+    }
+    const stopFeed = deps.feed.listenTopic(topic, () => updated(uri, entry));
     const entry: Subscription = {
       timer: undefined,
       pending: false,
-      stop: deps.feed.listenTopic(topic, () => updated(uri, entry)),
+      stop: () => {
+        stopFeed();
+        void release?.();
+      },
     };
     subscriptions.set(uri, entry);
     return {};
