@@ -142,7 +142,10 @@ async function run(
     if (fresh === undefined) return;
     app.setCatalog(fresh.catalog);
     logger.info({ entries: fresh.catalog.entries.length }, 'topic catalog loaded');
-    app.link.reloadTls(fresh.mqtt.tls);
+    for (const broker of app.brokers) {
+      const tls = fresh.brokers.find((b) => b.name === broker.name)?.mqtt.tls;
+      if (tls !== undefined) broker.link.reloadTls(tls);
+    }
   });
 
   if (config.transport === 'http') {
@@ -175,12 +178,13 @@ async function run(
       sessions: () => sessions(),
       eventListeners: () => app.link.eventListenerCount,
     });
-    deps.telemetry = metrics;
+    for (const view of deps.brokers.values()) view.telemetry = metrics;
     const http = await serveHttp({
       config: config.http,
       logger,
       createServer: () => createServer(deps),
-      ready: () => app.link.connected,
+      // Ready while any broker is connected: one broker's outage does not stop the others' tools.
+      ready: () => app.brokers.some((b) => b.link.connected),
       metrics,
     }).catch(listening);
     sessions = () => http.sessions.size;
