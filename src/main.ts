@@ -7,6 +7,7 @@ import process from 'node:process';
 import { createApp } from './app.js';
 import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
 import { ConfigError } from './errors.js';
+import { openBrokerHistories } from './broker-history.js';
 import { openHistory } from './history/open.js';
 import { PostgresHistory } from './history/postgres-backend.js';
 import { HistoryOpenError, type HistoryBackend } from './history/types.js';
@@ -100,9 +101,21 @@ async function run(
       );
     else logger.info({ path: config.history.path }, 'history: recording');
   }
+  let brokerHistory: Awaited<ReturnType<typeof openBrokerHistories>>;
+  try {
+    brokerHistory = await openBrokerHistories(config);
+  } catch (error) {
+    if (!(error instanceof HistoryOpenError)) throw error;
+    await history?.close();
+    logger.fatal(`${error.message} (HISTORY_PATH, for a broker of MQTT_BROKERS_FILE)`);
+    process.exitCode = 1;
+    return;
+  }
+  for (const [broker, { path }] of brokerHistory) logger.info({ broker, path }, 'history: recording');
   const app = createApp(config, logger, scrubber, packageVersion(), undefined, {
     inContainer: inContainer(),
     ...(history !== undefined ? { history } : {}),
+    brokerHistory,
   });
   const { deps } = app;
   let closeTransport: () => Promise<void> = async () => undefined;
