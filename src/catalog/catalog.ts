@@ -1,8 +1,8 @@
 /**
  * The operator's topic catalog (MCP_TOPIC_CATALOG_FILE, YAML or JSON): what topics mean (a
  * description and a unit for readers) and which command values are safe (a JSON Schema a publish
- * must meet, and whether the user must confirm it). The only importer of the YAML parser and of
- * the JSON Schema validator (Ajv, draft 2020-12).
+ * must meet, and whether the user must confirm it). The only importer of the JSON Schema
+ * validator (Ajv, draft 2020-12); the YAML parser is shared with config/brokers-file.ts.
  *
  * An entry applies to the topics its filter matches; when several match, the one with the most
  * literal levels wins, then the one first in the file. The catalog never widens the write policy:

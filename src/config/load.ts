@@ -4,20 +4,21 @@
  */
 import { Catalog, parseCatalog } from '../catalog/catalog.js';
 import { ConfigError } from '../errors.js';
-import { filtersOverlap, quoteTopic } from '../mqtt/topic.js';
+import type { Connection, ReadFile } from './broker-connection.js';
+import { brokerEntries } from './brokers.js';
 import { historyConfig, type HistoryConfig } from './history-config.js';
 import { httpConfig, type HttpConfig } from './http-config.js';
 import { labelProblems } from './labels.js';
-import { fileErrorReason, keyBodyLines, parseEnv, withSecrets } from './parse.js';
+import { fileErrorReason, parseEnv, withSecrets } from './parse.js';
 import type { Env } from './schema.js';
-import { tlsMaterialProblems } from './tls-material.js';
 
 export type { HttpAuth, HttpConfig } from './http-config.js';
 export type { HistoryConfig, PostgresConfig } from './history-config.js';
 export { configErrorSecrets } from './parse.js';
 
-export type ReadFile = (path: string) => Buffer;
+export type { ReadFile } from './broker-connection.js';
 
+/** One broker's link settings: its connection (broker-connection.ts) and the shared timing. */
 export interface MqttConfig {
   /** The broker URL as shown to people: scheme, host, port (and the WebSocket path) only. */
   readonly url: string;
@@ -50,12 +51,24 @@ export interface MqttConfig {
   readonly subscribeQos: 0 | 1 | 2;
 }
 
-export interface Config {
-  readonly transport: 'stdio' | 'http';
-  readonly http: HttpConfig;
+/** One named broker: its link, its topic policy and what it collects. Policies never mix. */
+export interface BrokerConfig {
+  /** `default` without MQTT_BROKERS_FILE. */
+  readonly name: string;
   readonly mqtt: MqttConfig;
   readonly policy: { readonly read: string[]; readonly write: string[]; readonly deny: string[] };
   /** Filters collected from start-up (configured; tools cannot remove them). */
+  readonly subscribe: string[];
+}
+
+export interface Config {
+  readonly transport: 'stdio' | 'http';
+  readonly http: HttpConfig;
+  /** At least one; the first is the default of every tool. */
+  readonly brokers: readonly BrokerConfig[];
+  /** The first broker's (kept for the single-broker wiring). */
+  readonly mqtt: MqttConfig;
+  readonly policy: BrokerConfig['policy'];
   readonly subscribe: string[];
   readonly store: {
     readonly maxTopics: number;
@@ -91,16 +104,6 @@ export interface Config {
   readonly secrets: string[];
 }
 
-const SCHEMES = {
-  'mqtt:': { protocol: 'mqtt', port: 1883, secure: false, ws: false },
-  'mqtts:': { protocol: 'mqtts', port: 8883, secure: true, ws: false },
-  'ws:': { protocol: 'ws', port: 80, secure: false, ws: true },
-  'wss:': { protocol: 'wss', port: 443, secure: true, ws: true },
-} as const;
-
-/** The WebSocket path when MQTT_URL has none: what most brokers serve MQTT over WebSockets on. */
-const DEFAULT_WS_PATH = '/mqtt';
-
 export function loadConfig(
   rawEnv: Readonly<Record<string, string | undefined>>,
   readFile: ReadFile,
@@ -134,108 +137,8 @@ export function loadConfig(
     return value;
   };
 
-  // ---- URL ----
-  let url: URL | undefined;
-  if (env.MQTT_URL !== '') {
-    try {
-      url = new URL(env.MQTT_URL);
-    } catch {
-      problems.push(
-        'MQTT_URL: is not a valid URL (expected mqtts://host:8883, mqtt://host:1883, wss://host:8884/mqtt or ws://host:8080/mqtt)',
-      );
-    }
-  }
-  let scheme: (typeof SCHEMES)[keyof typeof SCHEMES] | undefined;
-  if (url !== undefined) {
-    if (url.username !== '' || url.password !== '') {
-      if (url.password !== '') secrets.push(decodeURIComponent(url.password));
-      problems.push(
-        'MQTT_URL: must not contain a user name or password; use MQTT_USERNAME with MQTT_PASSWORD or MQTT_PASSWORD_FILE instead',
-      );
-    }
-    scheme = SCHEMES[url.protocol as keyof typeof SCHEMES];
-    if (scheme === undefined) problems.push('MQTT_URL: scheme must be mqtts://, mqtt://, wss:// or ws://');
-    if (url.hostname === '') problems.push('MQTT_URL: has no host');
-    if (url.port === '0') problems.push('MQTT_URL: port 0 is not a broker port');
-    if (scheme?.ws === true) {
-      if (url.search !== '' || url.hash !== '')
-        problems.push('MQTT_URL: must be scheme://host:port/path without a query or fragment');
-    } else if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
-      problems.push('MQTT_URL: must be scheme://host:port without a path, query or fragment');
-    }
-  }
-
-  // ---- credentials ----
-  if (env.MQTT_PASSWORD !== undefined && env.MQTT_PASSWORD_FILE !== undefined) {
-    problems.push('MQTT_PASSWORD and MQTT_PASSWORD_FILE: set one of them, not both');
-  }
-  const filePassword = readSecret('MQTT_PASSWORD_FILE', env.MQTT_PASSWORD_FILE);
-  const finalPassword = env.MQTT_PASSWORD ?? filePassword;
-  if (finalPassword !== undefined && env.MQTT_USERNAME === undefined) {
-    problems.push('MQTT_USERNAME: is required when a password is set');
-  }
-
-  // ---- TLS ----
-  if ((env.MQTT_CERT_FILE === undefined) !== (env.MQTT_KEY_FILE === undefined)) {
-    problems.push('MQTT_CERT_FILE and MQTT_KEY_FILE: set both (mutual TLS) or neither');
-  }
-  for (const name of ['MQTT_KEY_PASSPHRASE', 'MQTT_KEY_PASSPHRASE_FILE'] as const) {
-    if (env[name] !== undefined && env.MQTT_KEY_FILE === undefined)
-      problems.push(`${name}: is set but MQTT_KEY_FILE is not`);
-  }
-  if (env.MQTT_KEY_PASSPHRASE !== undefined && env.MQTT_KEY_PASSPHRASE_FILE !== undefined) {
-    problems.push('MQTT_KEY_PASSPHRASE and MQTT_KEY_PASSPHRASE_FILE: set one of them, not both');
-  }
-  const tlsVars = ['MQTT_CA_FILE', 'MQTT_CERT_FILE', 'MQTT_KEY_FILE', 'MQTT_SERVERNAME'] as const;
-  if (scheme !== undefined && !scheme.secure) {
-    const plain = `${scheme.protocol}://`;
-    const secure = scheme.ws ? 'wss://' : 'mqtts://';
-    for (const name of tlsVars) {
-      if (env[name] !== undefined)
-        problems.push(`${name}: is set but MQTT_URL uses plain ${plain}; use ${secure}`);
-    }
-    if (env.MQTT_TLS_INSECURE) problems.push(`MQTT_TLS_INSECURE: is set but MQTT_URL uses plain ${plain}`);
-  }
   const production = env.NODE_ENV === 'production';
-  if (env.MQTT_TLS_INSECURE && production) {
-    problems.push('MQTT_TLS_INSECURE: is refused when NODE_ENV=production; fix the CA instead');
-  }
-  const ca = read('MQTT_CA_FILE', env.MQTT_CA_FILE);
-  const cert = read('MQTT_CERT_FILE', env.MQTT_CERT_FILE);
-  const key = read('MQTT_KEY_FILE', env.MQTT_KEY_FILE);
-  const filePassphrase = readSecret('MQTT_KEY_PASSPHRASE_FILE', env.MQTT_KEY_PASSPHRASE_FILE);
-  const passphrase = env.MQTT_KEY_PASSPHRASE ?? filePassphrase;
-  if (key !== undefined) secrets.push(...keyBodyLines(key));
-  if (
-    (env.MQTT_CA_FILE === undefined || ca !== undefined) &&
-    (env.MQTT_CERT_FILE === undefined || cert !== undefined) &&
-    (env.MQTT_KEY_FILE === undefined || key !== undefined) &&
-    (env.MQTT_KEY_PASSPHRASE_FILE === undefined || filePassphrase !== undefined)
-  ) {
-    problems.push(
-      ...tlsMaterialProblems(
-        {
-          ...(ca !== undefined && env.MQTT_CA_FILE !== undefined
-            ? { ca: { path: env.MQTT_CA_FILE, data: ca } }
-            : {}),
-          ...(cert !== undefined && env.MQTT_CERT_FILE !== undefined
-            ? { cert: { path: env.MQTT_CERT_FILE, data: cert } }
-            : {}),
-          ...(key !== undefined && env.MQTT_KEY_FILE !== undefined
-            ? { key: { path: env.MQTT_KEY_FILE, data: key } }
-            : {}),
-          ...(passphrase !== undefined
-            ? {
-                passphrase,
-                passphraseVariable:
-                  env.MQTT_KEY_PASSPHRASE !== undefined ? 'MQTT_KEY_PASSPHRASE' : 'MQTT_KEY_PASSPHRASE_FILE',
-              }
-            : {}),
-        },
-        now,
-      ),
-    );
-  }
+  const brokers = brokerEntries(rawEnv, env, { problems, secrets, readFile }, production, now);
 
   // ---- timing and sizes ----
   if (env.MQTT_RECONNECT_MAX_MS < env.MQTT_RECONNECT_MIN_MS) {
@@ -246,21 +149,6 @@ export function loadConfig(
   }
   if (env.STORE_MAX_BYTES < env.STORE_MAX_PAYLOAD_BYTES * 2) {
     problems.push('STORE_MAX_BYTES: must be at least twice STORE_MAX_PAYLOAD_BYTES');
-  }
-
-  // ---- policy ----
-  const subscribe = env.MQTT_SUBSCRIBE ?? env.MCP_READ_TOPICS;
-  for (const filter of subscribe) {
-    if (!env.MCP_READ_TOPICS.some((rule) => filtersOverlap(rule, filter))) {
-      problems.push(
-        `MQTT_SUBSCRIBE: ${quoteTopic(filter)} matches no topic of MCP_READ_TOPICS, so everything it collects would be dropped`,
-      );
-    }
-  }
-  if (subscribe.length > env.MCP_MAX_SUBSCRIPTIONS) {
-    problems.push(
-      `MQTT_SUBSCRIBE: has ${subscribe.length} filters, more than MCP_MAX_SUBSCRIPTIONS (${env.MCP_MAX_SUBSCRIPTIONS})`,
-    );
   }
 
   const http = httpConfig(env, problems, secrets, read);
@@ -280,43 +168,34 @@ export function loadConfig(
     throw withSecrets(new ConfigError(labelled), secrets);
   }
 
-  const u = url as URL;
-  const s = scheme as NonNullable<typeof scheme>;
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  const port = u.port === '' ? s.port : Number(u.port);
-  const path = s.ws ? (u.pathname === '' || u.pathname === '/' ? DEFAULT_WS_PATH : u.pathname) : undefined;
+  const timing = {
+    keepaliveSeconds: env.MQTT_KEEPALIVE_SECONDS,
+    connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
+    reconnectMinMs: env.MQTT_RECONNECT_MIN_MS,
+    reconnectMaxMs: env.MQTT_RECONNECT_MAX_MS,
+    publishTimeoutMs: env.MQTT_PUBLISH_TIMEOUT_MS,
+    maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
+    subscribeQos: env.MQTT_SUBSCRIBE_QOS,
+  };
+  const configured: BrokerConfig[] = brokers.map((b) => ({
+    name: b.name,
+    mqtt: {
+      ...(b.connection as Connection),
+      protocolVersion: b.protocolVersion,
+      clientIdPrefix: b.clientId,
+      ...timing,
+    },
+    policy: b.policy,
+    subscribe: b.subscribe,
+  }));
+  const first = configured[0] as BrokerConfig;
   return {
     transport: env.MCP_TRANSPORT,
     http,
-    mqtt: {
-      url: `${s.protocol}://${u.hostname}:${port}${path ?? ''}`,
-      protocol: s.protocol,
-      secure: s.secure,
-      host,
-      port,
-      path,
-      protocolVersion: env.MQTT_PROTOCOL_VERSION,
-      clientIdPrefix: env.MQTT_CLIENT_ID,
-      username: env.MQTT_USERNAME,
-      password: finalPassword,
-      tls: {
-        ca,
-        cert,
-        key,
-        passphrase,
-        servername: env.MQTT_SERVERNAME,
-        insecure: env.MQTT_TLS_INSECURE,
-      },
-      keepaliveSeconds: env.MQTT_KEEPALIVE_SECONDS,
-      connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT_MS,
-      reconnectMinMs: env.MQTT_RECONNECT_MIN_MS,
-      reconnectMaxMs: env.MQTT_RECONNECT_MAX_MS,
-      publishTimeoutMs: env.MQTT_PUBLISH_TIMEOUT_MS,
-      maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
-      subscribeQos: env.MQTT_SUBSCRIBE_QOS,
-    },
-    policy: { read: env.MCP_READ_TOPICS, write: env.MCP_WRITE_TOPICS, deny: env.MCP_DENY_TOPICS },
-    subscribe,
+    brokers: configured,
+    mqtt: first.mqtt,
+    policy: first.policy,
+    subscribe: first.subscribe,
     store: {
       maxTopics: env.STORE_MAX_TOPICS,
       maxMessagesPerTopic: env.STORE_MAX_MESSAGES_PER_TOPIC,

@@ -25,7 +25,7 @@ export function parseEnv(rawEnv: Readonly<Record<string, string | undefined>>, p
     // Zod messages describe the expected shape; they never quote the value.
     for (const issue of result.error.issues) problems.push(`${name}: ${issue.message}`);
     const fallback = (SETTINGS as Record<string, { default: string | undefined }>)[name]?.default;
-    out[name] = fallback === undefined ? (name === 'MQTT_URL' ? '' : undefined) : schema.parse(fallback);
+    out[name] = fallback === undefined ? undefined : schema.parse(fallback);
   }
   return out as Env;
 }

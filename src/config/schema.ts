@@ -106,9 +106,9 @@ const settingLabels = z.string().transform((value, ctx) => {
 });
 
 export const EnvSchema = z.object({
-  MQTT_URL: z.string({ message: 'is required (e.g. mqtts://broker.example:8883)' }).trim().min(1, {
-    message: 'is required (e.g. mqtts://broker.example:8883)',
-  }),
+  // Required unless MQTT_BROKERS_FILE is set (checked in brokers.ts).
+  MQTT_URL: optionalText,
+  MQTT_BROKERS_FILE: optionalText,
   MQTT_PROTOCOL_VERSION: z
     .enum(['4', '5', 'auto'], { message: 'must be 5, 4 or auto' })
     .transform((v): 4 | 5 | 'auto' => (v === 'auto' ? 'auto' : v === '5' ? 5 : 4)),

@@ -29,7 +29,13 @@ export const SETTINGS = {
     default: undefined,
     group: 'Broker connection',
     description:
-      'Required. Broker URL: `mqtts://host:8883` (TLS), `mqtt://host:1883` (plain TCP), or MQTT over WebSockets `wss://host:8884/mqtt` (TLS) / `ws://host:8080/mqtt` (the path defaults to `/mqtt`). A URL with `user:password@` is refused; credentials have their own variables. One process talks to one broker.',
+      'Required (unless `MQTT_BROKERS_FILE` is set). Broker URL: `mqtts://host:8883` (TLS), `mqtt://host:1883` (plain TCP), or MQTT over WebSockets `wss://host:8884/mqtt` (TLS) / `ws://host:8080/mqtt` (the path defaults to `/mqtt`). A URL with `user:password@` is refused; credentials have their own variables. These variables describe one broker, named `default`.',
+  },
+  MQTT_BROKERS_FILE: {
+    default: undefined,
+    group: 'Broker connection',
+    description:
+      'YAML or JSON file naming several brokers, each with its own identity, policy and collection: `{"brokers": [{"name", "url", "caFile", "certFile", "keyFile", "keyPassphraseFile", "username", "passwordFile", "protocolVersion", "servername", "clientId", "read", "write", "deny", "subscribe"}]}` (see [Several brokers](#several-brokers)). Every tool then takes a `broker` argument (default: the first). Setting it together with a per-broker variable (`MQTT_URL`, the TLS files, credentials, `MCP_READ_TOPICS`, `MCP_WRITE_TOPICS`, `MCP_DENY_TOPICS`, `MQTT_SUBSCRIBE`) is an error; secrets stay in files.',
   },
   MQTT_PROTOCOL_VERSION: {
     default: '5',

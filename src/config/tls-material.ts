@@ -11,29 +11,51 @@ export interface TlsFiles {
   readonly cert?: { path: string; data: Buffer };
   readonly key?: { path: string; data: Buffer };
   readonly passphrase?: string;
-  /** The variable the passphrase came from, for messages (default MQTT_KEY_PASSPHRASE_FILE). */
-  readonly passphraseVariable?: 'MQTT_KEY_PASSPHRASE' | 'MQTT_KEY_PASSPHRASE_FILE';
+  /** How messages name the settings (default: the MQTT_* variables). */
+  readonly labels?: TlsLabels;
 }
+
+export interface TlsLabels {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  /** Where the passphrase came from. */
+  readonly passphrase: string;
+  /** What to set for an encrypted key. */
+  readonly passphraseHint: string;
+  /** The three files together. */
+  readonly all: string;
+}
+
+const ENV_LABELS: TlsLabels = {
+  ca: 'MQTT_CA_FILE',
+  cert: 'MQTT_CERT_FILE',
+  key: 'MQTT_KEY_FILE',
+  passphrase: 'MQTT_KEY_PASSPHRASE_FILE',
+  passphraseHint: 'MQTT_KEY_PASSPHRASE_FILE or MQTT_KEY_PASSPHRASE',
+  all: 'MQTT_CA_FILE/MQTT_CERT_FILE/MQTT_KEY_FILE',
+};
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g;
 
 /** Problems with the TLS material; empty when it is usable. */
 export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
   const problems: string[] = [];
+  const l = files.labels ?? ENV_LABELS;
 
   if (files.ca !== undefined) {
     const text = files.ca.data.toString('latin1');
     const blocks = text.match(PEM_CERT) ?? [];
     if (blocks.length === 0) {
       problems.push(
-        `MQTT_CA_FILE: ${files.ca.path} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)`,
+        `${l.ca}: ${files.ca.path} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)`,
       );
     } else {
       for (const block of blocks) {
         try {
           new X509Certificate(block);
         } catch {
-          problems.push(`MQTT_CA_FILE: ${files.ca.path} holds a certificate that cannot be parsed`);
+          problems.push(`${l.ca}: ${files.ca.path} holds a certificate that cannot be parsed`);
           break;
         }
       }
@@ -45,16 +67,14 @@ export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
     try {
       cert = new X509Certificate(files.cert.data);
     } catch {
-      problems.push(`MQTT_CERT_FILE: ${files.cert.path} is not a PEM certificate`);
+      problems.push(`${l.cert}: ${files.cert.path} is not a PEM certificate`);
     }
     if (cert !== undefined) {
       if (new Date(cert.validTo).getTime() < now.getTime()) {
-        problems.push(
-          `MQTT_CERT_FILE: the client certificate in ${files.cert.path} expired on ${cert.validTo}`,
-        );
+        problems.push(`${l.cert}: the client certificate in ${files.cert.path} expired on ${cert.validTo}`);
       } else if (new Date(cert.validFrom).getTime() > now.getTime()) {
         problems.push(
-          `MQTT_CERT_FILE: the client certificate in ${files.cert.path} is not valid before ${cert.validFrom}`,
+          `${l.cert}: the client certificate in ${files.cert.path} is not valid before ${cert.validFrom}`,
         );
       }
     }
@@ -65,11 +85,9 @@ export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
     const text = files.key.data.toString('latin1');
     const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED');
     if (!text.includes('PRIVATE KEY-----')) {
-      problems.push(`MQTT_KEY_FILE: ${files.key.path} is not a PEM private key`);
+      problems.push(`${l.key}: ${files.key.path} is not a PEM private key`);
     } else if (encrypted && files.passphrase === undefined) {
-      problems.push(
-        `MQTT_KEY_FILE: the key in ${files.key.path} is encrypted; set MQTT_KEY_PASSPHRASE_FILE or MQTT_KEY_PASSPHRASE`,
-      );
+      problems.push(`${l.key}: the key in ${files.key.path} is encrypted; set ${l.passphraseHint}`);
     } else {
       try {
         key = createPrivateKey(
@@ -81,8 +99,8 @@ export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
         const code = (error as { code?: unknown }).code;
         problems.push(
           code === 'ERR_OSSL_BAD_DECRYPT' && encrypted
-            ? `${files.passphraseVariable ?? 'MQTT_KEY_PASSPHRASE_FILE'}: wrong passphrase for the key in ${files.key.path}`
-            : `MQTT_KEY_FILE: the key in ${files.key.path} cannot be read (${typeof code === 'string' ? code : 'unknown error'})`,
+            ? `${l.passphrase}: wrong passphrase for the key in ${files.key.path}`
+            : `${l.key}: the key in ${files.key.path} cannot be read (${typeof code === 'string' ? code : 'unknown error'})`,
         );
       }
     }
@@ -91,7 +109,7 @@ export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
   if (cert !== undefined && key !== undefined) {
     if (!cert.checkPrivateKey(key)) {
       problems.push(
-        `MQTT_KEY_FILE: the key in ${files.key?.path ?? '?'} does not match the certificate in ${files.cert?.path ?? '?'}`,
+        `${l.key}: the key in ${files.key?.path ?? '?'} does not match the certificate in ${files.cert?.path ?? '?'}`,
       );
     }
   }
@@ -108,7 +126,7 @@ export function tlsMaterialProblems(files: TlsFiles, now: Date): string[] {
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       problems.push(
-        `MQTT_CA_FILE/MQTT_CERT_FILE/MQTT_KEY_FILE: OpenSSL refused the TLS files (${typeof code === 'string' ? code : 'unknown error'})`,
+        `${l.all}: OpenSSL refused the TLS files (${typeof code === 'string' ? code : 'unknown error'})`,
       );
     }
   }
