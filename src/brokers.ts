@@ -97,7 +97,12 @@ export function createBroker(
         : undefined,
     start: async () => {
       if (backend !== undefined && sparkplug !== undefined) {
-        const restored = await restoreFromHistory(backend, sparkplug);
+        // A history database that cannot be reached yet must not stop the start: the live tools
+        // work without it, and DATA after the next BIRTH resolves anyway.
+        const restored = await restoreFromHistory(backend, sparkplug).catch((error: unknown) => {
+          logger.warn({ reason: String(error) }, 'sparkplug: certificates not restored from history');
+          return 0;
+        });
         if (restored > 0)
           logger.info(
             { certificates: restored },
