@@ -6,7 +6,7 @@
  * names; mqtt_status shows both; one broker down while the other works; history kept per broker.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,7 @@ import { brokerHistoryPath } from '../../src/broker-history.js';
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { startBridge, type TestBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
+import { pollTool, spawnBridge } from '../helpers/spawned.js';
 import { connectSpy, type Spy } from '../helpers/spy.js';
 
 // The cloud broker lets the bridge write plant/# too: only the bridge's policy keeps it out.
@@ -214,6 +215,31 @@ describe('several brokers', () => {
     );
     const status = await bridge.ok('mqtt_status', { broker: 'cloud' });
     assert.equal(status.history.path, join(dir, 'history.cloud.db'));
+  });
+
+  it('the built server reads the file too, opening one history file per broker', async () => {
+    const spawned = await spawnBridge('stdio', {
+      MQTT_BROKERS_FILE: join(dir, 'brokers.json'),
+      HISTORY_PATH: join(dir, 'spawned.db'),
+    });
+    try {
+      const status = await pollTool(
+        spawned,
+        'mqtt_status',
+        {},
+        (s) => s.brokers?.every((b: { state: string }) => b.state === 'connected') === true,
+      );
+      assert.deepEqual(
+        status.brokers.map((b: { name: string }) => b.name),
+        ['site', 'cloud'],
+      );
+      const cloudStatus = await spawned.ok('mqtt_status', { broker: 'cloud' });
+      assert.equal(cloudStatus.history.path, join(dir, 'spawned.cloud.db'));
+      assert.ok(existsSync(join(dir, 'spawned.cloud.db')));
+      assert.match(spawned.stderr(), /"broker":"cloud"/);
+    } finally {
+      await spawned.close();
+    }
   });
 
   it('shows every broker in mqtt_status, and one broker down leaves the other working', async () => {
