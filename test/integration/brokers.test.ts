@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { brokerHistoryPath } from '../../src/broker-history.js';
+import { topicUri } from '../../src/resources/resources.js';
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { startBridge, type TestBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
@@ -215,6 +216,30 @@ describe('several brokers', () => {
     );
     const status = await bridge.ok('mqtt_status', { broker: 'cloud' });
     assert.equal(status.history.path, join(dir, 'history.cloud.db'));
+  });
+
+  it('serves resources per broker: the first under mqtt://topic/, the others under mqtt://broker/{name}/', async () => {
+    const { resourceTemplates } = await bridge.client.listResourceTemplates();
+    assert.deepEqual(
+      resourceTemplates.map((t) => t.uriTemplate),
+      ['mqtt://topic/{+topic}', 'mqtt://broker/{broker}/topic/{+topic}'],
+    );
+    const { resources } = await bridge.client.listResources();
+    const uris = resources.map((r) => r.uri);
+    assert.ok(uris.includes(topicUri('plant/l1/temp')), JSON.stringify(uris));
+    assert.ok(uris.includes('mqtt://broker/cloud/topic/fleet/truck1/temp'), JSON.stringify(uris));
+    assert.ok(!uris.some((u) => u.startsWith('mqtt://broker/site/')));
+    const read = await bridge.client.readResource({ uri: topicUri('fleet/truck1/temp', 'cloud') });
+    assert.match(JSON.stringify(read.contents), /fleet\/truck1\/temp/);
+    // Another broker's topic, an unknown broker and the first broker's long form: not found.
+    for (const uri of [
+      topicUri('plant/l1/temp', 'cloud'),
+      'mqtt://broker/attacker/topic/fleet/truck1/temp',
+      'mqtt://broker/site/topic/plant/l1/temp',
+      topicUri('fleet/truck1/temp'),
+    ]) {
+      await assert.rejects(bridge.client.readResource({ uri }), /Resource not found/, uri);
+    }
   });
 
   it('the built server reads the file too, opening one history file per broker', async () => {
