@@ -134,6 +134,12 @@ export class PgPool implements Pg {
       throw describe(error, this.c);
     }
     let broken: Error | undefined;
+    // A connection lost while checked out (between the statements of a transaction) is reported
+    // as an 'error' event too; the statement under way fails with it, so nothing more to do here.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       return await f(new Session(client, this.where, this.c));
     } catch (error) {
@@ -141,6 +147,7 @@ export class PgPool implements Pg {
       if (error instanceof HistoryFault && error.kind !== 'full' && error.kind !== 'readonly') broken = error;
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

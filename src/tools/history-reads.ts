@@ -3,8 +3,9 @@
  * is not written yet (the last flush interval). Memory answers alone when history is off, or when
  * it holds the whole window asked for; every result says which source answered.
  */
+import { BridgeError } from '../errors.js';
 import { fromRecord } from '../history/recorded.js';
-import type { RecordedTopic } from '../history/types.js';
+import { HistoryFault, type RecordedTopic } from '../history/types.js';
 import { compareTopics } from '../store/message-store.js';
 import type { StoredMessage, TopicInfo } from '../store/types.js';
 import type { ToolDeps } from './deps.js';
@@ -55,7 +56,7 @@ export async function readRange(
   const [recorded, stats] = await Promise.all([
     history.backend.range({ filter, from: since, to: until, limit: limit + 1 }),
     history.backend.stats(),
-  ]);
+  ]).catch(unavailable);
   const all = mergeNewest(unwritten, recorded.messages.map(fromRecord));
   return {
     messages: all.slice(0, limit),
@@ -63,6 +64,16 @@ export async function readRange(
     source: 'history',
     historySince: stats.oldestAt,
   };
+}
+
+/** A history that cannot be read now (HistoryFault: its database down or slow), in its own words. */
+function unavailable(error: unknown): never {
+  if (error instanceof HistoryFault)
+    throw new BridgeError(
+      'BUSY',
+      `history cannot be read now: ${error.message}. Messages in memory: ask for the last minutes`,
+    );
+  throw error;
 }
 
 /** Two newest-first lists merged, newest first. */
@@ -97,7 +108,8 @@ export async function latestOfEach(
   const memory = deps.store.latest(filter, { limit, now });
   const history = deps.history;
   if (history === undefined) return memory;
-  const recorded = await history.backend.latest(filter, limit);
+  // History out of reach (a database down): the last values memory holds still answer.
+  const recorded = await history.backend.latest(filter, limit).catch(() => ({ messages: [], matched: 0 }));
   const byTopic = new Map<string, StoredMessage>();
   for (const m of memory.messages) byTopic.set(m.topic, m);
   for (const r of recorded.messages) {
@@ -133,7 +145,7 @@ export async function listTopics(
   for (const t of memory.topics) byTopic.set(t.topic, t);
   let matchedOnDisk = 0;
   for (const filter of filters) {
-    const found = await history.backend.topics(filter, limit);
+    const found = await history.backend.topics(filter, limit).catch(() => ({ topics: [], matched: 0 }));
     matchedOnDisk += found.matched;
     for (const r of found.topics) byTopic.set(r.topic, joinTopic(byTopic.get(r.topic), r));
   }

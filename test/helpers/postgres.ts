@@ -59,6 +59,8 @@ export class Postgres {
 
   /** initdb (once), then start on a free port (the same one on a restart). */
   async start(): Promise<this> {
+    if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null)
+      return this;
     if (!existsSync(this.data)) this.init();
     if (this.port === 0) this.port = await freePort();
     const child = adopt(
