@@ -1,35 +1,32 @@
 /**
- * The long-lived objects of one bridge process, wired together: MQTT link, store, live feed,
- * policy and subscriptions. main.ts builds one; tests build them the same way.
+ * The long-lived objects of one bridge process, wired together: one set per configured broker
+ * (link, store, live feed, policy, subscriptions, history recorder: brokers.ts) and the
+ * process-wide ones (call limits, audit log, catalog). main.ts builds one; tests build them the
+ * same way.
  */
+import { createBroker, type Broker } from './brokers.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { Config } from './config/load.js';
-import { Recorder } from './history/recorder.js';
 import type { HistoryBackend } from './history/types.js';
-import { wireIngest } from './ingest.js';
 import { createAuditLog, type AuditLog } from './logging/audit.js';
 import type { Logger } from './logging/logger.js';
 import type { Scrubber } from './logging/scrub.js';
-import { MqttLink } from './mqtt/client.js';
-import { TopicPolicy } from './policy/acl.js';
+import type { MqttLink } from './mqtt/client.js';
 import { CallLimits } from './policy/call-limits.js';
-import { restoreFromHistory } from './sparkplug/from-history.js';
-import { SparkplugTracker } from './sparkplug/tracker.js';
-import { LiveFeed } from './store/live-feed.js';
-import { OfflinePeriods } from './store/offline.js';
-import { MessageStore } from './store/message-store.js';
-import { Subscriptions } from './subscriptions.js';
 import type { ToolDeps } from './tools/deps.js';
 
-/** Payload bytes waiting to be written to history at most (with HISTORY_QUEUE_MAX records). */
-export const HISTORY_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
+export { HISTORY_QUEUE_MAX_BYTES } from './brokers.js';
 
 export interface App {
+  /** The first (default) broker's tool dependencies; `deps.brokers` has every broker's. */
   readonly deps: ToolDeps;
+  /** The first (default) broker's link. */
   readonly link: MqttLink;
+  /** Every configured broker, in configuration order. */
+  readonly brokers: readonly Broker[];
   /** The topic catalog from now on (SIGHUP). */
   setCatalog(catalog: Catalog): void;
-  /** Connect to the broker and start collecting. */
+  /** Connect to the brokers and start collecting. */
   start(): Promise<void>;
   /** Clean DISCONNECT, bounded. */
   stop(deadlineMs?: number): Promise<void>;
@@ -43,97 +40,68 @@ export function createApp(
   audit: AuditLog = createAuditLog({ scrubber, file: config.auditLogFile }),
   options: {
     readonly inContainer?: boolean;
-    /** The opened history backend (HISTORY_PATH); the app records into it and closes it on stop. */
+    /** The opened history backend of the first broker; the app records into it and closes it on stop. */
     readonly history?: HistoryBackend;
+    /** The other brokers' history backends, by name, with where each records. */
+    readonly brokerHistory?: ReadonlyMap<string, { backend: HistoryBackend; path: string }>;
   } = {},
 ): App {
-  const policy = new TopicPolicy(config.policy);
-  const store = new MessageStore(config.store, (topic) => policy.canRead(topic));
-  const feed = new LiveFeed();
-  const link = new MqttLink({ config: config.mqtt, logger, inContainer: options.inContainer === true });
-  const sparkplug = config.sparkplug ? new SparkplugTracker() : undefined;
-  const recorder =
-    options.history !== undefined && config.history !== undefined
-      ? new Recorder(
-          options.history,
-          {
-            topics: config.history.topics,
-            maxPayloadBytes: config.history.maxPayloadBytes,
-            flushMs: config.history.flushMs,
-            queueMax: config.history.queueMax,
-            queueMaxBytes: HISTORY_QUEUE_MAX_BYTES,
-          },
-          logger,
-        )
-      : undefined;
-  wireIngest(link, store, feed, Date.now, sparkplug, recorder);
   const startedAt = Date.now();
-  const offline = new OfflinePeriods(startedAt);
-  link.onConnection((state) => {
-    if (state === 'up') offline.up(Date.now());
-    else offline.down(Date.now());
-    recorder?.link(state);
+  const several = config.brokers.length > 1;
+  const brokers = config.brokers.map((broker, index) => {
+    const other = options.brokerHistory?.get(broker.name);
+    return createBroker(broker, config, several ? logger.child({ broker: broker.name }) : logger, {
+      inContainer: options.inContainer === true,
+      startedAt,
+      history: index === 0 ? options.history : other?.backend,
+      historyPath: index === 0 ? undefined : other?.path,
+    });
   });
-  const subscriptions = new Subscriptions(link, config.subscribe, {
-    total: config.tools.maxSubscriptions,
-    perPrincipal: config.tools.maxSubscriptionsPerClient,
-  });
-  const deps: ToolDeps = {
+  const byName = new Map<string, ToolDeps>();
+  const shared = {
     callLimits: new CallLimits(config.tools),
     audit,
-    link,
-    store,
-    feed,
-    policy,
-    subscriptions,
-    sparkplug,
     catalog: { current: config.catalog },
-    history:
-      recorder !== undefined && options.history !== undefined && config.history !== undefined
-        ? { path: config.history.path, backend: options.history, recorder }
-        : undefined,
     limits: config.tools,
     logger,
     scrubber,
     now: Date.now,
     version,
     startedAt,
-    offline,
+    brokers: byName,
     writeScope:
       config.transport === 'http' && config.http.auth.mode === 'oauth'
         ? config.http.auth.writeScope
         : undefined,
   };
+  for (const b of brokers) {
+    byName.set(b.name, {
+      ...shared,
+      broker: b.name,
+      link: b.link,
+      store: b.store,
+      feed: b.feed,
+      policy: b.policy,
+      subscriptions: b.subscriptions,
+      sparkplug: b.sparkplug,
+      offline: b.offline,
+      history: b.history,
+    });
+  }
+  const first = brokers[0] as Broker;
+  const deps = byName.get(first.name) as ToolDeps;
   return {
     deps,
-    link,
+    link: first.link,
+    brokers,
     setCatalog: (catalog) => {
-      deps.catalog.current = catalog;
+      shared.catalog.current = catalog;
     },
     start: async () => {
-      if (options.history !== undefined && sparkplug !== undefined) {
-        // A history database that cannot be reached yet must not stop the start: the live tools
-        // work without it, and DATA after the next BIRTH resolves anyway.
-        const restored = await restoreFromHistory(options.history, sparkplug).catch((error: unknown) => {
-          logger.warn({ reason: String(error) }, 'sparkplug: certificates not restored from history');
-          return 0;
-        });
-        if (restored > 0)
-          logger.info(
-            { certificates: restored },
-            'sparkplug: BIRTH and DEATH certificates restored from history',
-          );
-      }
-      recorder?.start();
-      link.start();
-      await subscriptions.start();
+      await Promise.all(brokers.map((b) => b.start()));
     },
     stop: async (deadlineMs = 2500) => {
-      await link.close(deadlineMs);
-      if (recorder !== undefined) {
-        recorder.link('down');
-        await recorder.stop(deadlineMs);
-      }
+      await Promise.all(brokers.map((b) => b.stop(deadlineMs)));
     },
   };
 }

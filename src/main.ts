@@ -7,6 +7,7 @@ import process from 'node:process';
 import { createApp } from './app.js';
 import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
 import { ConfigError } from './errors.js';
+import { openBrokerHistories } from './broker-history.js';
 import { openHistory } from './history/open.js';
 import { PostgresHistory } from './history/postgres-backend.js';
 import { HistoryOpenError, type HistoryBackend } from './history/types.js';
@@ -100,9 +101,21 @@ async function run(
       );
     else logger.info({ path: config.history.path }, 'history: recording');
   }
+  let brokerHistory: Awaited<ReturnType<typeof openBrokerHistories>>;
+  try {
+    brokerHistory = await openBrokerHistories(config);
+  } catch (error) {
+    if (!(error instanceof HistoryOpenError)) throw error;
+    await history?.close();
+    logger.fatal(`${error.message} (HISTORY_PATH, for a broker of MQTT_BROKERS_FILE)`);
+    process.exitCode = 1;
+    return;
+  }
+  for (const [broker, { path }] of brokerHistory) logger.info({ broker, path }, 'history: recording');
   const app = createApp(config, logger, scrubber, packageVersion(), undefined, {
     inContainer: inContainer(),
     ...(history !== undefined ? { history } : {}),
+    brokerHistory,
   });
   const { deps } = app;
   let closeTransport: () => Promise<void> = async () => undefined;
@@ -142,7 +155,10 @@ async function run(
     if (fresh === undefined) return;
     app.setCatalog(fresh.catalog);
     logger.info({ entries: fresh.catalog.entries.length }, 'topic catalog loaded');
-    app.link.reloadTls(fresh.mqtt.tls);
+    for (const broker of app.brokers) {
+      const tls = fresh.brokers.find((b) => b.name === broker.name)?.mqtt.tls;
+      if (tls !== undefined) broker.link.reloadTls(tls);
+    }
   });
 
   if (config.transport === 'http') {
@@ -175,12 +191,13 @@ async function run(
       sessions: () => sessions(),
       eventListeners: () => app.link.eventListenerCount,
     });
-    deps.telemetry = metrics;
+    for (const view of deps.brokers.values()) view.telemetry = metrics;
     const http = await serveHttp({
       config: config.http,
       logger,
       createServer: () => createServer(deps),
-      ready: () => app.link.connected,
+      // Ready while any broker is connected: one broker's outage does not stop the others' tools.
+      ready: () => app.brokers.some((b) => b.link.connected),
       metrics,
     }).catch(listening);
     sessions = () => http.sessions.size;

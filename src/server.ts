@@ -30,25 +30,31 @@ export function createServer(deps: ToolDeps): McpServer {
       },
     },
   );
-  const tools = toolsFor({ readOnly: deps.policy.readOnly, sparkplug: deps.sparkplug !== undefined });
+  // Publishing tools are offered when any broker allows writes; each broker's policy still decides.
+  const readOnly = [...deps.brokers.values()].every((view) => view.policy.readOnly);
+  const tools = toolsFor({ readOnly, sparkplug: deps.sparkplug !== undefined });
   installTools(server, tools, deps);
   installPrompts(server, new Set(tools.map((t) => t.name)));
   installResources(server, deps);
   // Connection events reach the client as MCP log notifications (scrubbed; at the level the
-  // client set with logging/setLevel). They are deduplicated by the link.
-  const stop = deps.link.onEvent((event) => {
-    if (!server.isConnected()) return;
-    server.server
-      .sendLoggingMessage({
-        level: event.level,
-        logger: 'mqtt',
-        data: deps.scrubber.scrub(`${event.code}: ${event.message}`),
-      })
-      .catch(() => undefined);
-  });
+  // client set with logging/setLevel). They are deduplicated by each link; with several brokers
+  // the logger names the broker.
+  const several = deps.brokers.size > 1;
+  const stops = [...deps.brokers.values()].map((view) =>
+    view.link.onEvent((event) => {
+      if (!server.isConnected()) return;
+      server.server
+        .sendLoggingMessage({
+          level: event.level,
+          logger: several ? `mqtt:${view.broker}` : 'mqtt',
+          data: deps.scrubber.scrub(`${event.code}: ${event.message}`),
+        })
+        .catch(() => undefined);
+    }),
+  );
   const previous = server.server.onclose;
   server.server.onclose = () => {
-    stop();
+    for (const stop of stops) stop();
     previous?.();
   };
   return server;

@@ -3,7 +3,9 @@
  * - the MCP App's view (`ui://`, see app-view.ts);
  * - `mqtt://catalog`: the operator's topic catalog as JSON;
  * - `mqtt://topic/{+topic}`: the last value of a topic with its metadata and catalog entry, under
- *   the read policy (a denied topic is "not found", exactly as an unknown one);
+ *   the read policy (a denied topic is "not found", exactly as an unknown one); with several
+ *   brokers, `mqtt://broker/{name}/topic/{+topic}` for any broker after the first (the first
+ *   keeps the plain URI), under that broker's policy;
  * - resources/list: the known readable topics, in tree order, a page at a time (cursor), bounded;
  * - resources/subscribe on a topic: notifications/resources/updated when new messages arrive, at
  *   most one a second per resource (the last change of a burst is never lost), bounded per
@@ -31,6 +33,8 @@ import type { ToolContext } from '../tools/define.js';
 export const CATALOG_URI = 'mqtt://catalog';
 const TOPIC_PREFIX = 'mqtt://topic/';
 export const TOPIC_TEMPLATE = 'mqtt://topic/{+topic}';
+const BROKER_PREFIX = 'mqtt://broker/';
+export const BROKER_TOPIC_TEMPLATE = 'mqtt://broker/{broker}/topic/{+topic}';
 
 /** Resources per page of resources/list, and the most listed in all. */
 const PAGE = 100;
@@ -40,9 +44,13 @@ export const MAX_SUBSCRIPTIONS_PER_SESSION = 100;
 /** At most one update notification per resource per session in this time. */
 export const UPDATE_INTERVAL_MS = 1000;
 
-/** The URI of a topic: each level percent-encoded, the slashes kept. */
-export function topicUri(topic: string): string {
-  return TOPIC_PREFIX + topic.split('/').map(encodeURIComponent).join('/');
+/**
+ * The URI of a topic: each level percent-encoded, the slashes kept. `broker`: a broker after the
+ * first (broker names need no encoding: a-z 0-9 _ -).
+ */
+export function topicUri(topic: string, broker?: string): string {
+  const levels = topic.split('/').map(encodeURIComponent).join('/');
+  return broker === undefined ? TOPIC_PREFIX + levels : `${BROKER_PREFIX}${broker}/topic/${levels}`;
 }
 
 /** The topic of a topic URI, or undefined when it is not one (or not a valid topic name). */
@@ -57,6 +65,22 @@ export function uriTopic(uri: string): string | undefined {
   return topicNameProblem(topic) === undefined ? topic : undefined;
 }
 
+/** The broker's view and the topic a URI names; undefined for an unknown broker or a bad URI. */
+function resolveUri(deps: ToolDeps, uri: string): { view: ToolDeps; topic: string } | undefined {
+  let view = deps;
+  let rest = uri;
+  if (uri.startsWith(BROKER_PREFIX)) {
+    const slash = uri.indexOf('/', BROKER_PREFIX.length);
+    const name = uri.slice(BROKER_PREFIX.length, slash < 0 ? undefined : slash);
+    const named = name === deps.broker ? undefined : deps.brokers.get(name);
+    if (named === undefined || slash < 0 || !uri.startsWith('/topic/', slash)) return undefined;
+    view = named;
+    rest = TOPIC_PREFIX + uri.slice(slash + '/topic/'.length);
+  }
+  const topic = uriTopic(rest);
+  return topic === undefined ? undefined : { view, topic };
+}
+
 const notFound = () => new McpError(-32002, 'Resource not found');
 
 interface Subscription {
@@ -69,17 +93,30 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
   const low = server.server;
   const subscriptions = new Map<string, Subscription>();
 
+  const views = [...deps.brokers.values()];
+  const template = {
+    uriTemplate: TOPIC_TEMPLATE,
+    name: 'topic',
+    title: 'Last value of an MQTT topic',
+    description: 'The last message of a topic the bridge collects, with receive time and the catalog entry',
+    mimeType: 'application/json',
+  };
   low.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: [
-      {
-        uriTemplate: TOPIC_TEMPLATE,
-        name: 'topic',
-        title: 'Last value of an MQTT topic',
-        description:
-          'The last message of a topic the bridge collects, with receive time and the catalog entry',
-        mimeType: 'application/json',
-      },
-    ],
+    resourceTemplates:
+      views.length > 1
+        ? [
+            { ...template, description: `${template.description} (broker ${deps.broker})` },
+            {
+              ...template,
+              uriTemplate: BROKER_TOPIC_TEMPLATE,
+              name: 'broker-topic',
+              description: `${template.description}, on another broker: ${views
+                .slice(1)
+                .map((v) => v.broker)
+                .join(', ')}`,
+            },
+          ]
+        : [template],
   }));
 
   low.setRequestHandler(ListResourcesRequestSchema, (request) => {
@@ -94,22 +131,38 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
         description: "The operator's descriptions, units and safe command values of topics",
         mimeType: 'application/json',
       });
-    const roots = deps.policy.rules.read;
-    const { topics, matched } = deps.store.topics(roots, {
-      limit: Math.min(offset + PAGE, MAX_LISTED),
-      now: deps.now(),
-    });
-    const catalog = deps.catalog.current;
-    for (const t of topics.slice(offset)) {
-      if (!deps.policy.canRead(t.topic)) continue;
-      const about = catalog.about(t.topic);
-      resources.push({
-        uri: topicUri(t.topic),
-        name: neutralize(t.topic).slice(0, 256),
-        mimeType: 'application/json',
-        ...(about?.description !== undefined ? { description: about.description } : {}),
+    // One list over the brokers in order: the global offset skips whole brokers first.
+    let skip = offset;
+    let room = PAGE;
+    let total = 0;
+    for (const view of views) {
+      const { topics, matched } = view.store.topics(view.policy.rules.read, {
+        limit: Math.max(1, Math.min(skip + room, MAX_LISTED)),
+        now: view.now(),
       });
+      const held = Math.min(matched, MAX_LISTED);
+      total += held;
+      if (room === 0) continue;
+      if (skip >= held) {
+        skip -= held;
+        continue;
+      }
+      const page = topics.slice(skip, skip + room);
+      room -= page.length;
+      skip = 0;
+      const catalog = view.catalog.current;
+      for (const t of page) {
+        if (!view.policy.canRead(t.topic)) continue;
+        const about = catalog.about(t.topic);
+        resources.push({
+          uri: topicUri(t.topic, view === deps ? undefined : view.broker),
+          name: neutralize(t.topic).slice(0, 256),
+          mimeType: 'application/json',
+          ...(about?.description !== undefined ? { description: about.description } : {}),
+        });
+      }
     }
+    const matched = Math.min(total, MAX_LISTED);
     const next = offset + PAGE;
     return next < Math.min(matched, MAX_LISTED) ? { resources, nextCursor: cursorOf(next) } : { resources };
   });
@@ -122,18 +175,19 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
         contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(deps.catalog.current.json) }],
       };
     }
-    const topic = uriTopic(uri);
-    // A denied topic and an unknown one get the same answer.
-    if (topic === undefined || !deps.policy.canRead(topic)) throw notFound();
-    const now = deps.now();
-    const [message] = deps.store.latest(topic, { limit: 1, now }).messages;
+    const target = resolveUri(deps, uri);
+    // A denied topic, an unknown one and an unknown broker get the same answer.
+    if (target === undefined || !target.view.policy.canRead(target.topic)) throw notFound();
+    const { view, topic } = target;
+    const now = view.now();
+    const [message] = view.store.latest(topic, { limit: 1, now }).messages;
     if (message === undefined) throw notFound();
     return {
       contents: [
         {
           uri,
           mimeType: 'application/json',
-          text: JSON.stringify(topicContent(deps, message, extra.authInfo?.clientId ?? 'stdio', now)),
+          text: JSON.stringify(topicContent(view, message, extra.authInfo?.clientId ?? 'stdio', now)),
         },
       ],
     };
@@ -141,8 +195,8 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
 
   low.setRequestHandler(SubscribeRequestSchema, (request) => {
     const { uri } = request.params;
-    const topic = uriTopic(uri);
-    if (topic === undefined || !deps.policy.canRead(topic)) throw notFound();
+    const target = resolveUri(deps, uri);
+    if (target === undefined || !target.view.policy.canRead(target.topic)) throw notFound();
     if (subscriptions.has(uri)) return {};
     if (subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
       throw new McpError(
@@ -153,7 +207,7 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
     const entry: Subscription = {
       timer: undefined,
       pending: false,
-      stop: deps.feed.listenTopic(topic, () => updated(uri, entry)),
+      stop: target.view.feed.listenTopic(target.topic, () => updated(uri, entry)),
     };
     subscriptions.set(uri, entry);
     return {};

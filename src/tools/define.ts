@@ -51,6 +51,8 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodObject> {
   readonly description: string;
   readonly input: I;
   readonly output: O;
+  /** With several brokers: the output schema listed instead (a view over every broker). */
+  readonly outputWithBrokers?: z.ZodObject;
   readonly annotations: ToolAnnotations;
   /** The result carries data from the broker: frame its text mirror as untrusted. */
   readonly brokerData: boolean;

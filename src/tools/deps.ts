@@ -49,7 +49,15 @@ export interface HistoryAccess {
   };
 }
 
+/**
+ * One broker's view: `link`, `store`, `policy` and the rest belong to the broker named `broker`;
+ * the limits, audit log and catalog are the process's. `brokers` holds every configured broker's
+ * view by name (the first is the default of every tool).
+ */
 export interface ToolDeps {
+  /** The broker this view reaches (`default` without MQTT_BROKERS_FILE). */
+  readonly broker: string;
+  readonly brokers: ReadonlyMap<string, ToolDeps>;
   readonly callLimits: CallLimits;
   readonly audit: AuditLog;
   readonly link: BrokerLink;

@@ -16,7 +16,7 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { BridgeError } from '../errors.js';
 import { runTool, type AnyToolSpec } from './define.js';
 import type { ToolDeps } from './deps.js';
@@ -43,6 +43,7 @@ export function toolListing(spec: AnyToolSpec): Tool {
 }
 
 export function installTools(server: McpServer, specs: readonly AnyToolSpec[], deps: ToolDeps): void {
+  if (deps.brokers.size > 1) specs = withBrokerArgument(specs, [...deps.brokers.keys()]);
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
   const tools = specs.map(toolListing);
   const canElicit = () => server.server.getClientCapabilities()?.elicitation !== undefined;
@@ -61,7 +62,40 @@ export function installTools(server: McpServer, specs: readonly AnyToolSpec[], d
       const error = new BridgeError('INVALID_INPUT', describeIssues(parsed.error, spec));
       return runTool(spec, deps, undefined, extra, canElicit, error);
     }
-    return runTool(spec, deps, parsed.data, extra, canElicit);
+    // With several brokers, `broker` (checked against the configured names above) picks the view.
+    const { broker, ...args } = parsed.data as { broker?: string };
+    const view = broker === undefined ? deps : deps.brokers.get(broker);
+    if (view === undefined) throw new McpError(ErrorCode.InternalError, 'broker not configured');
+    return runTool(spec, view, args, extra, canElicit);
+  });
+}
+
+/** The tool definitions with a `broker` argument, made once per set of broker names. */
+const extended = new Map<string, Map<AnyToolSpec, AnyToolSpec>>();
+
+/**
+ * Several brokers: every tool takes `broker`, one of the configured names (default the first), and
+ * tools with a view over every broker (mqtt_status) list their `outputWithBrokers` schema. With one
+ * broker nothing is added, so its tools/list costs what it did.
+ */
+export function withBrokerArgument(specs: readonly AnyToolSpec[], names: readonly string[]): AnyToolSpec[] {
+  const key = names.join(',');
+  let cache = extended.get(key);
+  if (cache === undefined) {
+    cache = new Map();
+    extended.set(key, cache);
+  }
+  const broker = z
+    .enum(names as [string, ...string[]])
+    .optional()
+    .describe(`Broker to use (default ${names[0] ?? ''})`);
+  return specs.map((spec) => {
+    let out = cache.get(spec);
+    if (out === undefined) {
+      out = { ...spec, input: spec.input.extend({ broker }), output: spec.outputWithBrokers ?? spec.output };
+      cache.set(spec, out);
+    }
+    return out;
   });
 }
 

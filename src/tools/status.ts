@@ -18,6 +18,69 @@ const HistoryStatus = z.object({
   dropped: z.record(z.string(), count).optional(),
 });
 
+const StatusOutput = z.object({
+  connection: z
+    .object({
+      state: z.enum(['connecting', 'connected', 'reconnecting', 'closed']),
+      since: z.string(),
+      brokerUrl: z.string(),
+      protocolVersion: z.union([z.literal(4), z.literal(5)]),
+      protocolNote: z.string().optional(),
+      clientId: z.string(),
+      connectedSince: z.string().optional(),
+      lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+      reconnectCount: count,
+      nextAttemptAt: z.string().optional(),
+      tlsVerification: z.string(),
+    })
+    .meta({
+      summary: true,
+      description:
+        'state, since, brokerUrl, protocolVersion, clientId; lastError {code, message, at}: the last problem in ' +
+        'plain words; nextAttemptAt',
+    }),
+  readOnly: z.boolean().describe('true: publishing is disabled'),
+  policy: z
+    .object({ read: z.array(z.string()), write: z.array(z.string()), deny: z.array(z.string()) })
+    .meta({ summary: true, description: 'Filters you may read and publish to; deny wins over both' }),
+  ...SubscriptionsShape,
+  store: z
+    .object({
+      topics: count,
+      messages: count,
+      bytes: count,
+      received: count,
+      truncatedOnArrival: count,
+      replaysIgnored: count,
+      dropped: z.record(z.string(), count),
+      limits: z.record(z.string(), z.number()),
+    })
+    .meta({
+      summary: true,
+      description:
+        'Memory: topics, messages, bytes; received; replaysIgnored (retained values already held); dropped by ' +
+        'cause; limits',
+    }),
+  history: HistoryStatus.meta({
+    summary: true,
+    description:
+      'On disk: state off, recording or paused (reason); path, bytesOnDisk, records, oldestRecordAt, queued, ' +
+      'written, dropped',
+  }),
+  server: z.object({ version: z.string(), uptimeSeconds: z.number() }).meta({ summary: true }),
+});
+
+const BrokerSummary = z.object({
+  name: z.string(),
+  state: z.enum(['connecting', 'connected', 'reconnecting', 'closed']),
+  brokerUrl: z.string(),
+  lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  readOnly: z.boolean(),
+  topics: count,
+  messages: count,
+  received: count,
+});
+
 export const statusTool = defineTool({
   name: 'mqtt_status',
   title: 'Bridge and broker status',
@@ -26,56 +89,12 @@ export const statusTool = defineTool({
     'client id, MQTT version, the topic policy, the collection filters, memory and history ' +
     'figures with drops. Call it first when a tool says the broker is unavailable.',
   input: z.object({}).strict(),
-  output: z.object({
-    connection: z
-      .object({
-        state: z.enum(['connecting', 'connected', 'reconnecting', 'closed']),
-        since: z.string(),
-        brokerUrl: z.string(),
-        protocolVersion: z.union([z.literal(4), z.literal(5)]),
-        protocolNote: z.string().optional(),
-        clientId: z.string(),
-        connectedSince: z.string().optional(),
-        lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
-        reconnectCount: count,
-        nextAttemptAt: z.string().optional(),
-        tlsVerification: z.string(),
-      })
-      .meta({
-        summary: true,
-        description:
-          'state, since, brokerUrl, protocolVersion, clientId; lastError {code, message, at}: the last problem in ' +
-          'plain words; nextAttemptAt',
-      }),
-    readOnly: z.boolean().describe('true: publishing is disabled'),
-    policy: z
-      .object({ read: z.array(z.string()), write: z.array(z.string()), deny: z.array(z.string()) })
-      .meta({ summary: true, description: 'Filters you may read and publish to; deny wins over both' }),
-    ...SubscriptionsShape,
-    store: z
-      .object({
-        topics: count,
-        messages: count,
-        bytes: count,
-        received: count,
-        truncatedOnArrival: count,
-        replaysIgnored: count,
-        dropped: z.record(z.string(), count),
-        limits: z.record(z.string(), z.number()),
-      })
-      .meta({
-        summary: true,
-        description:
-          'Memory: topics, messages, bytes; received; replaysIgnored (retained values already held); dropped by ' +
-          'cause; limits',
-      }),
-    history: HistoryStatus.meta({
+  output: StatusOutput,
+  outputWithBrokers: StatusOutput.extend({
+    brokers: z.array(BrokerSummary).meta({
       summary: true,
-      description:
-        'On disk: state off, recording or paused (reason); path, bytesOnDisk, records, oldestRecordAt, queued, ' +
-        'written, dropped',
+      description: 'Every broker: name, state, brokerUrl, lastError, readOnly, topics, messages, received',
     }),
-    server: z.object({ version: z.string(), uptimeSeconds: z.number() }).meta({ summary: true }),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   brokerData: false,
@@ -124,6 +143,9 @@ export const statusTool = defineTool({
       },
       history: await historyStatus(deps),
       server: { version: deps.version, uptimeSeconds: Math.round((now - deps.startedAt) / 1000) },
+      ...(deps.brokers.size > 1
+        ? { brokers: [...deps.brokers.values()].map((b) => brokerSummary(b, now)) }
+        : {}),
     };
   },
 });
@@ -149,5 +171,21 @@ async function historyStatus(deps: ToolDeps): Promise<z.infer<typeof HistoryStat
     queued: r.queued,
     written: r.written,
     dropped: { ...r.dropped },
+  };
+}
+
+/** One line per broker for mqtt_status with several brokers. */
+function brokerSummary(deps: ToolDeps, now: number): z.infer<typeof BrokerSummary> {
+  const s = deps.link.status();
+  const stats = deps.store.stats(now);
+  return {
+    name: deps.broker,
+    state: s.state,
+    brokerUrl: s.brokerUrl,
+    ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+    readOnly: deps.policy.readOnly,
+    topics: stats.topics,
+    messages: stats.messages,
+    received: stats.received,
   };
 }

@@ -9,6 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
+import { openBrokerHistories } from '../../src/broker-history.js';
 import { openHistory } from '../../src/history/open.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { createAuditLog } from '../../src/logging/audit.js';
@@ -104,6 +105,7 @@ export async function startBridge(
   const app = createApp(config, logger, scrubber, '0.0.0-test', audit, {
     inContainer: options.inContainer === true,
     ...(history !== undefined ? { history } : {}),
+    brokerHistory: await openBrokerHistories(config),
   });
   const server = createServer(app.deps);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();

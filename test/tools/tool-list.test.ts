@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { bridgeEnv, startBridge, type TestBridge } from '../helpers/bridge.js';
@@ -88,6 +90,31 @@ describe('tools/list is pinned', () => {
       for (const tool of core) assert.ok((tool.description ?? '').length >= 150, tool.name);
     } finally {
       await rw.close();
+    }
+  });
+
+  it('with two brokers (`broker` on every tool, every broker in mqtt_status) the core tools cost at most 13,200 bytes', async () => {
+    const file = join(pki.dir, 'two-brokers.json');
+    const entry = { url: broker.url, caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey };
+    const read = ['plant/#'];
+    writeFileSync(
+      file,
+      JSON.stringify({
+        brokers: [
+          { name: 'site', ...entry, read, write: read },
+          { name: 'cloud', ...entry, read },
+        ],
+      }),
+    );
+    const two = await startBridge({ MQTT_BROKERS_FILE: file }, { start: false });
+    try {
+      const { tools } = await two.client.listTools();
+      const core = tools.filter((t) => CORE_TOOLS.includes(t.name));
+      assert.equal(core.length, CORE_TOOLS.length);
+      const bytes = JSON.stringify({ tools: core }).length;
+      assert.ok(bytes <= 13_200, `tools/list of the core tools with two brokers is ${bytes} bytes`);
+    } finally {
+      await two.close();
     }
   });
 

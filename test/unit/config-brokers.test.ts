@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { parseBrokersFile } from '../../src/config/brokers-file.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
   FILE_PASSWORD,
@@ -282,5 +284,24 @@ describe('MQTT_BROKERS_FILE', () => {
     const error = caught as { problems: string[]; secrets?: string[] };
     assert.ok(error.problems.every((p) => !p.includes('inline-secret-1x')));
     assert.ok(error.secrets?.includes('inline-secret-1x'));
+  });
+
+  it('accepts the README examples, JSON and YAML alike', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Several brokers'));
+    const blocks = [...section.matchAll(/```(json|yaml)\n([\s\S]*?)```/g)].slice(0, 2);
+    assert.deepEqual(
+      blocks.map((b) => b[1]),
+      ['json', 'yaml'],
+    );
+    for (const [, , text] of blocks) {
+      const problems: string[] = [];
+      const entries = parseBrokersFile(Buffer.from(text ?? ''), 'README', problems, []);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(
+        entries.map((e) => e.name),
+        ['site', 'cloud'],
+      );
+    }
   });
 });
