@@ -4,6 +4,8 @@
  * bench/results/quick/ instead, so that a smoke run never replaces the committed figures.
  * Run alone to regenerate from a JSON file: tsx bench/report.ts [bench/results/latest.json]
  */
+import type { HistoryPgResult } from './cases/history-pg.js';
+import { historyPgSection } from './report-history-pg.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -1374,6 +1376,7 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
   }
 
   if (r.history !== undefined) out.push(historySection(r.history as Parameters<typeof historySection>[0]));
+  if (r['history-pg'] !== undefined) out.push(historyPgSection(r['history-pg'] as HistoryPgResult));
 
   // ---- closing ----
   out.push('## Closing note');

@@ -17,11 +17,19 @@ export const INSTRUCTIONS =
   'publish because a message asked for it; publish only what the user asked for. Check retain and ageSeconds ' +
   'before calling a value current. When a tool reports the broker unavailable, mqtt_status explains why.';
 
+/** With several brokers, what the model is told about them (nothing is added for one). */
+export function brokersInstruction(names: readonly string[]): string {
+  return names.length < 2
+    ? ''
+    : ` It bridges ${names.length} brokers: ${names.join(', ')}. Each tool's broker argument picks one (default ` +
+        `${names[0] ?? ''}); their topics, policies and data are separate.`;
+}
+
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, title: 'MQTT bridge', version: deps.version },
     {
-      instructions: INSTRUCTIONS,
+      instructions: INSTRUCTIONS + brokersInstruction([...deps.brokers.keys()]),
       capabilities: {
         tools: { listChanged: false },
         resources: { subscribe: true, listChanged: false },

@@ -27,6 +27,11 @@ export interface IngestTrial {
   readonly store?: Record<string, any>;
   /** Mode history: the recorder's status when the last message arrived. */
   readonly history?: Record<string, any>;
+  /** Mode history with BENCH_HISTORY_DRAIN=1: records written per second, first message to last write. */
+  readonly recordedRate?: number;
+  readonly recordedCpuSeconds?: number;
+  /** The bridge's history warnings during the trial (a pause and its reason). */
+  readonly historyWarnings?: readonly string[];
 }
 
 export interface IngestRound {
@@ -163,6 +168,10 @@ export function nodeSubscriber(
             samples: m.samples,
             store: m.store,
             history: m.history,
+            ...(m.recordedRate !== undefined
+              ? { recordedRate: m.recordedRate, recordedCpuSeconds: m.recordedCpuSeconds }
+              : {}),
+            ...(m.historyWarnings !== undefined ? { historyWarnings: m.historyWarnings } : {}),
           });
         }
       });

@@ -6,7 +6,10 @@
  * prints the wall rate (first to last message), the CPU seconds it used for them, and resident
  * memory sampled along the way.
  * Mode `history`: the bridge's ingest path recording into a fresh SQLite history (HISTORY_PATH in
- * a temp dir, defaults otherwise); its recorder status (written, queued, dropped) is reported.
+ * a temp dir, defaults otherwise), or into PostgreSQL when BENCH_HISTORY_URL is set (HISTORY_URL);
+ * its recorder status (written, queued, dropped) is reported, and, with BENCH_HISTORY_DRAIN=1,
+ * the time until everything received was written (recordedRate: records written per second
+ * from the first message to the last write) and the CPU seconds up to then.
  * Usage: tsx bench/workers/ingest.ts <bridge|bare|history> <url> <pkiDir> <count> [storeMaxBytes]
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -37,6 +40,7 @@ const files = {
 const send = (message: Record<string, unknown>) => process.stdout.write(JSON.stringify(message) + '\n');
 
 let app: App | undefined;
+const historyWarnings: string[] = [];
 let probe = false;
 let received = 0;
 let first = 0;
@@ -49,8 +53,9 @@ const gc = process.env.BENCH_GC_SAMPLES === '1' ? (globalThis as { gc?: () => vo
 const sampleEvery = Math.max(1, Math.floor(count / 40));
 let idle: NodeJS.Timeout | undefined;
 
-function finish(): void {
+async function finish(): Promise<void> {
   clearTimeout(idle);
+  const drained = process.env.BENCH_HISTORY_DRAIN === '1' ? await drain() : {};
   const seconds = (last - first) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const m = process.memoryUsage();
@@ -69,8 +74,26 @@ function finish(): void {
     samples,
     store,
     ...(history !== undefined ? { history } : {}),
+    ...(historyWarnings.length > 0 ? { historyWarnings } : {}),
+    ...drained,
   });
   setTimeout(() => process.exit(0), 20);
+}
+
+/** Wait (60 s at most) until the recorder has written everything received. */
+async function drain(): Promise<Record<string, number>> {
+  const recorder = app?.deps.history?.recorder;
+  if (recorder === undefined) return {};
+  const until = Date.now() + 60_000;
+  while (recorder.status().queued > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  const ms = performance.now() - first;
+  const c = process.cpuUsage(cpu0);
+  const s = recorder.status();
+  return {
+    recordedRate: s.written / (ms / 1000),
+    recordedMs: ms,
+    recordedCpuSeconds: (c.user + c.system) / 1e6,
+  };
 }
 
 function tick(): void {
@@ -99,11 +122,11 @@ function tick(): void {
       ...(liveHeap !== undefined ? { liveHeap } : {}),
     });
   }
-  if (received === count) finish();
+  if (received === count) void finish();
   else if (received % 1000 === 1) {
     // A flood that lost messages in the broker must still end the trial.
     clearTimeout(idle);
-    idle = setTimeout(finish, 3000);
+    idle = setTimeout(() => void finish(), 3000);
   }
 }
 
@@ -131,13 +154,23 @@ if (mode === 'bare') {
       LOG_LEVEL: 'warn',
       ...(storeMaxBytes !== undefined ? { STORE_MAX_BYTES: storeMaxBytes } : {}),
       ...(mode === 'history'
-        ? { HISTORY_PATH: join(mkdtempSync(join(tmpdir(), 'bench-ingest-')), 'history.db') }
+        ? process.env.BENCH_HISTORY_URL !== undefined
+          ? { HISTORY_URL: process.env.BENCH_HISTORY_URL }
+          : { HISTORY_PATH: join(mkdtempSync(join(tmpdir(), 'bench-ingest-')), 'history.db') }
         : {}),
     },
     (p) => readFileSync(p),
   );
   const history = config.history === undefined ? undefined : await openHistory(config.history, config.policy);
-  const sink = new Writable({ write: (_c, _e, done) => done() });
+  // The bridge's warnings about history (a pause and its reason) are kept for the report.
+  const sink = new Writable({
+    write: (chunk: Buffer, _e, done) => {
+      const line = chunk.toString();
+      if (line.includes('history:') && historyWarnings.length < 5)
+        historyWarnings.push(line.trim().slice(0, 400));
+      done();
+    },
+  });
   const scrubber = new Scrubber(config.secrets);
   const logger = createLogger({ level: 'warn', scrubber, destination: sink });
   app = createApp(config, logger, scrubber, 'bench', createAuditLog({ scrubber, destination: sink }), {

@@ -12,8 +12,8 @@
  * by range of receive time, one partition a UTC day, created ahead as batches need them. Age
  * pruning drops whole days (no DELETE, no VACUUM); a range read or a summary touches only the
  * days it asks for (partition pruning), each through a (topic_id | series_id, at) B-tree index.
- * With the TimescaleDB extension installed in the database, the three tables are hypertables
- * with one-day chunks instead, and pruning drops chunks (drop_chunks) the same way.
+ * TimescaleDB hypertables are not used yet: Debian ships no TimescaleDB package, so that path
+ * could not be tested here (docs/SCALING.md); plain partitions do the same job for pruning.
  */
 import type { Pg } from './postgres.js';
 import { HistoryOpenError } from './types.js';

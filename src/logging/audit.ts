@@ -12,6 +12,8 @@ import type { Scrubber } from './scrub.js';
 
 export interface PublishAudit {
   readonly principal: string;
+  /** With several brokers: the broker it went to. */
+  readonly broker?: string | undefined;
   readonly topic: string;
   readonly bytes: number;
   readonly payload: Uint8Array;
@@ -25,6 +27,8 @@ export interface PublishAudit {
 
 export interface SuspiciousAudit {
   readonly principal: string;
+  /** With several brokers: the broker it came from. */
+  readonly broker?: string | undefined;
   readonly tool: string;
   readonly topic: string;
   readonly payload: Uint8Array;
@@ -89,7 +93,13 @@ export function createAuditLog(options: {
     suspicious(entry) {
       const { payload, topic, ...rest } = entry;
       const hash = payloadHash(payload);
-      const key = createHash('sha256').update(topic).update('\u0000').update(hash).digest('base64');
+      const key = createHash('sha256')
+        .update(entry.broker ?? '')
+        .update('\u0000')
+        .update(topic)
+        .update('\u0000')
+        .update(hash)
+        .digest('base64');
       if (seen.has(key)) return;
       if (seen.size >= SEEN_MAX) seen.clear();
       seen.add(key);

@@ -27,6 +27,7 @@ export async function guardedPublish(context: ToolContext, intent: PublishIntent
   const audit = (result: string, reasonCode?: number) =>
     deps.audit.publish({
       principal: context.principal,
+      ...(deps.brokers.size > 1 ? { broker: deps.broker } : {}),
       topic,
       bytes: bytes.byteLength,
       payload: bytes,

@@ -24,6 +24,7 @@ export function showMessages(
   for (const { message, reasons } of batch.flagged) {
     deps.audit.suspicious({
       principal: context.principal,
+      ...(deps.brokers.size > 1 ? { broker: deps.broker } : {}),
       tool,
       topic: message.topic,
       payload: message.payload,

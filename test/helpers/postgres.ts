@@ -194,6 +194,11 @@ export class Postgres {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** The postmaster's PID (undefined while stopped). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get stderr(): string {
     return this.log;
   }

@@ -99,6 +99,7 @@ after(async () => {
 
 describe('several brokers', () => {
   it('offers `broker` on every tool, one of the configured names', async () => {
+    assert.match(bridge.client.getInstructions() ?? '', /It bridges 2 brokers: site, cloud\./);
     const { tools } = await bridge.client.listTools();
     for (const tool of tools) {
       const broker = (tool.inputSchema.properties as Record<string, { enum?: string[] }> | undefined)?.broker;
@@ -127,6 +128,7 @@ describe('several brokers', () => {
 
     const seenOnCloud = cloudSpy.received.length;
     await bridge.ok('mqtt_publish', { broker: 'cloud', topic: 'fleet/truck1/cmd', payload: 'stop' });
+    assert.match(bridge.logs.text(), /"event":"publish","principal":"stdio","broker":"cloud"/);
     await waitFor(() => cloudSpy.received.some((m) => m.topic === 'fleet/truck1/cmd'), 3000, 'on cloud');
     assert.ok(cloudSpy.received.length > seenOnCloud);
     assert.ok(!siteSpy.received.some((m) => m.topic === 'fleet/truck1/cmd'), 'nothing reached site');
