@@ -29,7 +29,7 @@ export const SETTINGS = {
     default: undefined,
     group: 'Broker connection',
     description:
-      'Required (unless `MQTT_BROKERS_FILE` is set). Broker URL: `mqtts://host:8883` (TLS), `mqtt://host:1883` (plain TCP), or MQTT over WebSockets `wss://host:8884/mqtt` (TLS) / `ws://host:8080/mqtt` (the path defaults to `/mqtt`). A URL with `user:password@` is refused; credentials have their own variables. These variables describe one broker, named `default`.',
+      'Required. Broker URL: `mqtts://host:8883` (TLS), `mqtt://host:1883` (plain TCP), or MQTT over WebSockets `wss://host:8884/mqtt` (TLS) / `ws://host:8080/mqtt` (the path defaults to `/mqtt`). A URL with `user:password@` is refused; credentials have their own variables. These variables describe one broker, named `default`; for several, use `MQTT_BROKERS_FILE` instead.',
   },
   MQTT_BROKERS_FILE: {
     default: undefined,
