@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { brokerHistoryPath } from '../../src/broker-history.js';
+import { Metrics } from '../../src/metrics.js';
 import { topicUri } from '../../src/resources/resources.js';
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { startBridge, type TestBridge } from '../helpers/bridge.js';
@@ -290,6 +291,12 @@ describe('several brokers', () => {
     );
     await bridge.ok('mqtt_publish', { topic: 'plant/l3/cmd', payload: 'still' });
     await waitFor(() => siteSpy.received.some((m) => m.topic === 'plant/l3/cmd'), 3000, 'site still works');
+    // Metrics carry the broker as a label.
+    const metrics = new Metrics({ brokers: bridge.app.brokers, sessions: () => 0, eventListeners: () => 0 });
+    const text = await metrics.render();
+    assert.match(text, /mqtt_mcp_bridge_mqtt_connected\{broker="site"\} 1/);
+    assert.match(text, /mqtt_mcp_bridge_mqtt_connected\{broker="cloud"\} 0/);
+    assert.match(text, /mqtt_mcp_bridge_store_topics\{broker="cloud"\} [1-9]/);
     // What cloud held is still readable while it is away.
     const held = await bridge.ok('mqtt_get_latest', { broker: 'cloud', filter: 'fleet/#' });
     assert.ok(held.messages.length >= 1);
