@@ -60,6 +60,12 @@ export interface IncomingMessage {
   readonly qos: 0 | 1 | 2;
   readonly retain: boolean;
   readonly properties: MessageProperties | undefined;
+  /**
+   * With a share group: `collect`, the copy of the shared collection subscription (store and
+   * history, not the live feed); `live`, the copy of a live subscription (the live feed only).
+   * Absent: both (no share group).
+   */
+  readonly route?: 'collect' | 'live';
 }
 
 /** Connection events worth telling an MCP client about (sent as MCP log notifications). */
@@ -76,7 +82,13 @@ export interface BrokerLink {
   publish(request: PublishRequest): Promise<PublishReceipt>;
   /** Add a subscription; kept across reconnects until removed. `live` skips retained replays (MQTT 5). */
   subscribe(filter: string, options?: { live?: boolean }): Promise<void>;
-  unsubscribe(filter: string): Promise<void>;
+  /** Remove a subscription added with the same `live` option. */
+  unsubscribe(filter: string, options?: { live?: boolean }): Promise<void>;
+  /**
+   * MQTT_SHARE_GROUP: the collection is a shared subscription, so this replica's collection
+   * receives only its share; live waits need their own subscription to see everything.
+   */
+  readonly sharedCollection?: boolean;
   /** The broker subscriptions wanted right now (held across reconnects). */
   subscriptions(): string[];
   /** When the broker granted this subscription on the current connection (epoch ms); undefined: not granted now. */

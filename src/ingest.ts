@@ -3,10 +3,14 @@
  * new topic) -> live feed for waiting calls -> the Sparkplug tracker's queue (a prefix check and a
  * push; it decodes later) -> the history recorder's queue (an append; written in batches later).
  * No parsing, no logging.
+ *
+ * With a share group a message can come twice, through the shared collection subscription and
+ * through a live one (see mqtt/subscriber.ts): the shared copy is stored and recorded (once per
+ * group: the broker gives it to one replica), the live copy only reaches waiting calls.
  */
 import type { BrokerLink } from './bridge.js';
 import type { Recorder } from './history/recorder.js';
-import type { LiveFeed } from './store/live-feed.js';
+import { liveMessage, type LiveFeed } from './store/live-feed.js';
 import type { SparkplugTracker } from './sparkplug/tracker.js';
 import type { MessageStore } from './store/message-store.js';
 
@@ -19,6 +23,12 @@ export function wireIngest(
   recorder?: Recorder,
 ): void {
   link.onMessage((message) => {
+    if (message.route === 'live') {
+      if (!store.admits(message.topic)) return;
+      const { topic, payload, qos, retain, properties } = message;
+      feed.deliver(liveMessage(topic, payload, qos, retain, properties, now(), store.limits.maxPayloadBytes));
+      return;
+    }
     const stored = store.append(
       message.topic,
       message.payload,
@@ -28,7 +38,7 @@ export function wireIngest(
       now(),
     );
     if (stored === undefined) return;
-    feed.deliver(stored);
+    if (message.route !== 'collect') feed.deliver(stored);
     sparkplug?.enqueue(stored);
     recorder?.enqueue(stored);
   });

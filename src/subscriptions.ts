@@ -149,18 +149,20 @@ export class Subscriptions {
     else this.owned.set(principal, mine);
     if (owners.size > 0) return;
     this.added.delete(filter);
-    if (!this.temporary.has(filter)) await this.link.unsubscribe(filter);
+    if (this.shared || !this.temporary.has(filter)) await this.link.unsubscribe(filter);
   }
 
   /**
-   * A live subscription for a waiting call, unless a granted collection filter already covers
-   * it. Returns the release function.
+   * A live subscription for a waiting call (or a resource subscription), unless a granted
+   * collection filter already covers it. With a share group the collection receives only this
+   * replica's share, so a live subscription of its own is always made. Returns the release
+   * function.
    */
   async acquireLive(filter: string): Promise<() => Promise<void>> {
-    if (this.coverage(filter).coverage === 'full') return async () => undefined;
+    if (!this.shared && this.coverage(filter).coverage === 'full') return async () => undefined;
     const count = this.temporary.get(filter) ?? 0;
     this.temporary.set(filter, count + 1);
-    if (count === 0 && !this.isCollected(filter)) {
+    if (count === 0 && (this.shared || !this.isCollected(filter))) {
       try {
         await this.link.subscribe(filter, { live: true });
       } catch (error) {
@@ -172,8 +174,15 @@ export class Subscriptions {
     return async () => {
       if (released) return;
       released = true;
-      if (this.release(filter) && !this.isCollected(filter)) await this.link.unsubscribe(filter);
+      if (!this.release(filter)) return;
+      if (this.shared) await this.link.unsubscribe(filter, { live: true });
+      else if (!this.isCollected(filter)) await this.link.unsubscribe(filter);
     };
+  }
+
+  /** The collection is a shared subscription (MQTT_SHARE_GROUP). */
+  get shared(): boolean {
+    return this.link.sharedCollection === true;
   }
 
   private isCollected(filter: string): boolean {

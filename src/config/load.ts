@@ -9,6 +9,7 @@ import { brokerEntries } from './brokers.js';
 import { historyConfig, type HistoryConfig } from './history-config.js';
 import { httpConfig, type HttpConfig } from './http-config.js';
 import { labelProblems } from './labels.js';
+import { replicaConfig, type ReplicaConfig } from './replica-config.js';
 import { fileErrorReason, parseEnv, withSecrets } from './parse.js';
 import type { Env } from './schema.js';
 
@@ -49,6 +50,8 @@ export interface MqttConfig {
   readonly publishTimeoutMs: number;
   readonly maxPacketBytes: number;
   readonly subscribeQos: 0 | 1 | 2;
+  /** MQTT_REPLICA_ID, MQTT_SESSION_EXPIRY_SECONDS, MQTT_SHARE_GROUP (the same for every broker). */
+  readonly replica: ReplicaConfig;
 }
 
 /** One named broker: its link, its topic policy and what it collects. Policies never mix. */
@@ -151,6 +154,7 @@ export function loadConfig(
     problems.push('STORE_MAX_BYTES: must be at least twice STORE_MAX_PAYLOAD_BYTES');
   }
 
+  const replica = replicaConfig(env, brokers, problems);
   const http = httpConfig(env, problems, secrets, read);
   const history = historyConfig(env, problems, secrets, read, readSecret);
   if (brokers.length > 1 && history?.postgres !== undefined) {
@@ -181,6 +185,7 @@ export function loadConfig(
     publishTimeoutMs: env.MQTT_PUBLISH_TIMEOUT_MS,
     maxPacketBytes: env.MQTT_MAX_PACKET_BYTES,
     subscribeQos: env.MQTT_SUBSCRIBE_QOS,
+    replica,
   };
   const configured: BrokerConfig[] = brokers.map((b) => ({
     name: b.name,

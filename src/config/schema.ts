@@ -116,6 +116,17 @@ export const EnvSchema = z.object({
     .string()
     .trim()
     .regex(/^[A-Za-z0-9._-]{1,40}$/, { message: 'must be 1-40 characters from A-Z a-z 0-9 . _ -' }),
+  MQTT_REPLICA_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,40}$/, { message: 'must be 1-40 characters from A-Z a-z 0-9 . _ -' })
+    .optional(),
+  MQTT_SESSION_EXPIRY_SECONDS: int(0, 4_294_967_295).optional(),
+  MQTT_SHARE_GROUP: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,40}$/, { message: 'must be 1-40 characters from A-Z a-z 0-9 . _ -' })
+    .optional(),
   MQTT_USERNAME: optionalText,
   MQTT_PASSWORD: z.string().min(1).optional(),
   MQTT_PASSWORD_FILE: optionalText,

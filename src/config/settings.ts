@@ -47,7 +47,25 @@ export const SETTINGS = {
     default: 'mcp-bridge',
     group: 'Broker connection',
     description:
-      'Client id prefix. A random suffix is always added, so parallel instances never kick each other off the broker.',
+      'Client id prefix. A random suffix is added (unless `MQTT_REPLICA_ID` is set), so parallel instances never kick each other off the broker.',
+  },
+  MQTT_REPLICA_ID: {
+    default: undefined,
+    group: 'Broker connection',
+    description:
+      "This replica's stable name (1-40 characters from A-Z a-z 0-9 . _ -, unique per replica: `a`, `bridge-2`). The client id is then exactly `{MQTT_CLIENT_ID}-{MQTT_REPLICA_ID}` (no random suffix) and the session is persistent, so a restarted replica resumes its MQTT session and gets what the broker held for it. Needs MQTT 5 (`MQTT_PROTOCOL_VERSION=5`). See [Replicas](docs/SCALING.md#replicas).",
+  },
+  MQTT_SESSION_EXPIRY_SECONDS: {
+    default: undefined,
+    group: 'Broker connection',
+    description:
+      "MQTT 5 Session Expiry Interval: how long the broker keeps this client's session (subscriptions, unacknowledged and queued messages) after a disconnect. Default: 0 without `MQTT_REPLICA_ID` (the session ends with the connection), 300 with it. A positive value needs `MQTT_REPLICA_ID` (a random client id could never resume it). While a replica is away its share of a shared subscription queues at the broker for it, up to the broker's queue limit.",
+  },
+  MQTT_SHARE_GROUP: {
+    default: undefined,
+    group: 'Broker connection',
+    description:
+      "Shared-subscription group (1-40 characters from A-Z a-z 0-9 . _ -). The background collection then subscribes with `$share/{group}/{filter}`, so the broker gives each message to one replica of the group; live waits and resource updates keep their own subscriptions and see everything. Needs MQTT 5 and, for recording that survives a replica's loss, `MQTT_REPLICA_ID` and a shared `HISTORY_URL`.",
   },
   MQTT_USERNAME: {
     default: undefined,

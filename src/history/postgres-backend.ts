@@ -36,6 +36,9 @@ import {
   type TopicsResult,
 } from './types.js';
 
+/** How long stats() waits for the database before it answers with the last counts. */
+const STATS_WAIT_MS = 1000;
+
 export interface PostgresOptions extends Omit<HistoryOptions, 'location'> {
   readonly connect: PgConnect;
 }
@@ -46,6 +49,9 @@ export class PostgresHistory implements HistoryBackend {
   private readonly writer: PgWriter;
   private migrated: Promise<void> | undefined;
   private closed = false;
+  private lastStats: HistoryStats | undefined;
+  /** The last write failed (the recorder is paused on it). */
+  private failing = false;
   /** Why the last attempt to reach the database failed (undefined: reached). */
   startFault: HistoryFault | undefined;
 
@@ -99,7 +105,15 @@ export class PostgresHistory implements HistoryBackend {
   }
 
   append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
-    return this.run(() => this.writer.append(records, events));
+    return this.run(() => this.writer.append(records, events)).then(
+      () => {
+        this.failing = false;
+      },
+      (error: unknown) => {
+        this.failing = true;
+        throw error;
+      },
+    );
   }
 
   range(query: RangeQuery): Promise<RangeResult> {
@@ -134,7 +148,35 @@ export class PostgresHistory implements HistoryBackend {
     });
   }
 
+  /**
+   * The counts, from the database; while writes fail (history paused) and it does not answer
+   * within STATS_WAIT_MS (slow, locked, unreachable), the last counts it gave, so mqtt_status
+   * answers at once.
+   */
   stats(): Promise<HistoryStats> {
+    const fresh = this.freshStats().then((s) => {
+      this.lastStats = s;
+      return s;
+    });
+    return new Promise<HistoryStats>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.failing && this.lastStats !== undefined) resolve(this.lastStats);
+      }, STATS_WAIT_MS);
+      timer.unref();
+      fresh.then(
+        (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  private freshStats(): Promise<HistoryStats> {
     return this.run(async () => {
       const [row] = await this.db.query(
         `SELECT count(*) AS n, coalesce(sum(records), 0) AS r, min(first_at) AS oldest FROM ${SCHEMA}.topics`,

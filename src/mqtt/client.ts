@@ -31,7 +31,7 @@ import {
 } from './options.js';
 import { Publisher } from './publisher.js';
 import { ConnectionReporter } from './reporter.js';
-import { BrokerSubscriptions } from './subscriber.js';
+import { BrokerSubscriptions, routeOf } from './subscriber.js';
 
 export interface LinkDeps {
   readonly config: MqttConfig;
@@ -82,13 +82,14 @@ export class MqttLink implements BrokerLink {
     this.log = deps.logger.child({ component: 'mqtt' });
     this.reporter = new ConnectionReporter(this.log);
     this.random = deps.random ?? Math.random;
-    this.clientId = makeClientId(deps.config.clientIdPrefix);
+    this.clientId = makeClientId(deps.config.clientIdPrefix, deps.config.replica.replicaId);
     this.version = initialVersion(deps.config);
     const options: IClientOptions = clientOptions(deps.config, this.clientId);
     this.client = mqtt.connect(options);
     this.brokerSubscriptions = new BrokerSubscriptions(this.client, {
       qos: deps.config.subscribeQos,
       protocolVersion: () => this.version,
+      shareGroup: deps.config.replica.shareGroup,
     });
     this.publisher = new Publisher(this.client, {
       timeoutMs: deps.config.publishTimeoutMs,
@@ -187,9 +188,14 @@ export class MqttLink implements BrokerLink {
     await this.brokerSubscriptions.add(filter, options.live === true, this.connected);
   }
 
-  async unsubscribe(filter: string): Promise<void> {
+  /** MQTT_SHARE_GROUP: collection filters are shared with the other replicas of the group. */
+  get sharedCollection(): boolean {
+    return this.deps.config.replica.shareGroup !== undefined;
+  }
+
+  async unsubscribe(filter: string, options: { live?: boolean } = {}): Promise<void> {
     try {
-      await this.brokerSubscriptions.remove(filter, this.connected);
+      await this.brokerSubscriptions.remove(filter, options.live === true, this.connected);
     } catch (error) {
       this.log.warn({ filter, err: error }, 'unsubscribe failed');
     }
@@ -264,12 +270,14 @@ export class MqttLink implements BrokerLink {
   // ---- internals ----
 
   private deliver(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const route = this.sharedCollection ? routeOf(packet.properties?.subscriptionIdentifier) : 'both';
     const message: IncomingMessage = {
       topic,
       payload,
       qos: packet.qos,
       retain: packet.retain,
       properties: packet.properties === undefined ? undefined : pickProperties(packet.properties),
+      ...(route !== 'both' ? { route } : {}),
     };
     for (const listener of this.listeners) listener(message);
   }

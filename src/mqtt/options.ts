@@ -11,9 +11,13 @@ import { randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
 import type { MqttConfig } from '../config/load.js';
 
-export function makeClientId(prefix: string): string {
-  return `${prefix}-${randomBytes(6).toString('hex')}`;
+/** `{prefix}-{replicaId}` exactly with a replica id (so its session can be resumed), else a random suffix. */
+export function makeClientId(prefix: string, replicaId?: string): string {
+  return `${prefix}-${replicaId ?? randomBytes(6).toString('hex')}`;
 }
+
+/** Inbound QoS 1 and 2 messages the broker may have unacknowledged with us (MQTT 5 Receive Maximum). */
+export const RECEIVE_MAXIMUM = 65_535;
 
 /** The protocol version of the first attempt: `auto` starts with MQTT 5. */
 export function initialVersion(config: MqttConfig): 4 | 5 {
@@ -26,7 +30,8 @@ export function clientOptions(config: MqttConfig, clientId: string): IClientOpti
     host: config.host,
     port: config.port,
     clientId,
-    clean: true,
+    // A positive session expiry (MQTT_REPLICA_ID) resumes the session the broker kept.
+    clean: config.replica.sessionExpirySeconds === 0,
     keepalive: config.keepaliveSeconds,
     connectTimeout: config.connectTimeoutMs,
     reconnectPeriod: 0,
@@ -59,7 +64,13 @@ export function clientOptions(config: MqttConfig, clientId: string): IClientOpti
 export function setProtocolVersion(options: IClientOptions, config: MqttConfig, version: 4 | 5): void {
   options.protocolVersion = version;
   if (version === 5) {
-    options.properties = { maximumPacketSize: config.maxPacketBytes, sessionExpiryInterval: 0 };
+    options.properties = {
+      maximumPacketSize: config.maxPacketBytes,
+      sessionExpiryInterval: config.replica.sessionExpirySeconds,
+      // Messages stay unacknowledged until history has committed them (at-least-once recording):
+      // let the broker keep as many in flight with us as MQTT 5 allows.
+      ...(config.replica.sessionExpirySeconds > 0 ? { receiveMaximum: RECEIVE_MAXIMUM } : {}),
+    };
   } else {
     delete options.properties;
   }

@@ -7,12 +7,37 @@
  * Which filters the broker has granted on the current connection is kept too (with the time of
  * the SUBACK): a filter is only collected once its SUBACK says so, and not at all while the
  * connection is down. Reads use this to say how much of a filter they really cover.
+ *
+ * With a share group (MQTT_SHARE_GROUP) a collection filter goes to the broker as
+ * `$share/{group}/{filter}` and a live one as itself: the same filter can then be held twice,
+ * once each way. Each kind is sent in a SUBSCRIBE of its own with its Subscription Identifier
+ * (MQTT 5), so every message says which kind delivered it (see `routeOf`): a message the
+ * replica gets through both is stored once, from its shared copy.
  */
 import type { MqttClient } from 'mqtt';
 import { BridgeError } from '../errors.js';
 import { reasonText } from './explain.js';
 
+/** Subscription Identifiers (MQTT 5) of the two kinds of subscription, with a share group. */
+export const COLLECTION_ID = 1;
+export const LIVE_ID = 2;
+
+/**
+ * What a received message is for, from its Subscription Identifiers: `collect` (store and
+ * history; the shared copy), `live` (waiting calls only; the copy of a non-shared live
+ * subscription), or `both` (no share group, or no identifier: today's single subscription).
+ */
+export function routeOf(ids: number | readonly number[] | undefined): 'collect' | 'live' | 'both' {
+  if (ids === undefined) return 'both';
+  const list = typeof ids === 'number' ? [ids] : ids;
+  const collect = list.includes(COLLECTION_ID);
+  const live = list.includes(LIVE_ID);
+  if (collect === live) return 'both';
+  return collect ? 'collect' : 'live';
+}
+
 export class BrokerSubscriptions {
+  /** By the filter as sent to the broker (`$share/...` for a shared collection filter). */
   private readonly wanted = new Map<string, { live: boolean }>();
   /** Filters granted on the current connection, with the time of their SUBACK. */
   private readonly granted = new Map<string, number>();
@@ -22,17 +47,26 @@ export class BrokerSubscriptions {
     private readonly options: {
       readonly qos: 0 | 1 | 2;
       readonly protocolVersion: () => 4 | 5;
+      /** MQTT_SHARE_GROUP: collection filters are shared subscriptions of this group. */
+      readonly shareGroup?: string | undefined;
       readonly now?: () => number;
     },
   ) {}
 
+  /** The filters as sent to the broker. */
   filters(): string[] {
     return [...this.wanted.keys()];
   }
 
-  /** When the broker granted this filter on the current connection; undefined: not (yet). */
+  /** The filter as the broker gets it: `$share/{group}/{filter}` for collection with a share group. */
+  key(filter: string, live: boolean): string {
+    const group = this.options.shareGroup;
+    return group === undefined || live ? filter : `$share/${group}/${filter}`;
+  }
+
+  /** When the broker granted this collection filter on the current connection; undefined: not (yet). */
   grantedAt(filter: string): number | undefined {
-    return this.granted.get(filter);
+    return this.granted.get(this.key(filter, false));
   }
 
   /** The connection is gone: nothing is granted any more until the next SUBACKs. */
@@ -42,20 +76,22 @@ export class BrokerSubscriptions {
 
   /** Want a filter; subscribe now when connected (otherwise on the next connect). */
   async add(filter: string, live: boolean, connected: boolean): Promise<void> {
-    this.wanted.set(filter, { live });
+    const key = this.key(filter, live);
+    this.wanted.set(key, { live });
     if (!connected) return;
     try {
-      await this.send([filter]);
+      await this.send([key]);
     } catch (error) {
-      this.wanted.delete(filter);
+      this.wanted.delete(key);
       throw error;
     }
   }
 
-  async remove(filter: string, connected: boolean): Promise<void> {
-    this.granted.delete(filter);
-    if (!this.wanted.delete(filter) || !connected) return;
-    await this.client.unsubscribeAsync(filter);
+  async remove(filter: string, live: boolean, connected: boolean): Promise<void> {
+    const key = this.key(filter, live);
+    this.granted.delete(key);
+    if (!this.wanted.delete(key) || !connected) return;
+    await this.client.unsubscribeAsync(key);
   }
 
   /** Subscribe everything wanted again (after a connect). */
@@ -65,6 +101,17 @@ export class BrokerSubscriptions {
   }
 
   private async send(filters: string[]): Promise<void> {
+    if (this.options.shareGroup === undefined) {
+      await this.sendKind(filters, undefined);
+      return;
+    }
+    const live = filters.filter((f) => this.wanted.get(f)?.live === true);
+    const collect = filters.filter((f) => this.wanted.get(f)?.live !== true);
+    if (collect.length > 0) await this.sendKind(collect, COLLECTION_ID);
+    if (live.length > 0) await this.sendKind(live, LIVE_ID);
+  }
+
+  private async sendKind(filters: string[], identifier: number | undefined): Promise<void> {
     const v5 = this.options.protocolVersion() === 5;
     const qos = this.options.qos;
     const map: Record<string, { qos: 0 | 1 | 2; rh?: number }> = {};
@@ -72,7 +119,7 @@ export class BrokerSubscriptions {
       const live = this.wanted.get(filter)?.live === true;
       map[filter] = v5 && live ? { qos, rh: 2 } : { qos };
     }
-    const granted = await this.subscribe(map);
+    const granted = await this.subscribe(map, identifier);
     const at = (this.options.now ?? Date.now)();
     for (const g of granted) {
       if (g.qos < 0x80 && this.wanted.has(g.topic) && this.client.connected) this.granted.set(g.topic, at);
@@ -92,10 +139,12 @@ export class BrokerSubscriptions {
    */
   private subscribe(
     map: Record<string, { qos: 0 | 1 | 2; rh?: number }>,
+    identifier: number | undefined,
   ): Promise<Array<{ topic: string; qos: number }>> {
     const topics = Object.keys(map);
+    const options = identifier === undefined ? {} : { properties: { subscriptionIdentifier: identifier } };
     return new Promise((resolve, reject) => {
-      this.client.subscribe(map, (error, granted, packet) => {
+      this.client.subscribe(map, options, (error, granted, packet) => {
         if (error === null || error === undefined) {
           resolve((granted ?? []).map((g) => ({ topic: g.topic, qos: g.qos })));
           return;

@@ -193,7 +193,7 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
     };
   });
 
-  low.setRequestHandler(SubscribeRequestSchema, (request) => {
+  low.setRequestHandler(SubscribeRequestSchema, async (request) => {
     const { uri } = request.params;
     const target = resolveUri(deps, uri);
     if (target === undefined || !target.view.policy.canRead(target.topic)) throw notFound();
@@ -204,10 +204,22 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
         `this session already holds ${MAX_SUBSCRIPTIONS_PER_SESSION} resource subscriptions; unsubscribe one first`,
       );
     }
+    // With a share group the collection gets only this replica's share of the topic's messages:
+    // a live subscription of its own sees every update.
+    const { view, topic } = target;
+    const release = view.subscriptions.shared ? await view.subscriptions.acquireLive(topic) : undefined;
+    if (subscriptions.has(uri)) {
+      await release?.();
+      return {};
+    }
+    const stopFeed = view.feed.listenTopic(topic, () => updated(uri, entry));
     const entry: Subscription = {
       timer: undefined,
       pending: false,
-      stop: target.view.feed.listenTopic(target.topic, () => updated(uri, entry)),
+      stop: () => {
+        stopFeed();
+        void release?.();
+      },
     };
     subscriptions.set(uri, entry);
     return {};

@@ -4,6 +4,7 @@
  * message; resource subscriptions are by exact topic, one map lookup per message.
  */
 import { topicMatches } from '../mqtt/topic.js';
+import type { MessageProperties } from '../bridge.js';
 import type { StoredMessage } from './message-store.js';
 
 export type FeedListener = (message: StoredMessage) => void;
@@ -57,4 +58,37 @@ export class LiveFeed {
       if (topicMatches(waiter.filter, message.topic)) waiter.listener(message);
     }
   }
+}
+
+/**
+ * A message shown to live listeners without being stored (with a share group, the copy of a live
+ * subscription: its shared copy, if this replica got it, is the one stored). Cut like a stored one.
+ */
+export function liveMessage(
+  topic: string,
+  payload: Uint8Array,
+  qos: 0 | 1 | 2,
+  retain: boolean,
+  properties: MessageProperties | undefined,
+  receivedAt: number,
+  maxPayloadBytes: number,
+): StoredMessage {
+  const sizeBytes = payload.byteLength;
+  const data = Buffer.from(payload.buffer, payload.byteOffset, Math.min(sizeBytes, maxPayloadBytes)).toString(
+    'latin1',
+  );
+  return {
+    topic,
+    get payload() {
+      return Buffer.from(data, 'latin1');
+    },
+    data,
+    storedBytes: data.length,
+    qos,
+    retain,
+    receivedAt,
+    sizeBytes,
+    seq: 0,
+    properties,
+  };
 }

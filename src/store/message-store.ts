@@ -61,6 +61,11 @@ export class MessageStore {
     private readonly admit: AdmitTopic = () => true,
   ) {}
 
+  /** Whether the read policy admits the topic (for a message shown live without being stored). */
+  admits(topic: string): boolean {
+    return this.admit(topic);
+  }
+
   /**
    * The ingest hot path. Returns the stored message, or undefined if it was not admitted or was
    * a retained replay of the topic's last-known value (a redundant subscribe or a reconnect makes
