@@ -16,7 +16,8 @@ import { topicUri } from '../../src/resources/resources.js';
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { startBridge, type TestBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
-import { pollTool, spawnBridge } from '../helpers/spawned.js';
+import { SERVER, cleanEnv, pollTool, spawnBridge } from '../helpers/spawned.js';
+import { configProblems, runToExit } from '../packaging/support.js';
 import { connectSpy, type Spy } from '../helpers/spy.js';
 
 // The cloud broker lets the bridge write plant/# too: only the bridge's policy keeps it out.
@@ -268,6 +269,26 @@ describe('several brokers', () => {
     } finally {
       await spawned.close();
     }
+  });
+
+  it('the built server stops on a bad entry with one line naming the broker and the field, and no secret', async () => {
+    const bad = join(dir, 'bad-brokers.yaml');
+    const missing = join(dir, 'no-such-ca.crt');
+    writeFileSync(
+      bad,
+      `brokers:\n  - name: site\n    url: ${site.url}\n    caFile: ${sitePki.ca}\n` +
+        `  - name: cloud\n    url: ${cloud.url}\n    caFile: ${missing}\n    username: u\n    password: Inline-Canary-77\n`,
+    );
+    const exit = await runToExit(process.execPath, [SERVER], {
+      cwd: dir,
+      env: cleanEnv({ MQTT_BROKERS_FILE: bad, MQTT_URL: site.url }),
+    });
+    assert.deepEqual(configProblems(exit), [
+      "MQTT_URL: is set together with MQTT_BROKERS_FILE; with the file, each broker's settings go into its entry",
+      'brokers[1] "cloud": an inline password is not accepted; put it in a file named by passwordFile',
+      `brokers[1] "cloud": caFile: cannot read ${missing} (no such file)`,
+    ]);
+    assert.doesNotMatch(exit.stderr, /Inline-Canary-77/);
   });
 
   it('shows every broker in mqtt_status, and one broker down leaves the other working', async () => {
