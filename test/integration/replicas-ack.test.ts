@@ -16,6 +16,7 @@ import { DatabaseSync } from 'node:sqlite';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { sleep, waitFor } from '../helpers/broker.js';
 import { historyEnv, historyFixture, written, type HistoryFixture } from '../helpers/history.js';
+import { startBridge } from '../helpers/bridge.js';
 import { spawnBridge } from '../helpers/spawned.js';
 
 let f: HistoryFixture;
@@ -177,6 +178,40 @@ describe('at-least-once recording', () => {
       assert.deepEqual({ ...rows }, { n: 200, d: 200 }, 'every message recorded, once');
     } finally {
       db.close();
+    }
+  });
+
+  it('a connection lost between the commit and the PUBACK: the DUP redeliveries are acknowledged, not recorded again', async () => {
+    const bridge = await startBridge(
+      historyEnv(f.broker, f.pki, join(f.dir, 'dup.db'), {
+        MQTT_REPLICA_ID: 'dup',
+        MQTT_SUBSCRIBE: 'plant/dup/#',
+        HISTORY_FLUSH_MS: '800',
+        // At least 2 s before the reconnect: the batch commits while the connection is gone.
+        MQTT_RECONNECT_MIN_MS: '4000',
+        MQTT_RECONNECT_MAX_MS: '8000',
+      }),
+    );
+    try {
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      await sleep(200);
+      await publish('plant/dup/x', 0, 50);
+      await waitFor(() => bridge.app.deps.store.stats(Date.now()).received >= 50, 5000, 'received');
+      (bridge.app.link as unknown as { client: MqttClient }).client.stream.destroy();
+      const history = bridge.app.deps.history;
+      assert.ok(history !== undefined);
+      await waitFor(() => history.recorder.status().written >= 50, 5000, 'committed');
+      await waitFor(() => bridge.app.link.connected, 15_000, 'reconnected');
+      await waitFor(() => bridge.app.link.ackStats().duplicatesRemoved >= 50, 5000, 'redeliveries removed');
+      await sleep(300);
+      const stats = bridge.app.link.ackStats();
+      assert.equal(stats.lostWithConnection, 50, JSON.stringify(stats));
+      assert.equal(stats.duplicatesRemoved, 50, JSON.stringify(stats));
+      assert.equal(stats.redeliveredRecorded, 0, JSON.stringify(stats));
+      assert.equal(history.recorder.status().written, 50, 'not recorded twice');
+      assert.equal(bridge.app.deps.store.stats(Date.now()).received, 50, 'not stored twice');
+    } finally {
+      await bridge.close();
     }
   });
 });
