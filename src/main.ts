@@ -186,8 +186,7 @@ async function run(
       import('./transports/http.js'),
     ]);
     const metrics = new Metrics({
-      link: app.link,
-      store: deps.store,
+      brokers: app.brokers,
       sessions: () => sessions(),
       eventListeners: () => app.link.eventListenerCount,
     });

@@ -11,10 +11,14 @@ import type { MessageStore } from './store/message-store.js';
 import type { ToolTelemetry } from './tools/deps.js';
 
 export interface MetricSources {
-  readonly link: BrokerLink;
-  readonly store: MessageStore;
+  /** Every configured broker; with more than one, broker and store figures carry a `broker` label. */
+  readonly brokers: ReadonlyArray<{
+    readonly name: string;
+    readonly link: BrokerLink;
+    readonly store: MessageStore;
+  }>;
   readonly sessions: () => number;
-  /** Connection-event listeners on the link: one per MCP server alive. */
+  /** Connection-event listeners on the (first) link: one per MCP server alive. */
   readonly eventListeners: () => number;
 }
 
@@ -32,77 +36,76 @@ export class Metrics implements ToolTelemetry {
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
-    new Gauge({
-      name: `${PREFIX}mqtt_connected`,
-      help: '1 when connected to the broker, 0 otherwise',
-      registers,
-      collect() {
-        this.set(sources.link.connected ? 1 : 0);
+    const brokers = sources.brokers;
+    const several = brokers.length > 1;
+    const brokerLabel = several ? ['broker'] : [];
+    const labels = (name: string, extra: Record<string, string> = {}) =>
+      several ? { broker: name, ...extra } : extra;
+    /** A gauge with one value per broker, read when scraped. */
+    const perBroker = (name: string, help: string, value: (b: (typeof brokers)[number]) => number) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: brokerLabel,
+        registers,
+        collect() {
+          for (const b of brokers) this.set(labels(b.name), value(b));
+        },
+      });
+    /** A counter fed from a running total per broker (and per extra label). */
+    const totals = (
+      name: string,
+      help: string,
+      extraLabel: string | undefined,
+      read: (b: (typeof brokers)[number]) => Record<string, number>,
+    ) => {
+      const last = new Map<string, number>();
+      return new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: extraLabel === undefined ? brokerLabel : [...brokerLabel, extraLabel],
+        registers,
+        collect() {
+          for (const b of brokers) {
+            for (const [key, value] of Object.entries(read(b))) {
+              const id = `${b.name}\u0000${key}`;
+              const delta = Math.max(0, value - (last.get(id) ?? 0));
+              this.inc(labels(b.name, extraLabel === undefined ? {} : { [extraLabel]: key }), delta);
+              last.set(id, value);
+            }
+          }
+        },
+      });
+    };
+    const storeStats = (b: (typeof brokers)[number]) => b.store.stats(Date.now());
+    perBroker('mqtt_connected', '1 when connected to the broker, 0 otherwise', (b) =>
+      b.link.connected ? 1 : 0,
+    );
+    totals('mqtt_reconnects_total', 'Connection attempts after the first one', undefined, (b) => ({
+      n: b.link.status().reconnectCount,
+    }));
+    totals(
+      'mqtt_messages_received_total',
+      'Messages received from the broker (including ones dropped by the read policy)',
+      undefined,
+      (b) => {
+        const s = storeStats(b);
+        return { n: s.received + s.dropped.policy };
       },
-    });
-    let lastReconnects = 0;
-    new Counter({
-      name: `${PREFIX}mqtt_reconnects_total`,
-      help: 'Connection attempts after the first one',
-      registers,
-      collect() {
-        const now = sources.link.status().reconnectCount;
-        if (now > lastReconnects) this.inc(now - lastReconnects);
-        lastReconnects = now;
-      },
-    });
-    const storeStats = () => sources.store.stats(Date.now());
-    let lastReceived = 0;
-    new Counter({
-      name: `${PREFIX}mqtt_messages_received_total`,
-      help: 'Messages received from the broker (including ones dropped by the read policy)',
-      registers,
-      collect() {
-        const s = storeStats();
-        const now = s.received + s.dropped.policy;
-        if (now > lastReceived) this.inc(now - lastReceived);
-        lastReceived = now;
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}store_topics`,
-      help: 'Topics held in the store',
-      registers,
-      collect() {
-        this.set(storeStats().topics);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}store_messages`,
-      help: 'Messages held in the store',
-      registers,
-      collect() {
-        this.set(storeStats().messages);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}store_bytes`,
-      help: 'Heap bytes the store counts against STORE_MAX_BYTES: payloads, properties, topic names, the topic index',
-      registers,
-      collect() {
-        this.set(storeStats().bytes);
-      },
-    });
-    const lastDropped: Record<string, number> = {};
-    new Counter({
-      name: `${PREFIX}store_dropped_total`,
-      help: 'Messages dropped by the store, by reason (age, bytes, perTopic, topics, policy)',
-      labelNames: ['reason'],
-      registers,
-      collect() {
-        for (const [reason, value] of Object.entries(storeStats().dropped)) {
-          const delta = value - (lastDropped[reason] ?? 0);
-          if (delta > 0) this.inc({ reason }, delta);
-          else this.inc({ reason }, 0);
-          lastDropped[reason] = value;
-        }
-      },
-    });
+    );
+    perBroker('store_topics', 'Topics held in the store', (b) => storeStats(b).topics);
+    perBroker('store_messages', 'Messages held in the store', (b) => storeStats(b).messages);
+    perBroker(
+      'store_bytes',
+      'Heap bytes the store counts against STORE_MAX_BYTES: payloads, properties, topic names, the topic index',
+      (b) => storeStats(b).bytes,
+    );
+    totals(
+      'store_dropped_total',
+      'Messages dropped by the store, by reason (age, bytes, perTopic, topics, policy)',
+      'reason',
+      (b) => ({ ...storeStats(b).dropped }),
+    );
     new Gauge({
       name: `${PREFIX}http_sessions`,
       help: 'MCP sessions open over HTTP',

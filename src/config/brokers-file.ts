@@ -130,7 +130,6 @@ export function parseBrokersFile(
     const rawName = (raw as { name?: unknown } | null)?.name;
     const named = typeof rawName === 'string' && BROKER_NAME.test(rawName);
     const prefix = `brokers[${index}]${named ? ` "${rawName}"` : ''}: `;
-    const before = problems.length;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       problems.push(`${prefix}must be an object with name and url`);
       return;
@@ -140,10 +139,11 @@ export function parseBrokersFile(
       const instead = INLINE_SECRETS[key];
       if (instead === undefined) continue;
       if (typeof value === 'string' && value !== '') secrets.push(value);
-      problems.push(
-        `${prefix}${key}: secrets are not accepted in the file; put it in a file named by ${instead}`,
-      );
+      // Worded without `key: value`, which the log scrubber would take for a secret.
+      problems.push(`${prefix}an inline ${key} is not accepted; put it in a file named by ${instead}`);
     }
+    // An inline secret is refused, yet the rest of the entry is still checked.
+    const before = problems.length;
     const clean = Object.fromEntries(Object.entries(fields).filter(([key]) => !(key in INLINE_SECRETS)));
     const parsed = EntrySchema.safeParse(clean);
     if (!named) {

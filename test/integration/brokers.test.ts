@@ -11,11 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { brokerHistoryPath } from '../../src/broker-history.js';
+import { Metrics } from '../../src/metrics.js';
 import { topicUri } from '../../src/resources/resources.js';
 import { startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { startBridge, type TestBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
-import { pollTool, spawnBridge } from '../helpers/spawned.js';
+import { SERVER, cleanEnv, pollTool, spawnBridge } from '../helpers/spawned.js';
+import { configProblems, runToExit } from '../packaging/support.js';
 import { connectSpy, type Spy } from '../helpers/spy.js';
 
 // The cloud broker lets the bridge write plant/# too: only the bridge's policy keeps it out.
@@ -269,6 +271,26 @@ describe('several brokers', () => {
     }
   });
 
+  it('the built server stops on a bad entry with one line naming the broker and the field, and no secret', async () => {
+    const bad = join(dir, 'bad-brokers.yaml');
+    const missing = join(dir, 'no-such-ca.crt');
+    writeFileSync(
+      bad,
+      `brokers:\n  - name: site\n    url: ${site.url}\n    caFile: ${sitePki.ca}\n` +
+        `  - name: cloud\n    url: ${cloud.url}\n    caFile: ${missing}\n    username: u\n    password: Inline-Canary-77\n`,
+    );
+    const exit = await runToExit(process.execPath, [SERVER], {
+      cwd: dir,
+      env: cleanEnv({ MQTT_BROKERS_FILE: bad, MQTT_URL: site.url }),
+    });
+    assert.deepEqual(configProblems(exit), [
+      "MQTT_URL: is set together with MQTT_BROKERS_FILE; with the file, each broker's settings go into its entry",
+      'brokers[1] "cloud": an inline password is not accepted; put it in a file named by passwordFile',
+      `brokers[1] "cloud": caFile: cannot read ${missing} (no such file)`,
+    ]);
+    assert.doesNotMatch(exit.stderr, /Inline-Canary-77/);
+  });
+
   it('shows every broker in mqtt_status, and one broker down leaves the other working', async () => {
     const both = await bridge.ok('mqtt_status');
     assert.deepEqual(
@@ -290,6 +312,12 @@ describe('several brokers', () => {
     );
     await bridge.ok('mqtt_publish', { topic: 'plant/l3/cmd', payload: 'still' });
     await waitFor(() => siteSpy.received.some((m) => m.topic === 'plant/l3/cmd'), 3000, 'site still works');
+    // Metrics carry the broker as a label.
+    const metrics = new Metrics({ brokers: bridge.app.brokers, sessions: () => 0, eventListeners: () => 0 });
+    const text = await metrics.render();
+    assert.match(text, /mqtt_mcp_bridge_mqtt_connected\{broker="site"\} 1/);
+    assert.match(text, /mqtt_mcp_bridge_mqtt_connected\{broker="cloud"\} 0/);
+    assert.match(text, /mqtt_mcp_bridge_store_topics\{broker="cloud"\} [1-9]/);
     // What cloud held is still readable while it is away.
     const held = await bridge.ok('mqtt_get_latest', { broker: 'cloud', filter: 'fleet/#' });
     assert.ok(held.messages.length >= 1);

@@ -198,8 +198,8 @@ describe('MQTT_BROKERS_FILE', () => {
         keyPassphrase: WRONG_PASSPHRASE,
       }),
       problems: [
-        /^brokers\[0\] "cloud": password: secrets are not accepted in the file; put it in a file named by passwordFile$/,
-        /^brokers\[0\] "cloud": keyPassphrase: secrets are not accepted/,
+        /^brokers\[0\] "cloud": an inline password is not accepted; put it in a file named by passwordFile$/,
+        /^brokers\[0\] "cloud": an inline keyPassphrase is not accepted/,
       ],
     },
     {
