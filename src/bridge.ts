@@ -66,6 +66,12 @@ export interface IncomingMessage {
    * Absent: both (no share group).
    */
   readonly route?: 'collect' | 'live';
+  /**
+   * At-least-once recording (a persistent session, QoS 1, history on): hold the broker's
+   * acknowledgement; the returned function sends it (call it once the message is committed, or
+   * when it will never be). Absent: acknowledged as it arrived.
+   */
+  readonly hold?: () => () => void;
 }
 
 /** Connection events worth telling an MCP client about (sent as MCP log notifications). */

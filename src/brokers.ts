@@ -54,9 +54,16 @@ export function createBroker(
   const policy = new TopicPolicy(broker.policy);
   const store = new MessageStore(config.store, (topic) => policy.canRead(topic));
   const feed = new LiveFeed();
-  const link = new MqttLink({ config: broker.mqtt, logger, inContainer: options.inContainer });
-  const sparkplug = config.sparkplug ? new SparkplugTracker() : undefined;
   const backend = options.history;
+  // At-least-once recording: with a session the broker keeps (MQTT_REPLICA_ID) and QoS 1
+  // collection, a message is acknowledged only once history has committed it.
+  const deferAcks =
+    backend !== undefined &&
+    config.history !== undefined &&
+    broker.mqtt.replica.sessionExpirySeconds > 0 &&
+    broker.mqtt.subscribeQos === 1;
+  const link = new MqttLink({ config: broker.mqtt, logger, inContainer: options.inContainer, deferAcks });
+  const sparkplug = config.sparkplug ? new SparkplugTracker() : undefined;
   const recorder =
     backend !== undefined && config.history !== undefined
       ? new Recorder(
@@ -114,6 +121,8 @@ export function createBroker(
       await subscriptions.start();
     },
     stop: async (deadlineMs) => {
+      // Commit what is queued while the connection is up, so its acknowledgements go out.
+      if (deferAcks) await recorder?.drain(deadlineMs);
       await link.close(deadlineMs);
       if (recorder !== undefined) {
         recorder.link('down');

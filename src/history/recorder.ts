@@ -5,6 +5,14 @@
  * (a HistoryFault: disk full, read-only, locked, vanished), records wait in the queue, the oldest
  * are dropped past its bounds and counted, and the same batch is tried again with a growing pause
  * until the fault clears. Pruning runs in small steps between batches.
+ *
+ * At-least-once recording: a record may carry the broker acknowledgement of its message (the
+ * link holds the PUBACK, see IncomingMessage.hold); it is sent once the batch holding the record
+ * is committed, so a process killed before that gets the message again from the broker. A record
+ * dropped from the queue is acknowledged at once (it will not be written; holding it would only
+ * fill the broker's in-flight window). While history is paused nothing is held: records queued
+ * then are acknowledged on arrival, and those held when the fault began are released, so the
+ * live tools never stall behind a broken database; they are counted in `ackedUnwritten`.
  */
 import type { Logger } from '../logging/logger.js';
 import { topicMatches } from '../mqtt/topic.js';
@@ -36,6 +44,8 @@ const RETRY_MAX_MS = 30_000;
 /** A record waiting in the queue, with the store's sequence number of its message. */
 interface Queued extends HistoryRecord {
   readonly seq: number;
+  /** Sends the broker acknowledgement of the message (at-least-once recording), once. */
+  ack: (() => void) | undefined;
 }
 
 export interface RecorderStatus {
@@ -47,6 +57,8 @@ export interface RecorderStatus {
   readonly written: number;
   readonly queued: number;
   readonly dropped: { readonly queueFull: number; readonly whilePaused: number };
+  /** Held acknowledgements sent before the record was written (history paused, or the record dropped). */
+  readonly ackedUnwritten: number;
 }
 
 export class Recorder {
@@ -63,6 +75,7 @@ export class Recorder {
   writtenSeq = 0;
   private fault: { reason: string; since: number; retryMs: number } | undefined;
   private written = 0;
+  private ackedUnwritten = 0;
   private readonly dropped = { queueFull: 0, whilePaused: 0 };
   private readonly recordAll: boolean;
   private readonly batchMax: number;
@@ -87,9 +100,17 @@ export class Recorder {
     return this.recordAll || this.options.topics.some((f) => topicMatches(f, topic));
   }
 
-  /** The ingest hot path: one append, and a drop of the oldest when over the bounds. */
-  enqueue(message: StoredMessage): void {
+  /**
+   * The ingest hot path: one append, and a drop of the oldest when over the bounds. `hold` holds
+   * the message's broker acknowledgement until the record is committed (not while paused).
+   */
+  enqueue(message: StoredMessage, hold?: () => () => void): void {
     if (this.closed || !this.records(message.topic)) return;
+    let ack: (() => void) | undefined;
+    if (hold !== undefined) {
+      if (this.fault === undefined) ack = hold();
+      else this.ackedUnwritten++;
+    }
     const data = message.data;
     const payload =
       data.length > this.options.maxPayloadBytes ? data.slice(0, this.options.maxPayloadBytes) : data;
@@ -102,6 +123,7 @@ export class Recorder {
       receivedAt: message.receivedAt,
       properties: message.properties,
       seq: message.seq,
+      ack,
     });
     this.queuedBytes += RECORD_BYTES + payload.length + message.topic.length;
     while (
@@ -124,16 +146,15 @@ export class Recorder {
 
   status(): RecorderStatus {
     const queued = this.queue.length - this.head + (this.inFlight?.records.length ?? 0);
+    const counts = {
+      written: this.written,
+      queued,
+      dropped: { ...this.dropped },
+      ackedUnwritten: this.ackedUnwritten,
+    };
     return this.fault === undefined
-      ? { state: 'recording', written: this.written, queued, dropped: { ...this.dropped } }
-      : {
-          state: 'paused',
-          reason: this.fault.reason,
-          since: this.fault.since,
-          written: this.written,
-          queued,
-          dropped: { ...this.dropped },
-        };
+      ? { state: 'recording', ...counts }
+      : { state: 'paused', reason: this.fault.reason, since: this.fault.since, ...counts };
   }
 
   /** Write what is queued (bounded by the deadline), then close the backend. */
@@ -141,6 +162,12 @@ export class Recorder {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.drain(deadlineMs);
+    await this.backend.close();
+  }
+
+  /** Write what is queued now, bounded by the deadline (before a shutdown sends the last acknowledgements). */
+  async drain(deadlineMs: number): Promise<void> {
     const until = Date.now() + deadlineMs;
     while (
       this.fault === undefined &&
@@ -150,7 +177,6 @@ export class Recorder {
       if (this.inFlight === undefined) await this.flush();
       else await new Promise((r) => setTimeout(r, 10));
     }
-    await this.backend.close();
   }
 
   private pending(): number {
@@ -162,6 +188,11 @@ export class Recorder {
     if (r === undefined) return;
     this.queuedBytes -= RECORD_BYTES + r.payload.length + r.topic.length;
     this.head++;
+    if (r.ack !== undefined) {
+      r.ack();
+      r.ack = undefined;
+      this.ackedUnwritten++;
+    }
     if (this.fault === undefined) this.dropped.queueFull++;
     else this.dropped.whilePaused++;
     // Drop the dead front now and then, so the array does not hold what was dropped.
@@ -222,6 +253,7 @@ export class Recorder {
     const batch = this.inFlight;
     try {
       await this.backend.append(batch.records, batch.events);
+      for (const r of batch.records) r.ack?.();
       this.written += batch.records.length;
       const last = batch.records[batch.records.length - 1];
       if (last !== undefined) this.writtenSeq = last.seq;
@@ -235,10 +267,23 @@ export class Recorder {
       if (this.fault === undefined) {
         this.fault = { reason, since: this.now(), retryMs: RETRY_MIN_MS };
         this.logger.warn({ reason }, 'history: paused; live tools keep working');
+        this.releaseHeld();
       } else {
         this.fault = { ...this.fault, reason, retryMs: Math.min(RETRY_MAX_MS, this.fault.retryMs * 2) };
       }
     }
+  }
+
+  /** History paused: send every held acknowledgement now (see the top of this file). */
+  private releaseHeld(): void {
+    const release = (r: Queued) => {
+      if (r.ack === undefined) return;
+      r.ack();
+      r.ack = undefined;
+      this.ackedUnwritten++;
+    };
+    for (const r of this.inFlight?.records ?? []) release(r);
+    for (let i = this.head; i < this.queue.length; i++) release(this.queue[i] as Queued);
   }
 
   private async prune(): Promise<void> {

@@ -40,6 +40,40 @@ export interface LinkDeps {
   readonly random?: () => number;
   /** The process runs in a container (errors about loopback addresses say what that means). */
   readonly inContainer?: boolean;
+  /**
+   * At-least-once recording: a QoS 1 message a listener holds (IncomingMessage.hold) is
+   * acknowledged (PUBACK) only when the holder releases it, after its history batch committed.
+   */
+  readonly deferAcks?: boolean;
+}
+
+/** What a handleMessage callback gets for a deferred message: mqtt.js then sends no PUBACK. */
+const DEFERRED = new Error('PUBACK deferred until the message is recorded');
+/** Message ids remembered as committed but not acknowledged on a connection that is gone. */
+const MAX_STALE_COMMITTED = 65_535;
+
+/** mqtt.js' own packet writer (the one its PUBACK goes through); not in its public types. */
+interface RawSend {
+  _sendPacket(
+    packet: { cmd: 'puback'; messageId: number; reasonCode: number },
+    cb: undefined,
+    cbStorePut: undefined,
+    noStore: boolean,
+  ): void;
+}
+
+/** Deferred acknowledgements (at-least-once recording), counted. */
+export interface AckStats {
+  /** PUBACKs held now, waiting for their batch to commit. */
+  readonly held: number;
+  /** Sent after the commit. */
+  readonly sent: number;
+  /** Committed after their connection was gone: the broker sends them again (with DUP). */
+  readonly lostWithConnection: number;
+  /** Redeliveries (DUP) of a message already committed on the previous connection: acknowledged, not recorded again. */
+  readonly duplicatesRemoved: number;
+  /** Other redeliveries (DUP) recorded: may repeat a record committed before a crash of this process. */
+  readonly redeliveredRecorded: number;
 }
 
 const INSECURE_WARNING_MS = 60_000;
@@ -77,6 +111,19 @@ export class MqttLink implements BrokerLink {
   private rotating = false;
   /** The next attempt is made at once (a protocol fallback), not after a backoff delay. */
   private retryNow = false;
+  /** Counts connections: a deferred PUBACK is sent only on the connection its message came on. */
+  private generation = 0;
+  /** Packets whose PUBACK a listener holds (mqtt.js' handleMessage then skips it). */
+  private readonly deferred = new WeakSet<IPublishPacket>();
+  /** Message ids committed after their connection was gone (the broker redelivers them with DUP). */
+  private readonly staleCommitted = new Set<number>();
+  private readonly acks = {
+    held: 0,
+    sent: 0,
+    lostWithConnection: 0,
+    duplicatesRemoved: 0,
+    redeliveredRecorded: 0,
+  };
 
   constructor(private readonly deps: LinkDeps) {
     this.log = deps.logger.child({ component: 'mqtt' });
@@ -95,7 +142,11 @@ export class MqttLink implements BrokerLink {
       timeoutMs: deps.config.publishTimeoutMs,
       protocolVersion: () => this.version,
     });
-    this.client.on('connect', () => this.onConnect());
+    this.client.on('connect', (connack) => {
+      // A new session has nothing to redeliver: the remembered ids mean nothing any more.
+      if (connack.sessionPresent !== true) this.staleCommitted.clear();
+      this.onConnect();
+    });
     this.client.on('error', (error) => this.onError(error));
     this.client.on('close', () => this.onClose());
     this.client.on('disconnect', (packet) => {
@@ -107,6 +158,24 @@ export class MqttLink implements BrokerLink {
       });
     });
     this.client.on('message', (topic, payload, packet) => this.deliver(topic, payload, packet));
+    if (deps.deferAcks === true) {
+      // mqtt.js emits 'message' and then calls handleMessage; the PUBACK follows its callback
+      // unless that gets an error. Incoming packets are handled one at a time, so holding the
+      // callback itself would stall the connection: the PUBACK is sent later by ackLater.
+      this.client.handleMessage = (packet, callback) => {
+        if (packet.cmd === 'publish' && this.deferred.has(packet)) {
+          this.deferred.delete(packet);
+          callback(DEFERRED);
+        } else {
+          callback();
+        }
+      };
+    }
+  }
+
+  /** Deferred acknowledgements so far (at-least-once recording). */
+  ackStats(): AckStats {
+    return { ...this.acks };
   }
 
   /** Start connecting. Never throws: problems are reported through status() and the logs. */
@@ -279,7 +348,58 @@ export class MqttLink implements BrokerLink {
       properties: packet.properties === undefined ? undefined : pickProperties(packet.properties),
       ...(route !== 'both' ? { route } : {}),
     };
-    for (const listener of this.listeners) listener(message);
+    const { messageId } = packet;
+    if (this.deps.deferAcks !== true || packet.qos !== 1 || route === 'live' || messageId === undefined) {
+      for (const listener of this.listeners) listener(message);
+      return;
+    }
+    if (packet.dup && this.staleCommitted.delete(messageId)) {
+      // Committed on the previous connection, whose PUBACK could not be sent: mqtt.js acknowledges it now.
+      this.acks.duplicatesRemoved++;
+      return;
+    }
+    let release: (() => void) | undefined;
+    const held: IncomingMessage = {
+      ...message,
+      hold: () => {
+        if (release === undefined) {
+          release = this.ackLater(messageId);
+          this.deferred.add(packet);
+          if (packet.dup) this.acks.redeliveredRecorded++;
+        }
+        return release;
+      },
+    };
+    for (const listener of this.listeners) listener(held);
+  }
+
+  /** The PUBACK of a held message, to send once (on the same connection, or never: then it is redelivered). */
+  private ackLater(messageId: number): () => void {
+    const generation = this.generation;
+    this.acks.held++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.acks.held--;
+      if (generation === this.generation && this.client.connected) {
+        this.acks.sent++;
+        // noStore: straight to the socket, like mqtt.js' own PUBACK.
+        (this.client as unknown as RawSend)._sendPacket(
+          { cmd: 'puback', messageId, reasonCode: 0 },
+          undefined,
+          undefined,
+          true,
+        );
+        return;
+      }
+      this.acks.lostWithConnection++;
+      if (this.staleCommitted.size >= MAX_STALE_COMMITTED) {
+        const oldest = this.staleCommitted.values().next().value;
+        if (oldest !== undefined) this.staleCommitted.delete(oldest);
+      }
+      this.staleCommitted.add(messageId);
+    };
   }
 
   private connectNow(): void {
@@ -375,6 +495,7 @@ export class MqttLink implements BrokerLink {
   }
 
   private onClose(): void {
+    this.generation++;
     const wasConnected = this.state === 'connected';
     const silent = !this.errored && !this.closing && !this.rotating;
     this.brokerSubscriptions.connectionLost();

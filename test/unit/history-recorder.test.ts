@@ -205,3 +205,66 @@ describe('the recorder', () => {
     }
   });
 });
+
+describe('the recorder with held acknowledgements (at-least-once recording)', () => {
+  /** A hold function per message and the order its acknowledgement was sent in. */
+  function holds(n: number) {
+    const acked: number[] = [];
+    const hold = (i: number) => () => () => {
+      acked.push(i);
+    };
+    return { acked, hold, all: messages(n) };
+  }
+
+  it('acknowledges a message only once the batch holding it is written', async () => {
+    const gate = new Gate();
+    gate.blocked = true;
+    const r = new Recorder(gate as unknown as HistoryBackend, options({ queueMax: 1000 }), logger);
+    r.start();
+    const { acked, hold, all } = holds(20);
+    all.forEach((m, i) => r.enqueue(m, hold(i)));
+    await sleep(50);
+    assert.deepEqual(acked, [], 'nothing acknowledged while the write is under way');
+    gate.open();
+    const until = Date.now() + 5000;
+    while (r.status().written < 20 && Date.now() < until) await sleep(5);
+    assert.deepEqual(
+      acked,
+      all.map((_, i) => i),
+    );
+    assert.equal(r.status().ackedUnwritten, 0);
+    await r.stop();
+  });
+
+  it('a record dropped from a full queue is acknowledged at once and counted', () => {
+    const gate = new Gate();
+    const r = new Recorder(gate as unknown as HistoryBackend, options({ queueMax: 100 }), logger);
+    const { acked, hold, all } = holds(105);
+    all.forEach((m, i) => r.enqueue(m, hold(i)));
+    assert.deepEqual(acked, [0, 1, 2, 3, 4]);
+    assert.equal(r.status().dropped.queueFull, 5);
+    assert.equal(r.status().ackedUnwritten, 5);
+  });
+
+  it('paused: what was held is acknowledged when the fault begins, and nothing new is held', async () => {
+    const gate = new Gate();
+    gate.fault = new HistoryFault('full', 'the disk is full');
+    const r = new Recorder(gate as unknown as HistoryBackend, options({ queueMax: 1000 }), logger);
+    r.start();
+    const { acked, hold, all } = holds(10);
+    all.slice(0, 5).forEach((m, i) => r.enqueue(m, hold(i)));
+    const until = Date.now() + 5000;
+    while (r.status().state !== 'paused' && Date.now() < until) await sleep(5);
+    assert.deepEqual(acked, [0, 1, 2, 3, 4]);
+    let held = 0;
+    for (const m of all.slice(5))
+      r.enqueue(m, () => {
+        held++;
+        return () => undefined;
+      });
+    assert.equal(held, 0, 'not held while paused (acknowledged on arrival)');
+    assert.equal(r.status().ackedUnwritten, 10);
+    assert.equal(r.status().queued, 10, 'still queued for writing when history returns');
+    await r.stop(10);
+  });
+});
