@@ -66,6 +66,11 @@ const EntrySchema = z
         message: 'must be 5, 4 or auto',
       })
       .optional(),
+    shareGroup: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,40}$/, { message: 'must be 1-40 characters from A-Z a-z 0-9 . _ -' })
+      .optional(),
     read: filters.optional(),
     write: filters.optional(),
     deny: filters.optional(),
@@ -90,6 +95,8 @@ export interface BrokerEntry {
   readonly clientId: string;
   readonly policy: { readonly read: string[]; readonly write: string[]; readonly deny: string[] };
   readonly subscribe: string[];
+  /** This broker's shared-subscription group, instead of MQTT_SHARE_GROUP (file entries only). */
+  readonly shareGroup?: string | undefined;
 }
 
 /** The entries of the file; problems (naming entry and field) are appended to `problems`. */
@@ -197,6 +204,7 @@ export function parseBrokersFile(
       clientId: e.clientId ?? 'mcp-bridge',
       policy: { read, write: unique(e.write ?? []), deny: unique(e.deny ?? []) },
       subscribe: unique(e.subscribe ?? read),
+      shareGroup: e.shareGroup,
     });
   });
   return entries;

@@ -155,6 +155,12 @@ export function loadConfig(
   }
 
   const replica = replicaConfig(env, brokers, problems);
+  for (const b of brokers) {
+    if (b.shareGroup !== undefined && b.protocolVersion !== 5)
+      problems.push(
+        `${b.prefix}shareGroup: needs MQTT 5 (shared subscriptions and subscription identifiers); set protocolVersion to 5`,
+      );
+  }
   const http = httpConfig(env, problems, secrets, read);
   const history = historyConfig(env, problems, secrets, read, readSecret);
   if (brokers.length > 1 && history?.postgres !== undefined) {
@@ -194,6 +200,8 @@ export function loadConfig(
       protocolVersion: b.protocolVersion,
       clientIdPrefix: b.clientId,
       ...timing,
+      // A file entry's shareGroup replaces MQTT_SHARE_GROUP for that broker.
+      replica: b.shareGroup !== undefined ? { ...replica, shareGroup: b.shareGroup } : replica,
     },
     policy: b.policy,
     subscribe: b.subscribe,

@@ -35,7 +35,7 @@ export const SETTINGS = {
     default: undefined,
     group: 'Broker connection',
     description:
-      'YAML or JSON file naming several brokers, each with its own identity, policy and collection: `{"brokers": [{"name", "url", "caFile", "certFile", "keyFile", "keyPassphraseFile", "username", "passwordFile", "protocolVersion", "servername", "clientId", "read", "write", "deny", "subscribe"}]}` (see [Several brokers](#several-brokers)). Every tool then takes a `broker` argument (default: the first). Setting it together with a per-broker variable (`MQTT_URL`, the TLS files, credentials, `MCP_READ_TOPICS`, `MCP_WRITE_TOPICS`, `MCP_DENY_TOPICS`, `MQTT_SUBSCRIBE`) is an error; secrets stay in files.',
+      'YAML or JSON file naming several brokers, each with its own identity, policy and collection: `{"brokers": [{"name", "url", "caFile", "certFile", "keyFile", "keyPassphraseFile", "username", "passwordFile", "protocolVersion", "servername", "clientId", "shareGroup", "read", "write", "deny", "subscribe"}]}` (see [Several brokers](#several-brokers)). Every tool then takes a `broker` argument (default: the first). Setting it together with a per-broker variable (`MQTT_URL`, the TLS files, credentials, `MCP_READ_TOPICS`, `MCP_WRITE_TOPICS`, `MCP_DENY_TOPICS`, `MQTT_SUBSCRIBE`) is an error; secrets stay in files.',
   },
   MQTT_PROTOCOL_VERSION: {
     default: '5',

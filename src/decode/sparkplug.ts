@@ -15,6 +15,7 @@ import { DATATYPES, SPARKPLUG_SCHEMA } from './sparkplug-schema.js';
 
 const root = protobuf.Root.fromJSON(SPARKPLUG_SCHEMA);
 const PayloadType = root.lookupType('Payload');
+const MetricType = root.lookupType('Payload.Metric');
 
 export const MESSAGE_TYPES = [
   'NBIRTH',
@@ -221,6 +222,15 @@ export function viewSparkplug(
   return view;
 }
 
+/**
+ * The view of one metric from its own protobuf bytes (as sparkplug-scan.ts found them), the same
+ * as its entry in viewSparkplug of the whole payload.
+ */
+export function viewMetricBytes(bytes: Uint8Array, birth: Birth | undefined, limits: ViewLimits): MetricView {
+  const raw = MetricType.toObject(MetricType.decode(bytes), { longs: String, defaults: false, oneofs: true });
+  return metricView(raw, birth, limits, 0);
+}
+
 function metricView(
   metric: RawMetric,
   birth: Birth | undefined,
@@ -309,7 +319,7 @@ function scalarOf(raw: RawScalar, type: number): JsonValue {
   }
   if (raw.longValue !== undefined) {
     const unsigned = BigInt.asUintN(64, BigInt(wideString(raw.longValue)));
-    if (type === 13) return new Date(Number(unsigned)).toISOString();
+    if (type === 13) return dateText(Number(unsigned));
     return safeNumber(type === 4 ? BigInt.asIntN(64, unsigned) : unsigned);
   }
   if (raw.floatValue !== undefined) return finite(raw.floatValue);
@@ -378,7 +388,7 @@ function arrayOf(value: Uint8Array, type: number, limits: ViewLimits): { value: 
       break;
     }
     case 34:
-      fixed(8, (o) => new Date(Number(bytes.readBigInt64LE(o))).toISOString());
+      fixed(8, (o) => dateText(Number(bytes.readBigInt64LE(o))));
       break;
     default:
       break;
@@ -440,7 +450,11 @@ function finite(value: number): number | string {
 }
 
 function isoOf(value: Wide): string {
-  const ms = Number(BigInt.asUintN(64, BigInt(wideString(value))));
+  return dateText(Number(BigInt.asUintN(64, BigInt(wideString(value)))));
+}
+
+/** Milliseconds since the epoch as ISO 8601; beyond the range of a Date, the number as text. */
+function dateText(ms: number): string {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

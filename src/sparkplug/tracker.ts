@@ -18,13 +18,16 @@ import {
   SparkplugDecodeError,
   viewSparkplug,
   type Birth,
-  type JsonValue,
   type PayloadView,
   type RawPayload,
   type SparkplugTopic,
   type ViewLimits,
 } from '../decode/sparkplug.js';
+import { scanData, type ScannedData } from '../decode/sparkplug-scan.js';
 import type { StoredMessage } from '../store/types.js';
+import { LazyMetric, type MetricValue } from './lazy-metric.js';
+
+export type { MetricValue } from './lazy-metric.js';
 
 export interface SparkplugLimits {
   readonly nodes: number;
@@ -48,12 +51,6 @@ export const SPARKPLUG_LIMITS: SparkplugLimits = {
   decodeBytes: 1024 * 1024,
   view: { maxMetrics: 500, maxElements: 100, maxDepth: 8 },
 };
-
-export interface MetricValue {
-  readonly datatype: string | undefined;
-  readonly value: JsonValue;
-  readonly at: number;
-}
 
 interface Holder {
   /** Undefined until a BIRTH or a DEATH was seen. */
@@ -190,6 +187,11 @@ export class SparkplugTracker {
     const topic = parseSparkplugTopic(message.topic);
     if (topic === undefined) return;
     if (topic.type === 'NCMD' || topic.type === 'DCMD') return; // commands say nothing about state
+    if (topic.type === 'NDATA' || topic.type === 'DDATA') {
+      // The plain shape: seq and names now, values when read; anything else is decoded in full.
+      const scanned = scanData(message.data, this.limits.decodeBytes, this.limits.view.maxMetrics);
+      if (scanned !== undefined) return this.applyScanned(topic, scanned, message.data, message.receivedAt);
+    }
     let raw;
     try {
       raw = decodeSparkplug(message.payload, this.limits.decodeBytes);
@@ -241,6 +243,25 @@ export class SparkplugTracker {
     }
   }
 
+  private applyScanned(topic: SparkplugTopic, scanned: ScannedData, data: string, at: number): void {
+    const node = this.node(topic, at);
+    if (node === undefined) return;
+    this.checkSeq(node, topic, scanned.seq);
+    const target = topic.device === undefined ? node : this.device(node, topic.device);
+    if (target === undefined) return;
+    const birth = this.birthAt(topic, at);
+    for (const metric of scanned.metrics) {
+      const name =
+        metric.name ?? (metric.alias === undefined ? undefined : birth?.byAlias.get(metric.alias)?.name);
+      if (name === undefined) continue;
+      const kept = target.metrics.get(name);
+      if (kept instanceof LazyMetric) kept.reset(data, metric.start, metric.end, birth, at);
+      else
+        this.set(target, name, new LazyMetric(data, metric.start, metric.end, birth, this.limits.view, at));
+    }
+    target.updatedAt = at;
+  }
+
   /**
    * seq runs 0..255 across every message of a node but NDEATH; an NBIRTH starts it again (its seq
    * is 0, which protobuf encoders may leave out: absent is 0).
@@ -266,20 +287,25 @@ export class SparkplugTracker {
   private values(target: Holder, view: PayloadView, at: number): void {
     for (const metric of view.metrics) {
       if (metric.name === undefined) continue;
-      if (!target.metrics.has(metric.name)) {
-        if (this.metricCount >= this.limits.metrics) {
-          this.dropped.metrics++;
-          continue;
-        }
-        this.metricCount++;
-      }
-      target.metrics.set(metric.name, {
+      this.set(target, metric.name, {
         datatype: metric.datatype,
         value: metric.isNull === true ? null : metric.value,
         at: metric.timestamp !== undefined ? Date.parse(metric.timestamp) : at,
       });
     }
     target.updatedAt = at;
+  }
+
+  /** A metric's current value, within the bound on metrics kept (beyond it: counted, not kept). */
+  private set(target: Holder, name: string, value: MetricValue): void {
+    if (!target.metrics.has(name)) {
+      if (this.metricCount >= this.limits.metrics) {
+        this.dropped.metrics++;
+        return;
+      }
+      this.metricCount++;
+    }
+    target.metrics.set(name, value);
   }
 
   private node(topic: SparkplugTopic, at: number): NodeState | undefined {

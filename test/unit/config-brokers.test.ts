@@ -119,6 +119,10 @@ describe('MQTT_BROKERS_FILE', () => {
     assert.ok(config.secrets.includes(FILE_PASSWORD));
     assert.ok(config.secrets.includes(PASSPHRASE));
     assert.equal(load(json({ ...cloud, protocolVersion: 4 })).mqtt.protocolVersion, 4);
+    // A broker's own share group, apart from the others'.
+    const grouped = load(json(site, { ...cloud, shareGroup: 'cloud-bridges' })).brokers;
+    assert.equal(grouped[0]?.mqtt.replica.shareGroup, undefined);
+    assert.equal(grouped[1]?.mqtt.replica.shareGroup, 'cloud-bridges');
   });
 
   it('without the file, the MQTT_* variables describe one broker named default', () => {
@@ -221,6 +225,16 @@ describe('MQTT_BROKERS_FILE', () => {
       name: 'bad protocol version',
       content: json({ ...cloud, protocolVersion: 3 }),
       problems: [/^brokers\[0\] "cloud": protocolVersion: must be 5, 4 or auto$/],
+    },
+    {
+      name: 'a share group without MQTT 5',
+      content: json({ ...cloud, shareGroup: 'g', protocolVersion: 'auto' }),
+      problems: [/^brokers\[0\] "cloud": shareGroup: needs MQTT 5/],
+    },
+    {
+      name: 'a bad share group',
+      content: json({ ...cloud, shareGroup: '$share/x' }),
+      problems: [/^brokers\[0\] "cloud": shareGroup: must be 1-40 characters/],
     },
     {
       name: 'a CA file that is not there',

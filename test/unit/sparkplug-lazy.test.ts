@@ -1,0 +1,186 @@
+/**
+ * The tracker's live path for NDATA/DDATA: a cheap walk (sparkplug-scan.ts) takes seq and names,
+ * and values are decoded when read. What a reader sees must be exactly what the full decode and
+ * view give (the eager path), for every data type, for random metrics and for random bytes; a
+ * payload that is not of the plain shape is decoded in full, and a malformed one is counted as a
+ * decode error as before. Expectations come from decodeSparkplug + viewSparkplug, payloads from
+ * protobufjs' encoder (test/helpers/edge-node.ts).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { scanData } from '../../src/decode/sparkplug-scan.js';
+import { birthOf, decodeSparkplug, viewSparkplug, type Birth } from '../../src/decode/sparkplug.js';
+import { SPARKPLUG_LIMITS, SparkplugTracker } from '../../src/sparkplug/tracker.js';
+import type { StoredMessage } from '../../src/store/types.js';
+import { ALL_TYPES, encode, metric } from '../helpers/edge-node.js';
+
+const LIMITS = SPARKPLUG_LIMITS.view;
+const MAX = SPARKPLUG_LIMITS.decodeBytes;
+let seq = 0;
+
+function stored(topic: string, bytes: Buffer, at: number): StoredMessage {
+  return {
+    topic,
+    payload: bytes,
+    data: bytes.toString('latin1'),
+    storedBytes: bytes.length,
+    qos: 0,
+    retain: false,
+    receivedAt: at,
+    sizeBytes: bytes.length,
+    seq: ++seq,
+    properties: undefined,
+  };
+}
+
+/** What the eager path kept: name -> {datatype, value, at}, from the full view. */
+function eager(bytes: Buffer, birth: Birth | undefined, at: number): Array<[string, unknown]> {
+  const out = new Map<string, unknown>();
+  for (const m of viewSparkplug(decodeSparkplug(bytes, MAX), birth, LIMITS).metrics) {
+    if (m.name === undefined) continue;
+    out.set(m.name, {
+      datatype: m.datatype,
+      value: m.isNull === true ? null : m.value,
+      at: m.timestamp !== undefined ? Date.parse(m.timestamp) : at,
+    });
+  }
+  return [...out];
+}
+
+function tracked(t: SparkplugTracker): Array<[string, unknown]> {
+  const device = [...t.nodes()][0]?.devices.get('d');
+  return [...(device?.metrics ?? [])].map(([name, v]) => [
+    name,
+    { datatype: v.datatype, value: v.value, at: v.at },
+  ]);
+}
+
+const BIRTH = encode({ seq: 0, metrics: ALL_TYPES.map((m) => metric(m, { withName: true })) });
+
+function afterBirth(data: Buffer): SparkplugTracker {
+  const t = new SparkplugTracker();
+  t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', BIRTH, 1));
+  t.enqueue(stored('spBv1.0/g/DDATA/e/d', data, 2));
+  t.drain();
+  return t;
+}
+
+const birth = birthOf(decodeSparkplug(BIRTH, MAX), LIMITS.maxMetrics);
+
+describe('lazy DATA values', () => {
+  it('every data type by alias: the same values, data types and times as the full decode', () => {
+    const data = encode({ seq: 1, metrics: ALL_TYPES.map((m) => metric(m, { withName: false })) });
+    // Plain: scalars and arrays, values below 2^53 (wider ones, datasets, templates: decoded in full).
+    const scalars = ALL_TYPES.filter(
+      (m) =>
+        scanData(encode({ metrics: [metric(m, { withName: false })] }).toString('latin1'), MAX, 500) !==
+        undefined,
+    );
+    assert.ok(scalars.length >= 25, `${scalars.length} of ${ALL_TYPES.length} plain`);
+    const plain = encode({ seq: 1, metrics: scalars.map((m) => metric(m, { withName: false })) });
+    assert.equal(
+      scanData(data.toString('latin1'), MAX, 500),
+      undefined,
+      'datasets and templates are decoded in full',
+    );
+    assert.ok(scanData(plain.toString('latin1'), MAX, 500) !== undefined);
+    for (const payload of [data, plain]) {
+      const t = afterBirth(payload);
+      assert.deepEqual(tracked(t), mergeBirth(payload));
+    }
+  });
+
+  it('random plain metrics (names, aliases, nulls, timestamps): the same as the full decode', () => {
+    const value = fc.oneof(
+      fc.record({ doubleValue: fc.double() }),
+      fc.record({ intValue: fc.nat() }),
+      fc.record({ longValue: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String) }),
+      fc.record({ stringValue: fc.string({ maxLength: 20 }) }),
+      fc.record({ booleanValue: fc.boolean() }),
+      fc.record({ floatValue: fc.float() }),
+    );
+    const m = fc.tuple(
+      fc.record(
+        {
+          name: fc.oneof(fc.constant(''), fc.constantFrom(...ALL_TYPES.map((x) => x.name)), fc.string()),
+          alias: fc.integer({ min: 0, max: 40 }),
+          datatype: fc.integer({ min: 0, max: 40 }),
+          timestamp: fc.integer({ min: 0, max: 2 ** 45 }),
+          isNull: fc.boolean(),
+        },
+        { requiredKeys: [] },
+      ),
+      value,
+    );
+    fc.assert(
+      fc.property(fc.array(m, { maxLength: 30 }), fc.option(fc.nat(300)), (metrics, s) => {
+        const payload = encode({
+          ...(s !== null ? { seq: s } : {}),
+          metrics: metrics.map(([a, b]) => ({ ...a, ...b })),
+        });
+        assert.deepEqual(tracked(afterBirth(payload)), mergeBirth(payload));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('random bytes as DDATA: decoded the same, or counted as a decode error as before', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const payload = Buffer.from(bytes);
+        let fails = false;
+        try {
+          decodeSparkplug(payload, MAX);
+        } catch {
+          fails = true;
+        }
+        const t = afterBirth(payload);
+        assert.equal(t.stats().decodeErrors, fails ? 1 : 0);
+        if (!fails) assert.deepEqual(tracked(t), mergeBirth(payload));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('seq from the walk: gaps counted as by the full decode', () => {
+    const t = new SparkplugTracker();
+    t.enqueue(stored('spBv1.0/g/NBIRTH/e', encode({ seq: 0, metrics: [] }), 1));
+    for (const s of [1, 2, 4, 5, 9])
+      t.enqueue(stored('spBv1.0/g/NDATA/e', encode({ seq: s, metrics: [] }), 2));
+    const node = [...t.nodes()][0];
+    assert.equal(node?.seqGaps, 2);
+    assert.equal(node?.lastSeq, 9);
+  });
+});
+
+/** The device's metrics after BIRTH then DATA, as the eager path keeps them (BIRTH values first). */
+function mergeBirth(data: Buffer): Array<[string, unknown]> {
+  const out = new Map(eager(BIRTH, birth, 1));
+  try {
+    decodeSparkplug(data, MAX);
+  } catch {
+    return [...out];
+  }
+  for (const [k, v] of eager(data, birth, 2)) out.set(k, v);
+  return [...out];
+}
+
+describe('a lazy value replaced', () => {
+  it('a newer DATA after a read: the next read sees the newer value and time', () => {
+    const t = new SparkplugTracker();
+    t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', BIRTH, 1));
+    const u8 = ALL_TYPES.find((m) => m.name === 'u8');
+    assert.ok(u8 !== undefined);
+    t.enqueue(
+      stored('spBv1.0/g/DDATA/e/d', encode({ metrics: [metric(u8, { withName: false, wire: 7 })] }), 2),
+    );
+    const first = [...t.nodes()][0]?.devices.get('d')?.metrics.get('u8');
+    assert.deepEqual([first?.datatype, first?.value, first?.at], ['UInt8', 7, 2]);
+    t.enqueue(
+      stored('spBv1.0/g/DDATA/e/d', encode({ metrics: [metric(u8, { withName: false, wire: 9 })] }), 3),
+    );
+    const v = [...t.nodes()][0]?.devices.get('d')?.metrics.get('u8');
+    assert.deepEqual([v?.datatype, v?.value, v?.at], ['UInt8', 9, 3]);
+  });
+});
