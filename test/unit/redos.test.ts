@@ -1,10 +1,10 @@
 /**
  * ReDoS guard (T-6.2): every pattern the scrubber and the output layer run on untrusted text
- * must stay linear. Each adversarial 1 MB string targets one pattern's worst case. The scrubber
- * (which sees every log line and error text) must finish under 50 ms, best of five; a
- * quadratic pattern takes seconds to minutes here. The output layer sees at most one message's
- * capped payload at a time, so for it the test checks the growth instead: 8 times the input
- * may cost at most 32 times the time (linear is 8, quadratic 64; the margin absorbs noise).
+ * must stay linear. Each adversarial 1 MB string targets one pattern's worst case. The test checks
+ * growth, not a time: 8 times the input may cost at most 32 times the time (linear is 8,
+ * quadratic 64, and a backtracking pattern far more), each side best of five, measured in the
+ * same moment so that a machine slowed by other processes slows both alike. Suspicious-payload
+ * detection examines a bounded prefix, so 8 MB may cost at most 4 times 128 KB there.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -30,6 +30,19 @@ const ADVERSARIAL: Array<[string, string]> = [
   ['PEM key headers without end', fill('-----BEGIN PRIVATE KEY-----')],
   ['mixed separators', fill('a=b;c:d,"e"\'f\\g ')],
 ];
+
+/** Time of `big` over time of its first eighth, best of five each (a floor keeps a tiny divisor from inflating it). */
+function growth(run: (text: string) => void, big: string, divisor = 8): number {
+  const small = big.slice(0, Math.floor(big.length / divisor));
+  bestOf5(() => run(small)); // warm-up
+  return (
+    bestOf5(() => run(big)) /
+    Math.max(
+      0.05,
+      bestOf5(() => run(small)),
+    )
+  );
+}
 
 function bestOf5(run: () => void): number {
   let best = Infinity;
@@ -58,11 +71,11 @@ describe('1 MB adversarial strings stay linear', () => {
   const scrubber = new Scrubber(['a-registered-secret']);
   for (const [name, text] of ADVERSARIAL) {
     it(`scrubber: ${name}`, async () => {
-      const ms = await settled(
-        () => bestOf5(() => scrubber.scrub(text)),
-        (v) => v < 50,
+      const ratio = await settled(
+        () => growth((t) => scrubber.scrub(t), text),
+        (v) => v < 32,
       );
-      assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
+      assert.ok(ratio < 32, `1 MB took ${ratio.toFixed(1)} times as long as 128 KB`);
     });
   }
 
@@ -77,15 +90,8 @@ describe('1 MB adversarial strings stay linear', () => {
   ];
   for (const [name, text] of OUTPUT) {
     it(`neutralize: ${name}`, async () => {
-      const small = text.slice(0, MB / 8);
-      bestOf5(() => neutralize(small)); // warm-up
       const ratio = await settled(
-        () =>
-          bestOf5(() => neutralize(text)) /
-          Math.max(
-            0.05,
-            bestOf5(() => neutralize(small)),
-          ),
+        () => growth(neutralize, text),
         (v) => v < 32,
       );
       assert.ok(ratio < 32, `1 MB took ${ratio.toFixed(1)} times as long as 128 KB`);
@@ -93,10 +99,11 @@ describe('1 MB adversarial strings stay linear', () => {
   }
 
   it('suspicious-payload detection examines a bounded prefix', async () => {
-    const ms = await settled(
-      () => bestOf5(() => suspiciousReasons(fill('ignore ') + 'previous instructions')),
-      (v) => v < 50,
+    const text = fill('ignore ').repeat(8) + 'previous instructions';
+    const ratio = await settled(
+      () => growth(suspiciousReasons, text, 64),
+      (v) => v < 4,
     );
-    assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
+    assert.ok(ratio < 4, `8 MB took ${ratio.toFixed(1)} times as long as 128 KB`);
   });
 });
