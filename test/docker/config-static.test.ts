@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CONTAINER_HEAP_MIB } from '../soak/support.js';
 import { ROOT, loadYaml, memoryBytes } from './support/docker.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -231,6 +232,11 @@ describe('Dockerfile (T-5.1)', () => {
 
   it('sets NODE_ENV, an exec-form ENTRYPOINT and the HEALTHCHECK', () => {
     assert.ok(args(runtime, 'ENV').includes('NODE_ENV=production'));
+    // The heap cap the soak tests run the server with (test/soak/support.ts).
+    assert.ok(
+      args(runtime, 'ENV').includes(`NODE_OPTIONS=--max-old-space-size=${CONTAINER_HEAP_MIB}`),
+      args(runtime, 'ENV').join(' '),
+    );
     assert.deepEqual(args(runtime, 'ENTRYPOINT'), ['["node", "dist/index.js"]']);
     assert.deepEqual(JSON.parse(args(runtime, 'ENTRYPOINT')[0]!), ['node', 'dist/index.js']);
     const health = args(runtime, 'HEALTHCHECK');

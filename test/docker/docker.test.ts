@@ -14,6 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CONTAINER_HEAP_MIB } from '../soak/support.js';
 import { freePort } from '../helpers/broker.js';
 import { raw } from '../helpers/raw-http.js';
 import {
@@ -110,6 +111,10 @@ describe('the image', { timeout: 120_000 }, () => {
     assert.deepEqual(config.Entrypoint, ['node', 'dist/index.js']);
     assert.deepEqual(config.Healthcheck.Test, ['CMD', 'node', 'dist/healthcheck.js']);
     assert.ok(config.Env.includes('NODE_ENV=production'), config.Env.join(' '));
+    assert.ok(
+      config.Env.includes(`NODE_OPTIONS=--max-old-space-size=${CONTAINER_HEAP_MIB}`),
+      config.Env.join(' '),
+    );
     const result = await runInImage(['--read-only'], 'id', ['-u']);
     assert.equal(result.stdout.trim(), '10001');
   });

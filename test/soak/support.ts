@@ -13,15 +13,20 @@ export const SOAK = process.env.SOAK === '1';
 export const CONTAINER_LIMIT_BYTES = 256 * 1024 * 1024;
 
 /**
- * The V8 heap the server gets inside that container. Node sizes the heap from the cgroup memory
- * limit: in a 256 MiB memory cgroup Node 24 reports heap_size_limit 259 MiB and lets the young
- * generation grow to 4 MiB (measured in the stand-in image with --memory 256m). On a host with
- * gigabytes free, V8 sizes both from the host's memory instead: the old generation to ~4 GiB,
- * deferring major collections (RSS becomes a GC sawtooth that says nothing about leaks), and the
- * young generation to 64-128 MiB, which alone pushes RSS past the container's limit. These two
- * flags reproduce the container's sizes (limit 259 MiB, young generation up to about 6 MiB).
+ * The V8 heap cap the image sets (Dockerfile, ENV NODE_OPTIONS); test/docker checks that they
+ * match. Without it Node sizes the heap from the cgroup limit (259 MiB in a 256 MiB cgroup),
+ * which leaves no room for Node's own native memory.
  */
-export const CONTAINER_NODE_OPTIONS = '--max-old-space-size=253 --max-semi-space-size=2';
+export const CONTAINER_HEAP_MIB = 160;
+
+/**
+ * The V8 heap the server gets inside that container: the image's cap, and the young generation
+ * Node sizes from a 256 MiB memory cgroup (up to 4 MiB, measured in the stand-in image with
+ * --memory 256m). On a host with gigabytes free, V8 sizes the young generation from the host's
+ * memory instead (64-128 MiB), which alone pushes RSS past the container's limit; the second
+ * flag reproduces the container's size (about 6 MiB).
+ */
+export const CONTAINER_NODE_OPTIONS = `--max-old-space-size=${CONTAINER_HEAP_MIB} --max-semi-space-size=2`;
 
 export interface ServerFigures {
   /** process_resident_memory_bytes */
