@@ -2,7 +2,7 @@
  * A cheap first pass over an NDATA/DDATA payload for the tracker's live path: the `seq` and, per
  * metric, its name or alias and its bytes, without decoding values (the protobufjs decode and the
  * view cost some 15 µs for 20 metrics; this walk well under one). It reads the store's latin1
- * text of the payload (one character per byte) and makes no Buffer; a metric is kept as its
+ * text of the payload (one character per byte) and makes no Buffer (but for text that is not ASCII); a metric is kept as its
  * offsets in that text and decoded when someone reads it (viewMetricBytes in sparkplug.ts).
  *
  * The walk is strict: it answers only for the plain shape (known fields with their own wire types,
@@ -69,6 +69,24 @@ function skip(n: number, end: number): void {
   pos += n;
 }
 
+/**
+ * A string field, skipped; NOT_PLAIN unless it is well-formed UTF-8 (the full decode refuses the
+ * payload otherwise). Returns its text as latin1 offsets.
+ */
+function skipString(end: number): number {
+  const length = varint(end);
+  const from = pos;
+  skip(length, end);
+  for (let i = from; i < pos; i++) {
+    if (text.charCodeAt(i) < 0x80) continue;
+    // Not ASCII: decode it as the full decode does; U+FFFD marks a malformed sequence (a real
+    // U+FFFD in the text also ends the walk, and the full decode then answers).
+    if (Buffer.from(text.slice(from, pos), 'latin1').toString('utf8').includes('\uFFFD')) throw NOT_PLAIN;
+    break;
+  }
+  return from;
+}
+
 function skipField(wire: number, end: number): void {
   if (wire === 0) varint(end);
   else if (wire === 1) skip(8, end);
@@ -95,6 +113,8 @@ export function scanData(data: string, maxBytes: number, maxMetrics: number): Sc
       if (tag > 0xffffffff || field >= PAYLOAD_WIRE.length || PAYLOAD_WIRE[field] !== wire) return undefined;
       if (field === 3) {
         seq = varint(end);
+      } else if (field === 4) {
+        skipString(end); // uuid
       } else if (field === 2) {
         const length = varint(end);
         const start = pos;
@@ -124,15 +144,15 @@ function scanMetric(start: number, end: number): ScannedMetric {
     const wire = tag & 7;
     if (tag > 0xffffffff || field >= METRIC_WIRE.length || METRIC_WIRE[field] !== wire) throw NOT_PLAIN;
     if (field === 1) {
-      const length = varint(end);
-      const from = pos;
-      skip(length, end);
       // Names must come out as the full decode reads them: well-formed UTF-8 only.
-      const decoded = Buffer.from(text.slice(from, pos), 'latin1').toString('utf8');
-      if (decoded.includes('\uFFFD')) throw NOT_PLAIN;
-      name = decoded;
+      const from = skipString(end);
+      // Printable ASCII reads the same in latin1 and UTF-8; anything else is decoded.
+      const raw = text.slice(from, pos);
+      name = /[^ -~]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
     } else if (field === 2) {
       alias = String(varint(end));
+    } else if (field === 15) {
+      skipString(end); // string_value: decoded when read, but the full decode refuses it now
     } else {
       skipField(wire, end);
     }

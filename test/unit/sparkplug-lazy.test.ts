@@ -143,6 +143,26 @@ describe('lazy DATA values', () => {
     );
   });
 
+  it('malformed UTF-8 in a string the walk skips (uuid, a string value) is a decode error, as in the full decode', () => {
+    const badUtf8 = Buffer.from([0x00, 0x80, 0xff]);
+    const uuid = Buffer.concat([Buffer.from([0x22, badUtf8.length]), badUtf8]);
+    const good = encode({ seq: 1, metrics: [{ alias: 3, intValue: 5 }] });
+    const stringValue = Buffer.concat([
+      Buffer.from([0x12, 2 + 2 + badUtf8.length]),
+      Buffer.from([0x10, 0x01]), // alias 1
+      Buffer.from([0x7a, badUtf8.length]), // string_value, field 15
+      badUtf8,
+    ]);
+    for (const payload of [
+      Buffer.from([34, 6, 0, 0, 0, 128, 0, 0]),
+      Buffer.concat([good, uuid]),
+      stringValue,
+    ]) {
+      assert.throws(() => decodeSparkplug(payload, MAX));
+      assert.equal(afterBirth(payload).stats().decodeErrors, 1, payload.toString('hex'));
+    }
+  });
+
   it('seq from the walk: gaps counted as by the full decode', () => {
     const t = new SparkplugTracker();
     t.enqueue(stored('spBv1.0/g/NBIRTH/e', encode({ seq: 0, metrics: [] }), 1));
