@@ -81,6 +81,20 @@ export interface LinkEvent {
   readonly message: string;
 }
 
+/** Deferred acknowledgements (at-least-once recording), counted. */
+export interface AckStats {
+  /** PUBACKs held now, waiting for their batch to commit. */
+  readonly held: number;
+  /** Sent after the commit. */
+  readonly sent: number;
+  /** Committed after their connection was gone: the broker sends them again (with DUP). */
+  readonly lostWithConnection: number;
+  /** Redeliveries (DUP) of a message already committed on the previous connection: acknowledged, not recorded again. */
+  readonly duplicatesRemoved: number;
+  /** Other redeliveries (DUP) recorded: may repeat a record committed before a crash of this process. */
+  readonly redeliveredRecorded: number;
+}
+
 export interface BrokerLink {
   status(): LinkStatus;
   readonly connected: boolean;

@@ -100,7 +100,12 @@ export function createBroker(
     offline,
     history:
       recorder !== undefined && backend !== undefined && config.history !== undefined
-        ? { path: options.historyPath ?? config.history.path, backend, recorder }
+        ? {
+            path: options.historyPath ?? config.history.path,
+            backend,
+            recorder,
+            ...(deferAcks ? { acknowledgements: () => link.ackStats() } : {}),
+          }
         : undefined,
     start: async () => {
       if (backend !== undefined && sparkplug !== undefined) {

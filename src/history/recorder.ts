@@ -44,8 +44,6 @@ const RETRY_MAX_MS = 30_000;
 /** A record waiting in the queue, with the store's sequence number of its message. */
 interface Queued extends HistoryRecord {
   readonly seq: number;
-  /** Sends the broker acknowledgement of the message (at-least-once recording), once. */
-  ack: (() => void) | undefined;
 }
 
 export interface RecorderStatus {
@@ -68,6 +66,12 @@ export class Recorder {
   private queuedBytes = 0;
   private events: LinkEvent[] = [];
   private inFlight: { records: Queued[]; events: LinkEvent[]; bytes: number } | undefined;
+  /**
+   * Held broker acknowledgements (at-least-once recording), by record: each sends its PUBACK once.
+   * Kept beside the records, not on them: the records go to the SQLite worker by structured
+   * clone, which cannot carry a function.
+   */
+  private readonly acks = new Map<Queued, () => void>();
   /**
    * The store sequence number of the newest message written: every collected message after it
    * is in memory only (not yet written, or dropped and counted), so reads take it from there.
@@ -114,7 +118,7 @@ export class Recorder {
     const data = message.data;
     const payload =
       data.length > this.options.maxPayloadBytes ? data.slice(0, this.options.maxPayloadBytes) : data;
-    this.queue.push({
+    const record: Queued = {
       topic: message.topic,
       payload,
       sizeBytes: message.sizeBytes,
@@ -123,8 +127,9 @@ export class Recorder {
       receivedAt: message.receivedAt,
       properties: message.properties,
       seq: message.seq,
-      ack,
-    });
+    };
+    this.queue.push(record);
+    if (ack !== undefined) this.acks.set(record, ack);
     this.queuedBytes += RECORD_BYTES + payload.length + message.topic.length;
     while (
       this.queue.length - this.head > this.options.queueMax ||
@@ -188,11 +193,7 @@ export class Recorder {
     if (r === undefined) return;
     this.queuedBytes -= RECORD_BYTES + r.payload.length + r.topic.length;
     this.head++;
-    if (r.ack !== undefined) {
-      r.ack();
-      r.ack = undefined;
-      this.ackedUnwritten++;
-    }
+    if (this.acks.size > 0 && this.release(r)) this.ackedUnwritten++;
     if (this.fault === undefined) this.dropped.queueFull++;
     else this.dropped.whilePaused++;
     // Drop the dead front now and then, so the array does not hold what was dropped.
@@ -253,7 +254,7 @@ export class Recorder {
     const batch = this.inFlight;
     try {
       await this.backend.append(batch.records, batch.events);
-      for (const r of batch.records) r.ack?.();
+      if (this.acks.size > 0) for (const r of batch.records) this.release(r);
       this.written += batch.records.length;
       const last = batch.records[batch.records.length - 1];
       if (last !== undefined) this.writtenSeq = last.seq;
@@ -274,13 +275,19 @@ export class Recorder {
     }
   }
 
+  /** Send the record's held acknowledgement, if any; whether there was one. */
+  private release(r: Queued): boolean {
+    const ack = this.acks.get(r);
+    if (ack === undefined) return false;
+    this.acks.delete(r);
+    ack();
+    return true;
+  }
+
   /** History paused: send every held acknowledgement now (see the top of this file). */
   private releaseHeld(): void {
     const release = (r: Queued) => {
-      if (r.ack === undefined) return;
-      r.ack();
-      r.ack = undefined;
-      this.ackedUnwritten++;
+      if (this.release(r)) this.ackedUnwritten++;
     };
     for (const r of this.inFlight?.records ?? []) release(r);
     for (let i = this.head; i < this.queue.length; i++) release(this.queue[i] as Queued);

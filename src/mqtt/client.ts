@@ -8,6 +8,7 @@
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type {
+  AckStats,
   BrokerLink,
   ConnectionState,
   IncomingMessage,
@@ -60,20 +61,6 @@ interface RawSend {
     cbStorePut: undefined,
     noStore: boolean,
   ): void;
-}
-
-/** Deferred acknowledgements (at-least-once recording), counted. */
-export interface AckStats {
-  /** PUBACKs held now, waiting for their batch to commit. */
-  readonly held: number;
-  /** Sent after the commit. */
-  readonly sent: number;
-  /** Committed after their connection was gone: the broker sends them again (with DUP). */
-  readonly lostWithConnection: number;
-  /** Redeliveries (DUP) of a message already committed on the previous connection: acknowledged, not recorded again. */
-  readonly duplicatesRemoved: number;
-  /** Other redeliveries (DUP) recorded: may repeat a record committed before a crash of this process. */
-  readonly redeliveredRecorded: number;
 }
 
 const INSECURE_WARNING_MS = 60_000;

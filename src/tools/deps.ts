@@ -2,7 +2,7 @@
  * What tools are given: the broker link (by interface), the store, the live feed, the policy,
  * the subscriptions and the limits. Built once by index.ts and shared by every MCP session.
  */
-import type { BrokerLink } from '../bridge.js';
+import type { AckStats, BrokerLink } from '../bridge.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { RecorderStatus } from '../history/recorder.js';
 import type { HistoryBackend } from '../history/types.js';
@@ -47,6 +47,11 @@ export interface HistoryAccess {
     records(topic: string): boolean;
     status(): RecorderStatus;
   };
+  /**
+   * At-least-once recording (a replica's kept session, QoS 1 collection): the deferred PUBACKs so
+   * far. Undefined when messages are acknowledged on arrival.
+   */
+  readonly acknowledgements?: () => AckStats;
 }
 
 /**

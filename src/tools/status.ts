@@ -16,6 +16,23 @@ const HistoryStatus = z.object({
   queued: count.optional(),
   written: count.optional(),
   dropped: z.record(z.string(), count).optional(),
+  acknowledgements: z
+    .object({
+      held: count,
+      sent: count,
+      lostWithConnection: count,
+      duplicatesRemoved: count,
+      redeliveredRecorded: count,
+      ackedUnwritten: count,
+    })
+    .optional()
+    .describe(
+      'At-least-once recording (a replica with a kept session): PUBACKs held until their batch commits, sent ' +
+        'after it; lostWithConnection (committed after the connection dropped; the broker resends them); ' +
+        'duplicatesRemoved (resent copies of committed messages, not recorded again); redeliveredRecorded ' +
+        '(resent copies recorded: after a crash, some may repeat a record); ackedUnwritten (acknowledged ' +
+        'without a commit: dropped from the full queue, or while history was paused)',
+    ),
 });
 
 const StatusOutput = z.object({
@@ -171,6 +188,9 @@ async function historyStatus(deps: ToolDeps): Promise<z.infer<typeof HistoryStat
     queued: r.queued,
     written: r.written,
     dropped: { ...r.dropped },
+    ...(history.acknowledgements !== undefined
+      ? { acknowledgements: { ...history.acknowledgements(), ackedUnwritten: r.ackedUnwritten } }
+      : {}),
   };
 }
 

@@ -165,6 +165,13 @@ describe('at-least-once recording', () => {
     try {
       await bridge.connected();
       await written(bridge, 200);
+      // mqtt_status says what happened: 200 redeliveries recorded (none had been committed), all
+      // acknowledged after their commit, none held.
+      const acks = (await bridge.ok('mqtt_status')).history.acknowledgements;
+      assert.equal(acks.redeliveredRecorded, 200, JSON.stringify(acks));
+      assert.equal(acks.held, 0, JSON.stringify(acks));
+      assert.ok(acks.sent >= 200, JSON.stringify(acks));
+      assert.equal(acks.ackedUnwritten, 0, JSON.stringify(acks));
     } finally {
       await bridge.close();
     }
@@ -210,6 +217,8 @@ describe('at-least-once recording', () => {
       assert.equal(stats.redeliveredRecorded, 0, JSON.stringify(stats));
       assert.equal(history.recorder.status().written, 50, 'not recorded twice');
       assert.equal(bridge.app.deps.store.stats(Date.now()).received, 50, 'not stored twice');
+      const status = await bridge.ok('mqtt_status');
+      assert.deepEqual(status.history.acknowledgements, { ...stats, ackedUnwritten: 0 });
     } finally {
       await bridge.close();
     }
