@@ -191,6 +191,7 @@ async function run(
       eventListeners: () => app.link.eventListenerCount,
     });
     for (const view of deps.brokers.values()) view.telemetry = metrics;
+    const replicaId = config.brokers[0]?.mqtt.replica.replicaId;
     const http = await serveHttp({
       config: config.http,
       logger,
@@ -198,6 +199,8 @@ async function run(
       // Ready while any broker is connected: one broker's outage does not stop the others' tools.
       ready: () => app.brokers.some((b) => b.link.connected),
       metrics,
+      // MQTT_REPLICA_ID (the same for every broker) names this replica's sessions.
+      ...(replicaId !== undefined ? { sessionPrefix: replicaId } : {}),
     }).catch(listening);
     sessions = () => http.sessions.size;
     closeTransport = () => http.close();

@@ -53,7 +53,7 @@ export const SETTINGS = {
     default: undefined,
     group: 'Broker connection',
     description:
-      "This replica's stable name (1-40 characters from A-Z a-z 0-9 . _ -, unique per replica: `a`, `bridge-2`). The client id is then exactly `{MQTT_CLIENT_ID}-{MQTT_REPLICA_ID}` (no random suffix) and the session is persistent, so a restarted replica resumes its MQTT session and gets what the broker held for it. Needs MQTT 5 (`MQTT_PROTOCOL_VERSION=5`). See [Replicas](docs/SCALING.md#replicas).",
+      "This replica's stable name (1-40 characters from A-Z a-z 0-9 . _ -, unique per replica: `a`, `bridge-2`). The client id is then exactly `{MQTT_CLIENT_ID}-{MQTT_REPLICA_ID}` (no random suffix) and the session is persistent, so a restarted replica resumes its MQTT session and gets what the broker held for it. Over HTTP, its MCP session ids begin with `{MQTT_REPLICA_ID}:`, so a reverse proxy can send each session back to its replica. Needs MQTT 5 (`MQTT_PROTOCOL_VERSION=5`). See [Replicas](docs/SCALING.md#replicas).",
   },
   MQTT_SESSION_EXPIRY_SECONDS: {
     default: undefined,

@@ -27,6 +27,11 @@ export interface HttpDeps {
   /** MQTT connected? (for /readyz) */
   readonly ready: () => boolean;
   readonly metrics: { render(): Promise<string>; contentType: string; refused(reason: string): void };
+  /**
+   * MQTT_REPLICA_ID: session ids start with `{replicaId}:`, so a reverse proxy in front of several
+   * replicas sends a session's requests to the replica that holds it (docs/SCALING.md).
+   */
+  readonly sessionPrefix?: string;
 }
 
 export interface HttpService {
@@ -140,13 +145,15 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
       sendError(res, 503, admission.message);
       return;
     }
-    const id = randomUUID();
+    const id = deps.sessionPrefix !== undefined ? `${deps.sessionPrefix}:${randomUUID()}` : randomUUID();
+    // Logs name a session by its prefix and the first 8 characters of its UUID.
+    const logId = id.slice(0, id.length - 28);
     const server = deps.createServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       onsessionclosed: () => {
         sessions.forget(id);
-        log.info({ session: id.slice(0, 8), principal }, 'session closed by the client');
+        log.info({ session: logId, principal }, 'session closed by the client');
       },
     });
     transport.onclose = () => sessions.forget(id);
@@ -162,7 +169,7 @@ export async function serveHttp(deps: HttpDeps): Promise<HttpService> {
         server.server.getClientVersion() !== undefined;
     } finally {
       if (opened && sessions.get(id, principal) !== undefined) {
-        log.info({ session: id.slice(0, 8), principal }, 'session opened');
+        log.info({ session: logId, principal }, 'session opened');
       } else {
         sessions.forget(id);
         await transport.close().catch(() => undefined);

@@ -408,4 +408,27 @@ describe('start-up refusals and shutdown', () => {
     assert.match(proc.stderr(), /"reason":"SIGTERM","msg":"shutting down"/);
     assert.match(proc.stderr(), /"clean":true,"msg":"disconnected from broker"/);
   });
+
+  it('with MQTT_REPLICA_ID the session ids start with the replica id, so a proxy can route them back; without it they are bare UUIDs', async () => {
+    const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+    assert.match(await initialize(ALICE), new RegExp(`^${uuid}$`));
+    const proc = await startHttpProcess(
+      bridgeEnv(broker, pki, { MQTT_PROTOCOL_VERSION: '5', MQTT_REPLICA_ID: 'bridge-b' }),
+    );
+    try {
+      const { client, transport } = sdkClient(proc.port, proc.token);
+      await client.connect(transport);
+      assert.match(transport.sessionId ?? '', new RegExp(`^bridge-b:${uuid}$`));
+      // The session works under that id (the SDK client sends it back on every request).
+      assert.ok((await client.listTools()).tools.length > 0);
+      await transport.terminateSession();
+      await client.close();
+      assert.match(
+        proc.stderr(),
+        /"session":"bridge-b:[0-9a-f]{8}","principal":"[^"]+","msg":"session opened"/,
+      );
+    } finally {
+      await proc.stop();
+    }
+  });
 });
