@@ -5,6 +5,9 @@
 #   mqtt-mcp-bridge-standin/debian:bookworm           Debian bookworm minbase, from debootstrap
 #   mqtt-mcp-bridge-standin/node:24-bookworm-slim     + Node 24 (npm registry binary) and npm
 #   mqtt-mcp-bridge-standin/mosquitto:2               + Mosquitto from Debian, uid/gid 1883
+#   mqtt-mcp-bridge-standin/postgres:15               + PostgreSQL 15 from Debian, uid/gid 999, and
+#                                                     the official image's entrypoint variables
+#   mqtt-mcp-bridge-standin/haproxy:2                 + HAProxy from Debian, uid/gid 99
 #
 #   sh scripts/docker-images.sh [--rebuild] [--print-tags]
 #
@@ -27,13 +30,18 @@ suite=bookworm
 debian_tag="$prefix/debian:$suite"
 node_tag="$prefix/node:$node_major-$suite-slim"
 mosquitto_tag="$prefix/mosquitto:2"
+postgres_tag="$prefix/postgres:15"
+haproxy_tag="$prefix/haproxy:2"
 rebuild=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --rebuild) rebuild=1; shift ;;
-    --print-tags) printf 'DEBIAN_IMAGE=%s\nNODE_IMAGE=%s\nMOSQUITTO_IMAGE=%s\n' "$debian_tag" "$node_tag" "$mosquitto_tag"; exit 0 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --print-tags)
+      printf 'DEBIAN_IMAGE=%s\nNODE_IMAGE=%s\nMOSQUITTO_IMAGE=%s\nPOSTGRES_IMAGE=%s\nHAPROXY_IMAGE=%s\n' \
+        "$debian_tag" "$node_tag" "$mosquitto_tag" "$postgres_tag" "$haproxy_tag"
+      exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "docker-images: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -183,10 +191,99 @@ DOCKERFILE
   say "built $mosquitto_tag"
 }
 
+build_postgres() {
+  if have "$postgres_tag"; then say "$postgres_tag is present"; return; fi
+  ctx="$work/postgres"
+  mkdir -p "$ctx"
+  # Like the official postgres image: user postgres = 999, PGDATA /var/lib/postgresql/data, the
+  # server binaries on PATH, and an entrypoint that makes the cluster on first start from
+  # POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD_FILE, POSTGRES_INITDB_ARGS and
+  # POSTGRES_HOST_AUTH_METHOD (the subset docker-compose.scale.yml uses). The package's own
+  # cluster is removed: the entrypoint makes one in the volume.
+  cat >"$ctx/docker-entrypoint.sh" <<'ENTRYPOINT'
+#!/bin/sh
+set -eu
+if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+  user="${POSTGRES_USER:-postgres}"
+  db="${POSTGRES_DB:-$user}"
+  if [ -z "${POSTGRES_PASSWORD_FILE:-}" ] || [ ! -r "$POSTGRES_PASSWORD_FILE" ]; then
+    echo "postgres stand-in: POSTGRES_PASSWORD_FILE must name a file this user (uid $(id -u)) can read" >&2
+    exit 1
+  fi
+  pw="$(mktemp)"
+  head -n 1 "$POSTGRES_PASSWORD_FILE" > "$pw"
+  # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of options, as in the official image
+  initdb -D "$PGDATA" --username="$user" --pwfile="$pw" --auth-local=trust ${POSTGRES_INITDB_ARGS:-} >/dev/null
+  rm -f "$pw"
+  printf 'host all all all %s\n' "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
+  printf "listen_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
+  if [ "$db" != postgres ]; then
+    printf 'CREATE DATABASE "%s"\n' "$db" | postgres --single -D "$PGDATA" postgres >/dev/null
+  fi
+  echo "postgres stand-in: made the cluster in $PGDATA (user $user, database $db)" >&2
+fi
+exec "$@"
+ENTRYPOINT
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $debian_tag
+RUN groupadd --system --gid 999 postgres \\
+ && useradd --system --uid 999 --gid 999 --home-dir /var/lib/postgresql --shell /bin/sh postgres \\
+ && apt-get update -qq \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \\
+ && rm -rf /var/lib/postgresql/15 /etc/postgresql/15 \\
+ && mkdir -p /var/lib/postgresql/data /var/run/postgresql \\
+ && chown -R 999:999 /var/lib/postgresql /var/run/postgresql \\
+ && chmod 700 /var/lib/postgresql/data && chmod 2777 /var/run/postgresql \\
+ && test "\$(id -u postgres)" = 999
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+RUN chmod 755 /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ENV PGDATA=/var/lib/postgresql/data
+VOLUME ["/var/lib/postgresql/data"]
+EXPOSE 5432
+USER 999:999
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["postgres"]
+DOCKERFILE
+  say "building $postgres_tag (apt-get install postgresql-15)"
+  build "$postgres_tag" "$ctx"
+  say "built $postgres_tag"
+}
+
+build_haproxy() {
+  if have "$haproxy_tag"; then say "$haproxy_tag is present"; return; fi
+  ctx="$work/haproxy"
+  mkdir -p "$ctx"
+  # Like the official haproxy image: user haproxy = 99 (below Debian's system range, so the
+  # package's user is renumbered after the install), the binary on PATH, config in
+  # /usr/local/etc/haproxy.
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $debian_tag
+RUN apt-get update -qq \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \\
+ && groupmod --gid 99 haproxy && usermod --uid 99 --gid 99 haproxy \\
+ && chown -R 99:99 /var/lib/haproxy \\
+ && mkdir -p /usr/local/etc/haproxy \\
+ && test "\$(id -u haproxy)" = 99
+USER 99:99
+EXPOSE 8080
+CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]
+DOCKERFILE
+  say "building $haproxy_tag (apt-get install haproxy)"
+  build "$haproxy_tag" "$ctx"
+  say "built $haproxy_tag"
+}
+
 if [ "$rebuild" -eq 1 ]; then
   # Untag (and, where nothing else uses them, delete) the old ones first, children first.
-  for tag in "$mosquitto_tag" "$node_tag" "$debian_tag"; do docker rmi "$tag" >/dev/null 2>&1 || true; done
+  for tag in "$haproxy_tag" "$postgres_tag" "$mosquitto_tag" "$node_tag" "$debian_tag"; do
+    docker rmi "$tag" >/dev/null 2>&1 || true
+  done
 fi
 build_debian
 build_node
 build_mosquitto
+build_postgres
+build_haproxy

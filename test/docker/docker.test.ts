@@ -30,13 +30,14 @@ import {
   inspect,
   leftovers,
   loadYaml,
-  memoryBytes,
   prepareEngineAndStandins,
   removeLabelled,
   removePki,
   run,
   type DockerPki,
 } from './support/docker.js';
+import { assertHardened } from './support/hardening.js';
+import { describeScale } from './support/scale-suite.js';
 import {
   bridgeIdentity,
   mosquittoPub,
@@ -49,6 +50,8 @@ const PROJECT = `mmbtest${RUN_ID}`;
 
 let nodeImage: string;
 let mosquittoImage: string;
+let postgresImage: string;
+let haproxyImage: string;
 let pki: DockerPki;
 let network: string;
 /** Tags of the images this run built (runtime and build stage). */
@@ -56,7 +59,7 @@ let builtImages: string[] = [];
 
 before(
   async () => {
-    ({ nodeImage, mosquittoImage } = prepareEngineAndStandins());
+    ({ nodeImage, mosquittoImage, postgresImage, haproxyImage } = prepareEngineAndStandins());
     pki = createDockerPki();
     builtImages = await buildBridgeImage(IMAGE, nodeImage);
     network = `mmbtest-${RUN_ID}`;
@@ -678,47 +681,9 @@ describe('docker-compose.yml', { timeout: 300_000 }, () => {
   it('applies the limits and hardening the compose file declares (docker inspect)', async () => {
     const file = loadYaml(join(ROOT, 'docker-compose.yml'));
     for (const service of ['mosquitto', 'bridge']) {
-      const declared = file.services[service];
-      const container = await inspect(await serviceId(service));
-      const host = container.HostConfig;
-      assert.equal(host.Memory, memoryBytes(declared.mem_limit), `${service} memory`);
-      assert.equal(host.MemorySwap, memoryBytes(declared.memswap_limit), `${service} memory+swap`);
-      assert.equal(host.NanoCpus, Math.round(Number(declared.cpus) * 1e9), `${service} cpus`);
-      assert.equal(host.PidsLimit, declared.pids_limit, `${service} pids`);
-      assert.equal(host.ReadonlyRootfs, declared.read_only, `${service} read_only`);
-      assert.equal(host.ReadonlyRootfs, true);
-      assert.deepEqual(host.CapDrop, declared.cap_drop);
-      assert.deepEqual(host.CapDrop, ['ALL']);
-      assert.deepEqual(host.SecurityOpt, declared.security_opt);
-      assert.ok(host.SecurityOpt.includes('no-new-privileges:true'));
-      assert.equal(host.Init, declared.init);
-      assert.equal(host.Privileged, false);
-      assert.deepEqual(host.RestartPolicy, {
-        Name: 'on-failure',
-        MaximumRetryCount: Number(String(declared.restart).split(':')[1]),
-      });
-      assert.deepEqual(host.Ulimits, [
-        { Name: 'nofile', Soft: declared.ulimits.nofile.soft, Hard: declared.ulimits.nofile.hard },
-      ]);
-      assert.equal(container.Config.User, declared.user, `${service} user`);
-      assert.notEqual(declared.user.split(':')[0], '0');
-      for (const mount of container.Mounts as Array<{
-        Type: string;
-        RW: boolean;
-        Destination: string;
-        Name?: string;
-      }>) {
-        // The one writable mount: the bridge's named history volume.
-        if (service === 'bridge' && mount.Destination === '/data') {
-          assert.equal(mount.Type, 'volume');
-          assert.equal(mount.Name, `${PROJECT}_history`);
-          continue;
-        }
-        assert.equal(mount.RW, false, `${service}: ${mount.Destination} is mounted writable`);
-      }
-      // The process really runs as that uid.
-      const uid = await dockerOk(['exec', container.Id, 'id', '-u']);
-      assert.equal(uid, declared.user.split(':')[0]);
+      // The one writable mount: the bridge's named history volume.
+      const writable: Record<string, string> = service === 'bridge' ? { '/data': `${PROJECT}_history` } : {};
+      await assertHardened(service, file.services[service], await serviceId(service), writable);
     }
     const bridge = await inspect(await serviceId('bridge'));
     // History on the named volume: /data 0700 and the file 0600, both the bridge user's.
@@ -840,3 +805,13 @@ describe('docker-compose.yml', { timeout: 300_000 }, () => {
     await healthy('bridge', 60_000);
   });
 });
+
+describeScale(() => ({
+  project: `${PROJECT}s`,
+  bridgeImage: IMAGE,
+  nodeImage,
+  mosquittoImage,
+  postgresImage,
+  haproxyImage,
+  pki,
+}));

@@ -94,7 +94,12 @@ export async function eventually<T>(
 }
 
 /** Start the engine when needed (scripts/docker-setup.sh), then build the stand-in images. */
-export function prepareEngineAndStandins(): { nodeImage: string; mosquittoImage: string } {
+export function prepareEngineAndStandins(): {
+  nodeImage: string;
+  mosquittoImage: string;
+  postgresImage: string;
+  haproxyImage: string;
+} {
   for (const script of ['scripts/docker-setup.sh', 'scripts/docker-images.sh']) {
     const result = spawnSync('sh', [script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     if (result.status !== 0) throw new Error(`${script} failed with exit code ${result.status}`);
@@ -105,7 +110,12 @@ export function prepareEngineAndStandins(): { nodeImage: string; mosquittoImage:
       .split('\n')
       .map((line) => line.split('=', 2) as [string, string]),
   );
-  return { nodeImage: tags.NODE_IMAGE!, mosquittoImage: tags.MOSQUITTO_IMAGE! };
+  return {
+    nodeImage: tags.NODE_IMAGE!,
+    mosquittoImage: tags.MOSQUITTO_IMAGE!,
+    postgresImage: tags.POSTGRES_IMAGE!,
+    haproxyImage: tags.HAPROXY_IMAGE!,
+  };
 }
 
 /**

@@ -171,3 +171,41 @@ export async function startSubscriber(
     },
   };
 }
+
+/**
+ * A QoS 1 flood in the background: `count` messages on `topic`, the payloads 1..count in order,
+ * paced at about `perSecond` (mosquitto_pub -l publishes one message per line of its input).
+ * The container exits 0 once the broker has acknowledged every message.
+ */
+export async function startFlood(
+  image: string,
+  network: string,
+  identity: ClientIdentity,
+  topic: string,
+  count: number,
+  perSecond: number,
+): Promise<{ id: string; exitCode(timeoutMs: number): Promise<number>; running(): Promise<boolean> }> {
+  const step = Math.max(1, Math.round(perSecond / 10));
+  // A line at a time, a pause of 0.1 s after every `step` lines.
+  const lines = `i=1; while [ $i -le ${count} ]; do echo $i; [ $((i % ${step})) -eq 0 ] && sleep 0.1; i=$((i + 1)); done`;
+  const pub = ['mosquitto_pub', ...tlsArgs(identity, identity.dir), '-q', '1', '-l', '-t', topic].join(' ');
+  const id = await dockerOk([
+    'run',
+    '-d',
+    ...clientRunArgs(network, identity, identity.dir),
+    '--entrypoint',
+    'sh',
+    image,
+    '-c',
+    `${lines} | ${pub}`,
+  ]);
+  return {
+    id,
+    running: async () => (await dockerOk(['inspect', '-f', '{{.State.Running}}', id])) === 'true',
+    exitCode: async (timeoutMs) => {
+      const waited = await docker(['wait', id], timeoutMs);
+      if (waited.code !== 0) throw new Error(`docker wait ${id}: ${waited.stderr}`);
+      return Number(waited.stdout.trim());
+    },
+  };
+}
