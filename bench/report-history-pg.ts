@@ -1,6 +1,7 @@
 /**
  * The report's "History (PostgreSQL)" section from the history-pg case (bench/cases/history-pg.ts).
  */
+import type { HistoryPgReplicasResult } from './cases/history-pg-replicas.js';
 import type { HistoryPgResult } from './cases/history-pg.js';
 
 const n = (x: number, d = 0) =>
@@ -66,5 +67,38 @@ export function historyPgSection(h: HistoryPgResult): string {
     ],
   );
   lines.push(table(['Measure', 'Figure', 'Target'], rows), '');
+  return lines.join('\n');
+}
+
+export function historyPgReplicasSection(h: HistoryPgReplicasResult): string {
+  const lines = ['## History (PostgreSQL): two replicas against one', ''];
+  lines.push(
+    `Bridge replicas (the ingest path and recorder) in one MQTT 5 shared-subscription group recording into one PostgreSQL ${h.server.split(' ')[0]} database; a paced flood of ${n(h.rate)} msgs/s offered for ${h.seconds} s (QoS 0, 60 B, ${n(h.topics)} topics), a group of one and a group of two alternating per round (bench/cases/history-pg-replicas.ts). Broker, publisher, database and replicas share two cores, so the ratio feeds the capacity model in docs/SCALING.md and is not a target. \`BENCH_CASES=history-pg-replicas npm run bench\` runs this section alone.`,
+    '',
+  );
+  const rows = h.byReplicas.map((x) => [
+    String(x.replicas),
+    `${n(x.recordedRate.median)} (${n(x.recordedRate.min)}..${n(x.recordedRate.max)})`,
+    `${(x.storedShare.min * 100).toFixed(1)}%`,
+    n(x.dropped.max),
+    `${(x.largestShare.median * 100).toFixed(1)}%`,
+    `${x.bridgeCpuUsPerMsg.median.toFixed(1)} + ${x.serverCpuUsPerMsg.median.toFixed(1)}`,
+  ]);
+  lines.push(
+    table(
+      [
+        'replicas',
+        'msgs/s recorded across the group, median (min..max)',
+        'in the database, of received (lowest)',
+        'dropped (most)',
+        'largest replica share',
+        'CPU µs per message: replicas + PostgreSQL',
+      ],
+      rows,
+    ),
+    '',
+    `Two replicas / one, same round: median ${h.ratio.median.toFixed(2)}x (${h.ratio.min.toFixed(2)}..${h.ratio.max.toFixed(2)}, ${h.ratio.rounds.length} rounds).`,
+    '',
+  );
   return lines.join('\n');
 }

@@ -5,7 +5,8 @@
  * Run alone to regenerate from a JSON file: tsx bench/report.ts [bench/results/latest.json]
  */
 import type { HistoryPgResult } from './cases/history-pg.js';
-import { historyPgSection } from './report-history-pg.js';
+import { historyPgReplicasSection, historyPgSection } from './report-history-pg.js';
+import type { HistoryPgReplicasResult } from './cases/history-pg-replicas.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -1377,6 +1378,8 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
 
   if (r.history !== undefined) out.push(historySection(r.history as Parameters<typeof historySection>[0]));
   if (r['history-pg'] !== undefined) out.push(historyPgSection(r['history-pg'] as HistoryPgResult));
+  if (r['history-pg-replicas'] !== undefined)
+    out.push(historyPgReplicasSection(r['history-pg-replicas'] as HistoryPgReplicasResult));
 
   // ---- closing ----
   out.push('## Closing note');

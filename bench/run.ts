@@ -8,7 +8,7 @@
  *
  * Environment: BENCH_QUICK=1 (smoke run, 1-2 minutes), BENCH_ROUNDS=n, BENCH_CASES=a,b (subset:
  * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, chart, sparkplug, history,
- * history-pg, profile),
+ * history-pg, history-pg-replicas, profile),
  * BENCH_PROFILE=0/1 (CPU profiles; on by default, off when quick), BENCH_OUT=dir (where the
  * JSON goes; default bench/results), BENCH_REPORT=0 (no Markdown/SVG).
  */
@@ -23,6 +23,7 @@ import { runEconomy } from './cases/economy.js';
 import { runHistory } from './cases/history.js';
 import { runHistoryIngest } from './cases/history-ingest.js';
 import { runHistoryPg } from './cases/history-pg.js';
+import { runHistoryPgReplicas } from './cases/history-pg-replicas.js';
 import { runHistoryStart } from './cases/history-start.js';
 import { runSparkplugIngest } from './cases/sparkplug-ingest.js';
 import { runHttp } from './cases/http.js';
@@ -117,6 +118,7 @@ const CASES: Array<[string, (ctx: BenchContext) => Promise<unknown>]> = [
     }),
   ],
   ['history-pg', runHistoryPg],
+  ['history-pg-replicas', runHistoryPgReplicas],
   ['profile', runProfile],
 ];
 

@@ -30,6 +30,9 @@ export interface IngestTrial {
   /** Mode history with BENCH_HISTORY_DRAIN=1: records written per second, first message to last write. */
   readonly recordedRate?: number;
   readonly recordedCpuSeconds?: number;
+  /** Wall-clock ms (Date.now) of the first message and, with BENCH_HISTORY_DRAIN=1, of the last write. */
+  readonly firstWallMs?: number;
+  readonly recordedWallMs?: number;
   /** The bridge's history warnings during the trial (a pause and its reason). */
   readonly historyWarnings?: readonly string[];
 }
@@ -145,12 +148,15 @@ export function nodeSubscriber(
   mode: 'bare' | 'bridge' | 'history',
   count: number,
   gcSamples = false,
+  env: Record<string, string> = {},
 ) {
   return () => {
     const child = tsxWorker(
       'bench/workers/ingest.ts',
       [mode, ctx.broker.url, ctx.pki.dir, String(count)],
-      gcSamples ? { nodeArgs: ['--expose-gc'], env: { ...process.env, BENCH_GC_SAMPLES: '1' } } : {},
+      gcSamples
+        ? { nodeArgs: ['--expose-gc'], env: { ...process.env, ...env, BENCH_GC_SAMPLES: '1' } }
+        : { env: { ...process.env, ...env } },
     );
     let onReady: () => void = () => undefined;
     const ready = new Promise<void>((r) => (onReady = r));
@@ -168,6 +174,8 @@ export function nodeSubscriber(
             samples: m.samples,
             store: m.store,
             history: m.history,
+            ...(m.firstWallMs !== undefined ? { firstWallMs: m.firstWallMs } : {}),
+            ...(m.recordedWallMs !== undefined ? { recordedWallMs: m.recordedWallMs } : {}),
             ...(m.recordedRate !== undefined
               ? { recordedRate: m.recordedRate, recordedCpuSeconds: m.recordedCpuSeconds }
               : {}),

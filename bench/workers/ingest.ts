@@ -10,6 +10,10 @@
  * its recorder status (written, queued, dropped) is reported, and, with BENCH_HISTORY_DRAIN=1,
  * the time until everything received was written (recordedRate: records written per second
  * from the first message to the last write) and the CPU seconds up to then.
+ * BENCH_REPLICA_ID and BENCH_SHARE_GROUP make it a replica (MQTT_REPLICA_ID, MQTT_SHARE_GROUP,
+ * MQTT_SESSION_EXPIRY_SECONDS=2): its collection is a shared subscription, which gets no retained
+ * messages, so it is ready once the broker has granted it (no probe); wall-clock times of its
+ * first message and last write are reported so that several replicas can be added up.
  * Usage: tsx bench/workers/ingest.ts <bridge|bare|history> <url> <pkiDir> <count> [storeMaxBytes]
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -65,6 +69,7 @@ async function finish(): Promise<void> {
   send({
     done: true,
     received,
+    firstWallMs: Date.now() - (performance.now() - first),
     complete: received >= count,
     rate: (received - 1) / seconds,
     seconds,
@@ -92,6 +97,7 @@ async function drain(): Promise<Record<string, number>> {
   return {
     recordedRate: s.written / (ms / 1000),
     recordedMs: ms,
+    recordedWallMs: Date.now(),
     recordedCpuSeconds: (c.user + c.system) / 1e6,
   };
 }
@@ -152,6 +158,13 @@ if (mode === 'bare') {
       MQTT_KEY_FILE: files.key,
       MCP_READ_TOPICS: '#',
       LOG_LEVEL: 'warn',
+      ...(process.env.BENCH_SHARE_GROUP !== undefined
+        ? {
+            MQTT_REPLICA_ID: process.env.BENCH_REPLICA_ID ?? 'bench',
+            MQTT_SHARE_GROUP: process.env.BENCH_SHARE_GROUP,
+            MQTT_SESSION_EXPIRY_SECONDS: '2',
+          }
+        : {}),
       ...(storeMaxBytes !== undefined ? { STORE_MAX_BYTES: storeMaxBytes } : {}),
       ...(mode === 'history'
         ? process.env.BENCH_HISTORY_URL !== undefined
@@ -178,4 +191,13 @@ if (mode === 'bare') {
   });
   app.link.onMessage(tick);
   await app.start();
+  if (process.env.BENCH_SHARE_GROUP !== undefined) {
+    const link = app.link;
+    const until = Date.now() + 10_000;
+    while (link.subscriptions().some((f) => link.grantedAt(f) === undefined) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    probe = true;
+    cpu0 = process.cpuUsage();
+    send({ ready: true });
+  }
 }
