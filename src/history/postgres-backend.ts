@@ -58,11 +58,13 @@ export class PostgresHistory implements HistoryBackend {
   private constructor(private readonly options: PostgresOptions) {
     this.db = new PgPool(options.connect);
     this.reader = new PgReader(this.db, new TopicPolicy(options.policy));
-    const sparkplug = new SparkplugFields(() => undefined);
+    // Sparkplug metrics by name; BIRTHs not seen by this writer are looked up before a batch.
+    const sparkplug = new SparkplugFields();
     this.writer = new PgWriter(
       this.db,
       options.maxFieldsPerMessage,
       (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
+      sparkplug,
     );
   }
 

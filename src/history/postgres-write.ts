@@ -25,6 +25,12 @@ const CACHE_LIMIT = 50_000;
 
 type Extract = (topic: string, payload: string, max: number) => NumericField[];
 
+/** Sparkplug BIRTHs another writer (or an earlier run) recorded: looked up before a batch. */
+export interface BirthLookup {
+  needed(records: Iterable<{ readonly topic: string }>): string[];
+  seed(asked: readonly string[], found: ReadonlyMap<string, string>): void;
+}
+
 interface TopicDelta {
   first: number;
   lastAt: number;
@@ -45,6 +51,7 @@ export class PgWriter {
     private readonly db: Pg,
     private readonly maxFields: number,
     private readonly extract: Extract = (_t, p, max) => extractNumeric(p, max),
+    private readonly births?: BirthLookup,
   ) {}
 
   /** Forget cached ids and partitions (after a failed transaction, or pruning). */
@@ -56,6 +63,7 @@ export class PgWriter {
 
   async append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
     await this.ensureDays(records);
+    await this.lookUpBirths(records);
     try {
       const replays = await this.db.transaction((tx) => this.write(tx, records, events));
       this.replaysIgnored += replays;
@@ -63,6 +71,27 @@ export class PgWriter {
       this.forget();
       throw error;
     }
+  }
+
+  /**
+   * The last recorded BIRTH of each Sparkplug node or device whose DATA is in the batch and whose
+   * BIRTH this writer has not seen: recorded before a restart, or by another replica of a share
+   * group (which may have got the BIRTH while this one gets the DATA). One query, by the topics'
+   * last record.
+   */
+  private async lookUpBirths(records: readonly HistoryRecord[]): Promise<void> {
+    const asked = this.births?.needed(records) ?? [];
+    if (asked.length === 0) return;
+    const rows = await this.db.query(
+      `SELECT t.topic, m.payload FROM ${SCHEMA}.topics t
+       JOIN ${SCHEMA}.messages m ON m.topic_id = t.id AND m.at = t.last_at AND m.seq = t.last_seq
+       WHERE t.topic = ANY($1::text[])`,
+      [asked],
+    );
+    this.births?.seed(
+      asked,
+      new Map(rows.map((r) => [r.topic as string, (r.payload as Buffer).toString('latin1')])),
+    );
   }
 
   private async ensureDays(records: readonly HistoryRecord[]): Promise<void> {

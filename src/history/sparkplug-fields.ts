@@ -15,6 +15,8 @@ import {
 import type { NumericField } from './numeric.js';
 
 const MAX_BIRTHS = 10_000;
+/** A BIRTH looked up and not found is looked up again after this long (another writer may record it). */
+const RETRY_MS = 10_000;
 const DECODE_BYTES = 1024 * 1024;
 const LIMITS = { maxMetrics: 1000, maxElements: 0, maxDepth: 1 };
 
@@ -41,8 +43,56 @@ export class SparkplugFields {
   /** Last BIRTH per `group/edge[/device]`, least recently used first. */
   private readonly births = new Map<string, Birth>();
 
-  /** @param lastBirth the last recorded payload of a BIRTH topic (latin1), for keys not seen yet. */
-  constructor(private readonly lastBirth: (topic: string) => string | undefined) {}
+  /** Keys whose BIRTH was looked up and not found: when (for needed()). */
+  private readonly missing = new Map<string, number>();
+
+  /**
+   * @param lastBirth the last recorded payload of a BIRTH topic (latin1), for keys not seen yet
+   * (a synchronous store: SQLite). A writer whose store answers asynchronously (PostgreSQL) passes
+   * none and asks needed() before a batch, then seed()s what it found.
+   */
+  constructor(
+    private readonly lastBirth: (topic: string) => string | undefined = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * The BIRTH topics a batch needs and this writer does not know: one per node or device of its
+   * DATA whose BIRTH was neither seen nor looked up in the last RETRY_MS (at most `max`).
+   */
+  needed(records: Iterable<{ readonly topic: string }>, max = 1000): string[] {
+    const out = new Set<string>();
+    const now = this.now();
+    for (const { topic } of records) {
+      if (out.size >= max) break;
+      if (!topic.startsWith('spBv1.0/')) continue;
+      const t = parseSparkplugTopic(topic);
+      if (t === undefined || (t.type !== 'NDATA' && t.type !== 'DDATA')) continue;
+      const key = t.device === undefined ? `${t.group}/${t.edge}` : `${t.group}/${t.edge}/${t.device}`;
+      if (this.births.has(key)) continue;
+      const tried = this.missing.get(key);
+      if (tried !== undefined && now - tried < RETRY_MS) continue;
+      out.add(birthTopic(key, t.device === undefined ? 'NBIRTH' : 'DBIRTH'));
+    }
+    return [...out];
+  }
+
+  /** What a lookup of needed() topics found: `found` maps a BIRTH topic to its last payload. */
+  seed(asked: readonly string[], found: ReadonlyMap<string, string>): void {
+    const now = this.now();
+    for (const topic of asked) {
+      const t = parseSparkplugTopic(topic);
+      if (t === undefined) continue;
+      const key = t.device === undefined ? `${t.group}/${t.edge}` : `${t.group}/${t.edge}/${t.device}`;
+      const raw = found.has(topic) ? decode(found.get(topic) as string) : undefined;
+      if (raw === undefined || this.births.has(key)) {
+        if (raw === undefined) this.noteMissing(key, now);
+        continue;
+      }
+      this.missing.delete(key);
+      this.keep(key, birthOf(raw, LIMITS.maxMetrics));
+    }
+  }
 
   /** Fields of a payload on a Sparkplug topic; undefined for any other topic. */
   fields(topic: string, payload: string, maxFields: number): NumericField[] | undefined {
@@ -56,6 +106,7 @@ export class SparkplugFields {
     let birth: Birth | undefined;
     if (birthType) {
       birth = birthOf(raw, LIMITS.maxMetrics);
+      this.missing.delete(key);
       this.keep(key, birth);
     } else {
       birth = this.births.get(key) ?? this.recorded(key, t.device === undefined ? 'NBIRTH' : 'DBIRTH');
@@ -64,10 +115,7 @@ export class SparkplugFields {
   }
 
   private recorded(key: string, type: 'NBIRTH' | 'DBIRTH'): Birth | undefined {
-    const [group, edge, device] = key.split('/');
-    const payload = this.lastBirth(
-      `spBv1.0/${group}/${type}/${edge}${device === undefined ? '' : `/${device}`}`,
-    );
+    const payload = this.lastBirth(birthTopic(key, type));
     const raw = payload === undefined ? undefined : decode(payload);
     if (raw === undefined) return undefined;
     const birth = birthOf(raw, LIMITS.maxMetrics);
@@ -75,11 +123,22 @@ export class SparkplugFields {
     return birth;
   }
 
+  private noteMissing(key: string, now: number): void {
+    this.missing.delete(key);
+    this.missing.set(key, now);
+    if (this.missing.size > MAX_BIRTHS) this.missing.delete(this.missing.keys().next().value as string);
+  }
+
   private keep(key: string, birth: Birth): void {
     this.births.delete(key);
     this.births.set(key, birth);
     if (this.births.size > MAX_BIRTHS) this.births.delete(this.births.keys().next().value as string);
   }
+}
+
+function birthTopic(key: string, type: 'NBIRTH' | 'DBIRTH'): string {
+  const [group, edge, device] = key.split('/');
+  return `spBv1.0/${group}/${type}/${edge}${device === undefined ? '' : `/${device}`}`;
 }
 
 function decode(payload: string): ReturnType<typeof decodeSparkplug> | undefined {

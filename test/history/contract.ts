@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PolicyRules } from '../../src/policy/acl.js';
 import type { HistoryBackend, HistoryRecord } from '../../src/history/types.js';
+import { encode } from '../helpers/edge-node.js';
 
 export interface ContractOpenOptions {
   readonly policy?: PolicyRules;
@@ -290,6 +291,27 @@ export function runContract(name: string, open: ContractOpen): void {
       });
     });
 
+    it('names Sparkplug DATA metrics by the BIRTH recorded before a reopen', async () => {
+      await using(open, undefined, async (h) => {
+        await h.append([rec('spBv1.0/g/DBIRTH/e/d', T0, SPARKPLUG_BIRTH)], []);
+      });
+      await using(open, { reopen: true }, async (h) => {
+        // The DATA carries the alias only; the name is in the BIRTH recorded before.
+        await h.append([rec('spBv1.0/g/DDATA/e/d', T0 + MIN, sparkplugData(21.5))], []);
+        const r = await h.summarize({
+          filter: 'spBv1.0/g/DDATA/#',
+          from: T0,
+          to: T0 + 2 * MIN,
+          buckets: 1,
+          maxSeries: 10,
+        });
+        assert.deepEqual(
+          r.series.map((x) => [x.field, x.last?.value]),
+          [['boiler/temp', 21.5]],
+        );
+      });
+    });
+
     it('finds silent topics by their usual interval, by a fixed threshold, longest silent first', async () => {
       await using(open, undefined, async (h) => {
         const now = T0 + 100 * MIN;
@@ -410,4 +432,14 @@ export function runContract(name: string, open: ContractOpen): void {
       });
     });
   });
+}
+
+/** A DBIRTH naming alias 7 `boiler/temp` (Double), and a DDATA with that alias only, as latin1. */
+export const SPARKPLUG_BIRTH = encode({
+  seq: 0,
+  metrics: [{ name: 'boiler/temp', alias: 7, datatype: 10, doubleValue: 20 }],
+}).toString('latin1');
+
+export function sparkplugData(value: number): string {
+  return encode({ seq: 1, metrics: [{ alias: 7, doubleValue: value }] }).toString('latin1');
 }

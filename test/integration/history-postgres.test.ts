@@ -8,7 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PostgresHistory, type PostgresOptions } from '../../src/history/postgres-backend.js';
 import { HistoryOpenError } from '../../src/history/types.js';
-import { rec, runContract, type ContractOpenOptions } from '../history/contract.js';
+import {
+  SPARKPLUG_BIRTH,
+  rec,
+  runContract,
+  sparkplugData,
+  type ContractOpenOptions,
+} from '../history/contract.js';
 import { PG_USER, startPostgres, type Postgres } from '../helpers/postgres.js';
 
 let server: Postgres;
@@ -53,6 +59,29 @@ describe('postgres history', () => {
     );
     await a.close();
     await b.close();
+  });
+
+  it('names Sparkplug DATA by a BIRTH another writer recorded (a share group gives BIRTH and DATA to different replicas)', async () => {
+    const db = await server.createDatabase(`births${n++}`);
+    const [a, b] = await Promise.all([PostgresHistory.open(options(db)), PostgresHistory.open(options(db))]);
+    try {
+      await a.append([rec('spBv1.0/g/DBIRTH/e/d', T0, SPARKPLUG_BIRTH)], []);
+      await b.append([rec('spBv1.0/g/DDATA/e/d', T0 + 1000, sparkplugData(21.5))], []);
+      const r = await a.summarize({
+        filter: 'spBv1.0/g/DDATA/#',
+        from: T0,
+        to: T0 + 60_000,
+        buckets: 1,
+        maxSeries: 10,
+      });
+      assert.deepEqual(
+        r.series.map((x) => [x.field, x.count]),
+        [['boiler/temp', 1]],
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('records the broker a message came from, default when unnamed', async () => {
