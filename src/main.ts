@@ -84,7 +84,10 @@ async function run(
   let history: HistoryBackend | undefined;
   if (config.history !== undefined) {
     try {
-      history = await openHistory(config.history, config.policy);
+      history = await openHistory(config.history, config.policy, {
+        broker: config.brokers[0]?.name ?? 'default',
+        first: true,
+      });
     } catch (error) {
       // Not a history database, corrupt, or in use by another bridge: the file stays as it is.
       if (!(error instanceof HistoryOpenError)) throw error;
@@ -107,11 +110,20 @@ async function run(
   } catch (error) {
     if (!(error instanceof HistoryOpenError)) throw error;
     await history?.close();
-    logger.fatal(`${error.message} (HISTORY_PATH, for a broker of MQTT_BROKERS_FILE)`);
+    const variable = config.history?.postgres !== undefined ? 'HISTORY_URL' : 'HISTORY_PATH';
+    logger.fatal(`${error.message} (${variable}, for a broker of MQTT_BROKERS_FILE)`);
     process.exitCode = 1;
     return;
   }
-  for (const [broker, { path }] of brokerHistory) logger.info({ broker, path }, 'history: recording');
+  for (const [broker, { path, backend }] of brokerHistory) {
+    const fault = backend instanceof PostgresHistory ? backend.startFault : undefined;
+    if (fault !== undefined)
+      logger.warn(
+        { broker, path, reason: fault.message },
+        'history: the database cannot be used yet; recording starts when it can (live tools work meanwhile)',
+      );
+    else logger.info({ broker, path }, 'history: recording');
+  }
   const app = createApp(config, logger, scrubber, packageVersion(), undefined, {
     inContainer: inContainer(),
     ...(history !== undefined ? { history } : {}),

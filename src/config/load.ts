@@ -163,11 +163,6 @@ export function loadConfig(
   }
   const http = httpConfig(env, problems, secrets, read);
   const history = historyConfig(env, problems, secrets, read, readSecret);
-  if (brokers.length > 1 && history?.postgres !== undefined) {
-    problems.push(
-      'HISTORY_URL: with several brokers (MQTT_BROKERS_FILE) history is recorded with HISTORY_PATH, one SQLite file per broker; a shared PostgreSQL history for several brokers is not supported yet',
-    );
-  }
 
   // ---- topic catalog ----
   let catalog = Catalog.EMPTY;

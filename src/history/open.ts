@@ -8,10 +8,20 @@ import type { HistoryConfig } from '../config/load.js';
 import type { PolicyRules } from '../policy/acl.js';
 import { DEFAULT_MAX_FIELDS } from './numeric.js';
 import { PostgresHistory } from './postgres-backend.js';
+import { SCHEMA, schemaOf } from './postgres-schema.js';
 import { SqliteHistory } from './sqlite-backend.js';
 import type { HistoryBackend } from './types.js';
 
-export function openHistory(config: HistoryConfig, policy: PolicyRules): Promise<HistoryBackend> {
+/**
+ * `scope`: the broker it records (with several brokers): its name goes into PostgreSQL's
+ * `broker` column, and a broker other than the first records in its own schema
+ * (`mqtt_history_{name}`), as it records in its own SQLite file (broker-history.ts).
+ */
+export function openHistory(
+  config: HistoryConfig,
+  policy: PolicyRules,
+  scope: { readonly broker: string; readonly first: boolean } = { broker: 'default', first: true },
+): Promise<HistoryBackend> {
   const common = {
     policy,
     retentionMs: config.retentionMs,
@@ -19,6 +29,11 @@ export function openHistory(config: HistoryConfig, policy: PolicyRules): Promise
     maxPayloadBytes: config.maxPayloadBytes,
     maxFieldsPerMessage: DEFAULT_MAX_FIELDS,
   };
-  if (config.postgres !== undefined) return PostgresHistory.open({ ...common, connect: config.postgres });
+  if (config.postgres !== undefined)
+    return PostgresHistory.open({
+      ...common,
+      connect: { ...config.postgres, schema: scope.first ? SCHEMA : schemaOf(scope.broker) },
+      broker: scope.broker,
+    });
   return SqliteHistory.open({ location: config.path, ...common });
 }

@@ -14,7 +14,7 @@ import { extractNumeric } from './numeric.js';
 import { PgPool, type PgConnect } from './postgres.js';
 import { pruneStep, usedBytes } from './postgres-prune.js';
 import { PgReader } from './postgres-read.js';
-import { migrate, SCHEMA } from './postgres-schema.js';
+import { migrate } from './postgres-schema.js';
 import { PgWriter } from './postgres-write.js';
 import { SparkplugFields } from './sparkplug-fields.js';
 import {
@@ -40,7 +40,10 @@ import {
 const STATS_WAIT_MS = 1000;
 
 export interface PostgresOptions extends Omit<HistoryOptions, 'location'> {
+  /** The connection; its `schema` scopes this history (one schema per broker). */
   readonly connect: PgConnect;
+  /** The broker recorded with each message (the `broker` column); default `default`. */
+  readonly broker?: string;
 }
 
 export class PostgresHistory implements HistoryBackend {
@@ -65,6 +68,7 @@ export class PostgresHistory implements HistoryBackend {
       options.maxFieldsPerMessage,
       (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
       sparkplug,
+      options.broker,
     );
   }
 
@@ -181,7 +185,7 @@ export class PostgresHistory implements HistoryBackend {
   private freshStats(): Promise<HistoryStats> {
     return this.run(async () => {
       const [row] = await this.db.query(
-        `SELECT count(*) AS n, coalesce(sum(records), 0) AS r, min(first_at) AS oldest FROM ${SCHEMA}.topics`,
+        `SELECT count(*) AS n, coalesce(sum(records), 0) AS r, min(first_at) AS oldest FROM ${this.db.schema}.topics`,
       );
       const oldest = row?.oldest;
       return {

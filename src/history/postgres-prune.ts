@@ -10,7 +10,7 @@
  * autovacuum and returns a dropped day's files at once.
  */
 import type { Pg } from './postgres.js';
-import { DAY, dropDay, LOCK, SCHEMA } from './postgres-schema.js';
+import { DAY, dropDay, LOCK } from './postgres-schema.js';
 
 export const PRUNE_HIGH = 0.95;
 export const PRUNE_LOW = 0.9;
@@ -23,7 +23,7 @@ export interface PruneStep {
 
 /** Estimated bytes the history's rows take (the writer's per-minute estimate). */
 export async function usedBytes(db: Pg): Promise<number> {
-  const [row] = await db.query(`SELECT coalesce(sum(bytes), 0) AS b FROM ${SCHEMA}.minutes`);
+  const [row] = await db.query(`SELECT coalesce(sum(bytes), 0) AS b FROM ${db.schema}.minutes`);
   return Number(row?.b ?? 0);
 }
 
@@ -34,19 +34,23 @@ export async function pruneStep(
   maxBytes: number,
 ): Promise<PruneStep> {
   return db.transaction(async (tx) => {
-    const [lock] = await tx.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [LOCK.prune]);
+    // One pruner per schema at a time (several brokers each prune their own).
+    const [lock] = await tx.query('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [
+      LOCK.prune,
+      tx.schema,
+    ]);
     if (lock?.ok !== true) return { removed: 0 };
     const ageCut = Math.floor((now - retentionMs) / MINUTE) * MINUTE;
-    await tx.query(`DELETE FROM ${SCHEMA}.link_events WHERE at < $1`, [ageCut]);
+    await tx.query(`DELETE FROM ${tx.schema}.link_events WHERE at < $1`, [ageCut]);
     const used = await usedBytes(tx);
     let toFree = used > maxBytes * PRUNE_HIGH ? used - maxBytes * PRUNE_LOW : 0;
-    const days = (await tx.query(`SELECT day FROM ${SCHEMA}.partitions ORDER BY day`)).map((r) =>
+    const days = (await tx.query(`SELECT day FROM ${tx.schema}.partitions ORDER BY day`)).map((r) =>
       Number(r.day),
     );
     const oldest = days[0];
     if (oldest !== undefined && days.length > 1) {
       const [d] = await tx.query(
-        `SELECT coalesce(sum(bytes), 0) AS b, count(*) AS n FROM ${SCHEMA}.minutes WHERE minute < $1`,
+        `SELECT coalesce(sum(bytes), 0) AS b, count(*) AS n FROM ${tx.schema}.minutes WHERE minute < $1`,
         [oldest + DAY],
       );
       if (oldest + DAY <= ageCut || (toFree > 0 && Number(d?.b) <= toFree))
@@ -57,7 +61,7 @@ export async function pruneStep(
     let rows = 0;
     let cutoff: number | undefined;
     for (const m of await tx.query(
-      `SELECT minute, records, bytes FROM ${SCHEMA}.minutes ORDER BY minute LIMIT 5000`,
+      `SELECT minute, records, bytes FROM ${tx.schema}.minutes ORDER BY minute LIMIT 5000`,
     )) {
       const minute = Number(m.minute);
       if (minute >= ageCut && toFree <= 0) break;
@@ -68,7 +72,7 @@ export async function pruneStep(
     }
     if (cutoff === undefined) return { removed: 0 };
     const gone = await tx.query(
-      `WITH gone AS (DELETE FROM ${SCHEMA}.messages WHERE at < $1 RETURNING topic_id, at)
+      `WITH gone AS (DELETE FROM ${tx.schema}.messages WHERE at < $1 RETURNING topic_id, at)
        SELECT topic_id, div(at, ${DAY}) * ${DAY} AS day, count(*) AS n FROM gone GROUP BY 1, 2 ORDER BY 2, 1`,
       [cutoff],
     );
@@ -76,14 +80,14 @@ export async function pruneStep(
     const dayList = gone.map((g) => Number(g.day));
     const counts = gone.map((g) => Number(g.n));
     await tx.query(
-      `UPDATE ${SCHEMA}.topic_days d SET records = d.records - u.n FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS u(id, day, n)
+      `UPDATE ${tx.schema}.topic_days d SET records = d.records - u.n FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS u(id, day, n)
        WHERE d.topic_id = u.id AND d.day = u.day`,
       [ids, dayList, counts],
     );
-    await tx.query(`DELETE FROM ${SCHEMA}.topic_days WHERE records <= 0`);
-    await tx.query(`DELETE FROM ${SCHEMA}.points WHERE at < $1`, [cutoff]);
-    await tx.query(`DELETE FROM ${SCHEMA}.rollups WHERE minute < $1`, [cutoff / MINUTE]);
-    await tx.query(`DELETE FROM ${SCHEMA}.minutes WHERE minute < $1`, [cutoff]);
+    await tx.query(`DELETE FROM ${tx.schema}.topic_days WHERE records <= 0`);
+    await tx.query(`DELETE FROM ${tx.schema}.points WHERE at < $1`, [cutoff]);
+    await tx.query(`DELETE FROM ${tx.schema}.rollups WHERE minute < $1`, [cutoff / MINUTE]);
+    await tx.query(`DELETE FROM ${tx.schema}.minutes WHERE minute < $1`, [cutoff]);
     const removed = counts.reduce((a, b) => a + b, 0);
     await settleTopics(tx, ids, counts, cutoff);
     return { removed };
@@ -93,12 +97,12 @@ export async function pruneStep(
 /** Drops the oldest day's partitions; its per-topic counts come off the topics. */
 async function dropOldest(tx: Pg, day: number): Promise<number> {
   const rows = await tx.query(
-    `SELECT topic_id, records FROM ${SCHEMA}.topic_days WHERE day = $1 ORDER BY topic_id`,
+    `SELECT topic_id, records FROM ${tx.schema}.topic_days WHERE day = $1 ORDER BY topic_id`,
     [day],
   );
   await dropDay(tx, day);
-  await tx.query(`DELETE FROM ${SCHEMA}.topic_days WHERE day = $1`, [day]);
-  await tx.query(`DELETE FROM ${SCHEMA}.minutes WHERE minute < $1`, [day + DAY]);
+  await tx.query(`DELETE FROM ${tx.schema}.topic_days WHERE day = $1`, [day]);
+  await tx.query(`DELETE FROM ${tx.schema}.minutes WHERE minute < $1`, [day + DAY]);
   const ids = rows.map((r) => Number(r.topic_id));
   const counts = rows.map((r) => Number(r.records));
   await settleTopics(tx, ids, counts, day + DAY);
@@ -110,27 +114,27 @@ async function settleTopics(tx: Pg, ids: number[], counts: number[], cutoff: num
   if (ids.length === 0) return;
   const empty = await tx.query(
     `WITH c AS (SELECT id, sum(n) AS n FROM unnest($1::integer[], $2::bigint[]) AS u(id, n) GROUP BY id ORDER BY id)
-     UPDATE ${SCHEMA}.topics t SET records = t.records - c.n FROM c WHERE t.id = c.id RETURNING t.id, t.records`,
+     UPDATE ${tx.schema}.topics t SET records = t.records - c.n FROM c WHERE t.id = c.id RETURNING t.id, t.records`,
     [ids, counts],
   );
   const gone = empty.filter((r) => Number(r.records) <= 0).map((r) => Number(r.id));
   const kept = empty.filter((r) => Number(r.records) > 0).map((r) => Number(r.id));
   if (gone.length > 0) {
     await tx.query(
-      `DELETE FROM ${SCHEMA}.rollups WHERE series_id IN (SELECT id FROM ${SCHEMA}.series WHERE topic_id = ANY($1::integer[]))`,
+      `DELETE FROM ${tx.schema}.rollups WHERE series_id IN (SELECT id FROM ${tx.schema}.series WHERE topic_id = ANY($1::integer[]))`,
       [gone],
     );
     await tx.query(
-      `DELETE FROM ${SCHEMA}.points WHERE series_id IN (SELECT id FROM ${SCHEMA}.series WHERE topic_id = ANY($1::integer[]))`,
+      `DELETE FROM ${tx.schema}.points WHERE series_id IN (SELECT id FROM ${tx.schema}.series WHERE topic_id = ANY($1::integer[]))`,
       [gone],
     );
-    await tx.query(`DELETE FROM ${SCHEMA}.series WHERE topic_id = ANY($1::integer[])`, [gone]);
-    await tx.query(`DELETE FROM ${SCHEMA}.topic_days WHERE topic_id = ANY($1::integer[])`, [gone]);
-    await tx.query(`DELETE FROM ${SCHEMA}.topics WHERE id = ANY($1::integer[])`, [gone]);
+    await tx.query(`DELETE FROM ${tx.schema}.series WHERE topic_id = ANY($1::integer[])`, [gone]);
+    await tx.query(`DELETE FROM ${tx.schema}.topic_days WHERE topic_id = ANY($1::integer[])`, [gone]);
+    await tx.query(`DELETE FROM ${tx.schema}.topics WHERE id = ANY($1::integer[])`, [gone]);
   }
   if (kept.length > 0) {
     await tx.query(
-      `UPDATE ${SCHEMA}.topics t SET first_at = coalesce((SELECT min(at) FROM ${SCHEMA}.messages m WHERE m.topic_id = t.id), t.first_at)
+      `UPDATE ${tx.schema}.topics t SET first_at = coalesce((SELECT min(at) FROM ${tx.schema}.messages m WHERE m.topic_id = t.id), t.first_at)
        WHERE t.id = ANY($1::integer[]) AND t.first_at < $2`,
       [kept, cutoff],
     );

@@ -9,7 +9,6 @@ import { topicMatches } from '../mqtt/topic.js';
 import type { TopicPolicy } from '../policy/acl.js';
 import { bucketStart, combineBuckets, medianGap, type BucketAggregate } from './numeric.js';
 import type { Pg, Row } from './postgres.js';
-import { SCHEMA } from './postgres-schema.js';
 import { literalPrefix, prefixSuccessor } from './sqlite-read.js';
 import type {
   LatestResult,
@@ -55,11 +54,12 @@ export class PgReader {
     const cols = 'id, topic, first_at, last_at, last_seq, last_retain, last_size, records';
     const rows =
       upper === undefined
-        ? await this.db.query(`SELECT ${cols} FROM ${SCHEMA}.topics WHERE topic >= $1 ORDER BY topic`, [
-            prefix,
-          ])
+        ? await this.db.query(
+            `SELECT ${cols} FROM ${this.db.schema}.topics WHERE topic >= $1 ORDER BY topic`,
+            [prefix],
+          )
         : await this.db.query(
-            `SELECT ${cols} FROM ${SCHEMA}.topics WHERE topic >= $1 AND topic < $2 ORDER BY topic`,
+            `SELECT ${cols} FROM ${this.db.schema}.topics WHERE topic >= $1 AND topic < $2 ORDER BY topic`,
             [prefix, upper],
           );
     const out: TopicRow[] = [];
@@ -89,7 +89,7 @@ export class PgReader {
     const names = new Map(topics.map((t) => [t.id, t.topic]));
     const rows = await this.db.query(
       `SELECT ${COLUMNS} FROM unnest($1::integer[]) AS t(id) CROSS JOIN LATERAL (
-         SELECT * FROM ${SCHEMA}.messages m WHERE m.topic_id = t.id AND m.at >= $2 AND m.at < $3
+         SELECT * FROM ${this.db.schema}.messages m WHERE m.topic_id = t.id AND m.at >= $2 AND m.at < $3
          ORDER BY m.at DESC, m.seq DESC LIMIT $4) m
        ORDER BY m.at DESC, m.seq DESC LIMIT $4`,
       [topics.map((t) => t.id), from, to, want],
@@ -107,7 +107,7 @@ export class PgReader {
     if (chosen.length === 0) return { messages: [], matched: topics.length };
     const rows = await this.db.query(
       `SELECT ${COLUMNS} FROM unnest($1::integer[], $2::bigint[], $3::bigint[]) AS u(id, at, seq)
-       JOIN ${SCHEMA}.messages m ON m.topic_id = u.id AND m.at = u.at AND m.seq = u.seq`,
+       JOIN ${this.db.schema}.messages m ON m.topic_id = u.id AND m.at = u.at AND m.seq = u.seq`,
       [chosen.map((t) => t.id), chosen.map((t) => t.lastAt), chosen.map((t) => t.lastSeq)],
     );
     const byId = new Map(rows.map((r) => [Number(r.topic_id), r]));
@@ -141,10 +141,10 @@ export class PgReader {
     // Every series of those topics with its first and last point in the range (none: no row).
     const found = await this.db.query(
       `SELECT s.id, s.topic_id, s.field, f.at AS fa, f.value AS fv, l.at AS la, l.value AS lv
-       FROM ${SCHEMA}.series s
-       CROSS JOIN LATERAL (SELECT at, value FROM ${SCHEMA}.points p WHERE p.series_id = s.id AND p.at >= $2 AND p.at < $3
+       FROM ${this.db.schema}.series s
+       CROSS JOIN LATERAL (SELECT at, value FROM ${this.db.schema}.points p WHERE p.series_id = s.id AND p.at >= $2 AND p.at < $3
          ORDER BY p.at, p.seq LIMIT 1) f
-       CROSS JOIN LATERAL (SELECT at, value FROM ${SCHEMA}.points p WHERE p.series_id = s.id AND p.at >= $2 AND p.at < $3
+       CROSS JOIN LATERAL (SELECT at, value FROM ${this.db.schema}.points p WHERE p.series_id = s.id AND p.at >= $2 AND p.at < $3
          ORDER BY p.at DESC, p.seq DESC LIMIT 1) l
        WHERE s.topic_id = ANY($1::integer[]) ${fieldClause}`,
       q.field === undefined
@@ -213,10 +213,10 @@ export class PgReader {
       `WITH pc AS (SELECT * FROM unnest($2::integer[], $3::integer[], $4::bigint[], $5::bigint[]) AS p(i, kind, lo, hi)),
             ids AS (SELECT unnest($1::integer[]) AS id)
        SELECT ids.id, pc.i, a.n, a.lo, a.hi, a.sum FROM ids CROSS JOIN pc CROSS JOIN LATERAL (
-         SELECT count(*) AS n, min(value) AS lo, max(value) AS hi, sum(value) AS sum FROM ${SCHEMA}.points p
+         SELECT count(*) AS n, min(value) AS lo, max(value) AS hi, sum(value) AS sum FROM ${this.db.schema}.points p
            WHERE pc.kind = 0 AND p.series_id = ids.id AND p.at >= pc.lo AND p.at < pc.hi
          UNION ALL
-         SELECT coalesce(sum(r.n), 0), min(r.lo), max(r.hi), sum(r.sum) FROM ${SCHEMA}.rollups r
+         SELECT coalesce(sum(r.n), 0), min(r.lo), max(r.hi), sum(r.sum) FROM ${this.db.schema}.rollups r
            WHERE pc.kind = 1 AND r.series_id = ids.id AND r.minute >= pc.lo AND r.minute < pc.hi) a
        WHERE a.n > 0`,
       [ids, piece.i, piece.kind, piece.lo, piece.hi],
@@ -250,7 +250,7 @@ export class PgReader {
     const times = new Map<number, number[]>();
     if (candidates.length > 0) {
       const rows = await this.db.query(
-        `SELECT t.id, array(SELECT m.at::double precision FROM ${SCHEMA}.messages m WHERE m.topic_id = t.id
+        `SELECT t.id, array(SELECT m.at::double precision FROM ${this.db.schema}.messages m WHERE m.topic_id = t.id
            ORDER BY m.at DESC LIMIT $2) AS times FROM unnest($1::integer[]) AS t(id)`,
         [candidates.map((t) => t.id), SILENCE_SAMPLE + 1],
       );
@@ -277,13 +277,13 @@ export class PgReader {
 
   async offline(from: number, to: number): Promise<OfflinePeriod[]> {
     const [before] = await this.db.query(
-      `SELECT at, state FROM ${SCHEMA}.link_events WHERE at < $1 ORDER BY at DESC, seq DESC LIMIT 1`,
+      `SELECT at, state FROM ${this.db.schema}.link_events WHERE at < $1 ORDER BY at DESC, seq DESC LIMIT 1`,
       [from],
     );
     let downSince = before !== undefined && Number(before.state) === 0 ? Number(before.at) : undefined;
     const out: OfflinePeriod[] = [];
     const events = await this.db.query(
-      `SELECT at, state FROM ${SCHEMA}.link_events WHERE at >= $1 AND at < $2 ORDER BY at, seq`,
+      `SELECT at, state FROM ${this.db.schema}.link_events WHERE at >= $1 AND at < $2 ORDER BY at, seq`,
       [from, to],
     );
     for (const e of events) {
@@ -296,7 +296,7 @@ export class PgReader {
     }
     if (downSince !== undefined) {
       const [up] = await this.db.query(
-        `SELECT at FROM ${SCHEMA}.link_events WHERE at >= $1 AND state = 1 ORDER BY at, seq LIMIT 1`,
+        `SELECT at FROM ${this.db.schema}.link_events WHERE at >= $1 AND state = 1 ORDER BY at, seq LIMIT 1`,
         [to],
       );
       out.push(up === undefined ? { from: downSince } : { from: downSince, to: Number(up.at) });

@@ -18,51 +18,57 @@
 import type { Pg } from './postgres.js';
 import { HistoryOpenError } from './types.js';
 
+/** The schema of the first (or only) broker; another broker's is `"mqtt_history_{name}"`. */
 export const SCHEMA = 'mqtt_history';
+
+/** The schema a broker records into (quoted where needed; broker names are [a-z0-9_-]). */
+export function schemaOf(broker: string | undefined): string {
+  return broker === undefined ? SCHEMA : `"${SCHEMA}_${broker}"`;
+}
 export const DAY = 86_400_000;
 /** pg_advisory_lock keys: migrations, partition DDL, pruning. */
 export const LOCK = { migrate: 7_314_001, ddl: 7_314_002, prune: 7_314_003 } as const;
 
-/** Each entry: the SQL of one version, applied in order. */
-const MIGRATIONS: readonly string[] = [
+/** Each entry: the SQL of one version in `schema`, applied in order. */
+const migrations = (schema: string): readonly string[] => [
   // 1: the tables.
-  `CREATE TABLE ${SCHEMA}.topics(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  `CREATE TABLE ${schema}.topics(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      topic text COLLATE "C" NOT NULL UNIQUE, first_at bigint NOT NULL, last_at bigint NOT NULL,
      last_seq bigint NOT NULL, last_retain boolean NOT NULL, last_size integer NOT NULL,
      records bigint NOT NULL DEFAULT 0);
-   CREATE SEQUENCE ${SCHEMA}.seq AS bigint CACHE 1;
-   CREATE TABLE ${SCHEMA}.messages(topic_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
+   CREATE SEQUENCE ${schema}.seq AS bigint CACHE 1;
+   CREATE TABLE ${schema}.messages(topic_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
      qos smallint NOT NULL, retain boolean NOT NULL, size integer NOT NULL, payload bytea NOT NULL,
      properties text, broker text NOT NULL DEFAULT 'default') PARTITION BY RANGE (at);
-   CREATE INDEX ON ${SCHEMA}.messages(topic_id, at, seq);
-   CREATE TABLE ${SCHEMA}.series(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+   CREATE INDEX ON ${schema}.messages(topic_id, at, seq);
+   CREATE TABLE ${schema}.series(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      topic_id integer NOT NULL, field text COLLATE "C" NOT NULL, UNIQUE(topic_id, field));
-   CREATE TABLE ${SCHEMA}.points(series_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
+   CREATE TABLE ${schema}.points(series_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
      value double precision NOT NULL) PARTITION BY RANGE (at);
-   CREATE INDEX ON ${SCHEMA}.points(series_id, at, seq);
-   CREATE TABLE ${SCHEMA}.rollups(series_id integer NOT NULL, minute bigint NOT NULL, n bigint NOT NULL,
+   CREATE INDEX ON ${schema}.points(series_id, at, seq);
+   CREATE TABLE ${schema}.rollups(series_id integer NOT NULL, minute bigint NOT NULL, n bigint NOT NULL,
      sum double precision NOT NULL, lo double precision NOT NULL, hi double precision NOT NULL,
      PRIMARY KEY(series_id, minute)) PARTITION BY RANGE (minute);
-   CREATE TABLE ${SCHEMA}.minutes(minute bigint PRIMARY KEY, records bigint NOT NULL, bytes bigint NOT NULL);
-   CREATE TABLE ${SCHEMA}.topic_days(topic_id integer NOT NULL, day bigint NOT NULL, records bigint NOT NULL,
+   CREATE TABLE ${schema}.minutes(minute bigint PRIMARY KEY, records bigint NOT NULL, bytes bigint NOT NULL);
+   CREATE TABLE ${schema}.topic_days(topic_id integer NOT NULL, day bigint NOT NULL, records bigint NOT NULL,
      PRIMARY KEY(day, topic_id));
-   CREATE TABLE ${SCHEMA}.partitions(day bigint PRIMARY KEY);
-   CREATE TABLE ${SCHEMA}.link_events(at bigint NOT NULL, seq bigint NOT NULL, state smallint NOT NULL,
+   CREATE TABLE ${schema}.partitions(day bigint PRIMARY KEY);
+   CREATE TABLE ${schema}.link_events(at bigint NOT NULL, seq bigint NOT NULL, state smallint NOT NULL,
      PRIMARY KEY(at, seq));`,
 ];
-export const SCHEMA_VERSION = MIGRATIONS.length;
+export const SCHEMA_VERSION = migrations(SCHEMA).length;
 
 /** Applies the migrations this database lacks, one replica at a time. */
 export async function migrate(db: Pg): Promise<void> {
   await db.session(async (s) => {
     await s.query('SELECT pg_advisory_lock($1)', [LOCK.migrate]);
     try {
-      await s.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+      await s.query(`CREATE SCHEMA IF NOT EXISTS ${db.schema}`);
       await s.query(
-        `CREATE TABLE IF NOT EXISTS ${SCHEMA}.migrations(version integer PRIMARY KEY,
+        `CREATE TABLE IF NOT EXISTS ${s.schema}.migrations(version integer PRIMARY KEY,
            applied_at timestamptz NOT NULL DEFAULT now())`,
       );
-      const [row] = await s.query(`SELECT coalesce(max(version), 0) AS v FROM ${SCHEMA}.migrations`);
+      const [row] = await s.query(`SELECT coalesce(max(version), 0) AS v FROM ${s.schema}.migrations`);
       const have = Number(row?.v ?? 0);
       if (have > SCHEMA_VERSION) {
         throw new HistoryOpenError(
@@ -71,8 +77,8 @@ export async function migrate(db: Pg): Promise<void> {
       }
       for (let v = have + 1; v <= SCHEMA_VERSION; v++) {
         await s.transaction(async (tx) => {
-          await tx.query(MIGRATIONS[v - 1] as string);
-          await tx.query(`INSERT INTO ${SCHEMA}.migrations(version) VALUES ($1)`, [v]);
+          await tx.query(migrations(db.schema)[v - 1] as string);
+          await tx.query(`INSERT INTO ${tx.schema}.migrations(version) VALUES ($1)`, [v]);
         });
       }
     } finally {
@@ -83,7 +89,7 @@ export async function migrate(db: Pg): Promise<void> {
 
 /** The day partitions that exist (epoch ms of their first millisecond). */
 export async function knownDays(db: Pg): Promise<Set<number>> {
-  const rows = await db.query(`SELECT day FROM ${SCHEMA}.partitions`);
+  const rows = await db.query(`SELECT day FROM ${db.schema}.partitions`);
   return new Set(rows.map((r) => Number(r.day)));
 }
 
@@ -99,10 +105,10 @@ export async function createDays(db: Pg, days: readonly number[]): Promise<void>
       const m0 = day / 60_000;
       const m1 = next / 60_000;
       await tx.query(
-        `CREATE TABLE ${SCHEMA}.messages_${name} PARTITION OF ${SCHEMA}.messages FOR VALUES FROM (${day}) TO (${next});
-         CREATE TABLE ${SCHEMA}.points_${name} PARTITION OF ${SCHEMA}.points FOR VALUES FROM (${day}) TO (${next});
-         CREATE TABLE ${SCHEMA}.rollups_${name} PARTITION OF ${SCHEMA}.rollups FOR VALUES FROM (${m0}) TO (${m1});
-         INSERT INTO ${SCHEMA}.partitions(day) VALUES (${day});`,
+        `CREATE TABLE ${tx.schema}.messages_${name} PARTITION OF ${tx.schema}.messages FOR VALUES FROM (${day}) TO (${next});
+         CREATE TABLE ${tx.schema}.points_${name} PARTITION OF ${tx.schema}.points FOR VALUES FROM (${day}) TO (${next});
+         CREATE TABLE ${tx.schema}.rollups_${name} PARTITION OF ${tx.schema}.rollups FOR VALUES FROM (${m0}) TO (${m1});
+         INSERT INTO ${tx.schema}.partitions(day) VALUES (${day});`,
       );
     }
   });
@@ -112,8 +118,8 @@ export async function createDays(db: Pg, days: readonly number[]): Promise<void>
 export async function dropDay(tx: Pg, day: number): Promise<void> {
   const name = dayName(day);
   await tx.query(
-    `DROP TABLE IF EXISTS ${SCHEMA}.messages_${name}, ${SCHEMA}.points_${name}, ${SCHEMA}.rollups_${name};
-     DELETE FROM ${SCHEMA}.partitions WHERE day = ${day};`,
+    `DROP TABLE IF EXISTS ${tx.schema}.messages_${name}, ${tx.schema}.points_${name}, ${tx.schema}.rollups_${name};
+     DELETE FROM ${tx.schema}.partitions WHERE day = ${day};`,
   );
 }
 

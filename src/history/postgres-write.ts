@@ -10,7 +10,7 @@
  */
 import { extractNumeric, type NumericField } from './numeric.js';
 import type { Pg } from './postgres.js';
-import { createDays, dayOf, knownDays, SCHEMA } from './postgres-schema.js';
+import { createDays, dayOf, knownDays } from './postgres-schema.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
 
 const MINUTE = 60_000;
@@ -52,6 +52,8 @@ export class PgWriter {
     private readonly maxFields: number,
     private readonly extract: Extract = (_t, p, max) => extractNumeric(p, max),
     private readonly births?: BirthLookup,
+    /** The broker a record names when it names none (the `broker` column). */
+    private readonly broker = 'default',
   ) {}
 
   /** Forget cached ids and partitions (after a failed transaction, or pruning). */
@@ -83,8 +85,8 @@ export class PgWriter {
     const asked = this.births?.needed(records) ?? [];
     if (asked.length === 0) return;
     const rows = await this.db.query(
-      `SELECT t.topic, m.payload FROM ${SCHEMA}.topics t
-       JOIN ${SCHEMA}.messages m ON m.topic_id = t.id AND m.at = t.last_at AND m.seq = t.last_seq
+      `SELECT t.topic, m.payload FROM ${this.db.schema}.topics t
+       JOIN ${this.db.schema}.messages m ON m.topic_id = t.id AND m.at = t.last_at AND m.seq = t.last_seq
        WHERE t.topic = ANY($1::text[])`,
       [asked],
     );
@@ -122,19 +124,20 @@ export class PgWriter {
       async (names) => {
         const firsts = names.map((n) => firstAt.get(n) ?? 0);
         await tx.query(
-          `INSERT INTO ${SCHEMA}.topics(topic, first_at, last_at, last_seq, last_retain, last_size)
+          `INSERT INTO ${tx.schema}.topics(topic, first_at, last_at, last_seq, last_retain, last_size)
            SELECT t, a, a, 0, false, 0 FROM unnest($1::text[], $2::bigint[]) AS u(t, a) ORDER BY t
            ON CONFLICT (topic) DO NOTHING`,
           [names, firsts],
         );
-        const rows = await tx.query(`SELECT id, topic FROM ${SCHEMA}.topics WHERE topic = ANY($1::text[])`, [
-          names,
-        ]);
+        const rows = await tx.query(
+          `SELECT id, topic FROM ${tx.schema}.topics WHERE topic = ANY($1::text[])`,
+          [names],
+        );
         return rows.map((r) => [r.topic as string, Number(r.id)]);
       },
     );
     const lastPayloads = await this.lastPayloads(tx, records, ids);
-    const seqs = await tx.query(`SELECT nextval('${SCHEMA}.seq') AS s FROM generate_series(1, $1)`, [
+    const seqs = await tx.query(`SELECT nextval('${tx.schema}.seq') AS s FROM generate_series(1, $1)`, [
       records.length + events.length,
     ]);
     let next = 0;
@@ -173,7 +176,7 @@ export class PgWriter {
       m2.size.push(r.sizeBytes);
       m2.payload.push(Buffer.from(r.payload, 'latin1'));
       m2.props.push(props);
-      brokers.push(r.broker ?? 'default');
+      brokers.push(r.broker ?? this.broker);
       const fields = this.extract(r.topic, r.payload, this.maxFields);
       for (const f of fields) pts.push({ key: `${topicId}\u0000${f.field}`, at, seq, value: f.value });
       if (d === undefined) {
@@ -208,7 +211,7 @@ export class PgWriter {
     }
     if (m.at.length > 0) {
       await tx.query(
-        `INSERT INTO ${SCHEMA}.messages(topic_id, at, seq, qos, retain, size, payload, properties, broker)
+        `INSERT INTO ${tx.schema}.messages(topic_id, at, seq, qos, retain, size, payload, properties, broker)
          SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::smallint[], $5::boolean[],
            $6::integer[], $7::bytea[], $8::text[], $9::text[])`,
         [m.topic, m.at, m.seq, m.qos, m2.retain, m2.size, m2.payload, m2.props, brokers],
@@ -218,7 +221,7 @@ export class PgWriter {
     await this.updateCounts(tx, deltas, minutes, topicDays);
     if (events.length > 0) {
       await tx.query(
-        `INSERT INTO ${SCHEMA}.link_events(at, seq, state) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])`,
+        `INSERT INTO ${tx.schema}.link_events(at, seq, state) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])`,
         [events.map((e) => e.at), events.map(() => seqOf()), events.map((e) => (e.state === 'up' ? 1 : 0))],
       );
     }
@@ -236,12 +239,12 @@ export class PgWriter {
         const topicIds = keys.map((k) => Number(k.slice(0, k.indexOf('\u0000'))));
         const fields = keys.map((k) => k.slice(k.indexOf('\u0000') + 1));
         await tx.query(
-          `INSERT INTO ${SCHEMA}.series(topic_id, field) SELECT * FROM unnest($1::integer[], $2::text[]) AS u(t, f)
+          `INSERT INTO ${tx.schema}.series(topic_id, field) SELECT * FROM unnest($1::integer[], $2::text[]) AS u(t, f)
            ORDER BY t, f ON CONFLICT (topic_id, field) DO NOTHING`,
           [topicIds, fields],
         );
         const rows = await tx.query(
-          `SELECT s.id, s.topic_id, s.field FROM ${SCHEMA}.series s
+          `SELECT s.id, s.topic_id, s.field FROM ${tx.schema}.series s
            JOIN unnest($1::integer[], $2::text[]) AS u(t, f) ON s.topic_id = u.t AND s.field = u.f`,
           [topicIds, fields],
         );
@@ -250,7 +253,7 @@ export class PgWriter {
     );
     const rows = pts.map((p) => ({ id: series.get(p.key) as number, at: p.at, seq: p.seq, value: p.value }));
     await tx.query(
-      `INSERT INTO ${SCHEMA}.points(series_id, at, seq, value)
+      `INSERT INTO ${tx.schema}.points(series_id, at, seq, value)
        SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::double precision[])`,
       [rows.map((r) => r.id), rows.map((r) => r.at), rows.map((r) => r.seq), rows.map((r) => r.value)],
     );
@@ -273,7 +276,7 @@ export class PgWriter {
     }
     const groups = [...roll.values()].sort((a, b) => a.id - b.id || a.minute - b.minute);
     await tx.query(
-      `INSERT INTO ${SCHEMA}.rollups(series_id, minute, n, sum, lo, hi)
+      `INSERT INTO ${tx.schema}.rollups(series_id, minute, n, sum, lo, hi)
        SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::double precision[], $5::double precision[], $6::double precision[])
        ON CONFLICT (series_id, minute) DO UPDATE SET n = rollups.n + excluded.n, sum = rollups.sum + excluded.sum,
          lo = least(rollups.lo, excluded.lo), hi = greatest(rollups.hi, excluded.hi)`,
@@ -297,7 +300,7 @@ export class PgWriter {
     if (deltas.size > 0) {
       const d = [...deltas.entries()].sort((a, b) => a[0] - b[0]);
       await tx.query(
-        `UPDATE ${SCHEMA}.topics t SET first_at = least(t.first_at, u.first), records = t.records + u.added,
+        `UPDATE ${tx.schema}.topics t SET first_at = least(t.first_at, u.first), records = t.records + u.added,
            last_seq = CASE WHEN u.last_at >= t.last_at THEN u.last_seq ELSE t.last_seq END,
            last_retain = CASE WHEN u.last_at >= t.last_at THEN u.last_retain ELSE t.last_retain END,
            last_size = CASE WHEN u.last_at >= t.last_at THEN u.last_size ELSE t.last_size END,
@@ -324,7 +327,7 @@ export class PgWriter {
         })
         .sort((a, b) => a.day - b.day || a.id - b.id);
       await tx.query(
-        `INSERT INTO ${SCHEMA}.topic_days(day, topic_id, records) SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[])
+        `INSERT INTO ${tx.schema}.topic_days(day, topic_id, records) SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[])
          ON CONFLICT (day, topic_id) DO UPDATE SET records = topic_days.records + excluded.records`,
         [td.map((x) => x.day), td.map((x) => x.id), td.map((x) => x.n)],
       );
@@ -332,7 +335,7 @@ export class PgWriter {
     if (minutes.size > 0) {
       const ms = [...minutes.entries()].sort((a, b) => a[0] - b[0]);
       await tx.query(
-        `INSERT INTO ${SCHEMA}.minutes(minute, records, bytes) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+        `INSERT INTO ${tx.schema}.minutes(minute, records, bytes) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
          ON CONFLICT (minute) DO UPDATE SET records = minutes.records + excluded.records, bytes = minutes.bytes + excluded.bytes`,
         [ms.map(([k]) => k), ms.map(([, v]) => v.records), ms.map(([, v]) => v.bytes)],
       );
@@ -349,7 +352,7 @@ export class PgWriter {
     const want = [...new Set(records.filter((r) => r.retain).map((r) => ids.get(r.topic) as number))];
     if (want.length === 0) return out;
     const rows = await tx.query(
-      `SELECT t.id, m.size, m.payload FROM ${SCHEMA}.topics t JOIN ${SCHEMA}.messages m
+      `SELECT t.id, m.size, m.payload FROM ${tx.schema}.topics t JOIN ${tx.schema}.messages m
          ON m.topic_id = t.id AND m.at = t.last_at AND m.seq = t.last_seq WHERE t.id = ANY($1::integer[])`,
       [want],
     );

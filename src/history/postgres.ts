@@ -27,9 +27,14 @@ export interface PgConnect {
   readonly statementTimeoutMs: number;
   /** Connections at most (one writes, the others read). */
   readonly maxConnections?: number;
+  /** The schema the history lives in, as an SQL identifier (quoted where needed). */
+  readonly schema?: string;
 }
 
 export type Row = Record<string, unknown>;
+
+/** The schema without PgConnect.schema (postgres-schema.ts's SCHEMA). */
+const DEFAULT_SCHEMA = 'mqtt_history';
 
 /** What the history needs of a connection: queries, and transactions on one connection. */
 export interface Pg {
@@ -40,6 +45,8 @@ export interface Pg {
   close(): Promise<void>;
   /** Where, for messages: host:port/database. */
   readonly where: string;
+  /** The history's schema, as an SQL identifier: every statement names its tables in it. */
+  readonly schema: string;
 }
 
 // int8, numeric and their arrays as numbers: every value here (epoch ms, counts, byte sums) is
@@ -59,11 +66,15 @@ const types = {
 };
 
 class Session implements Pg {
+  readonly schema: string;
+
   constructor(
     private readonly client: pg.PoolClient,
     readonly where: string,
     private readonly c: PgConnect,
-  ) {}
+  ) {
+    this.schema = c.schema ?? DEFAULT_SCHEMA;
+  }
 
   async query(text: string, params?: readonly unknown[]): Promise<Row[]> {
     try {
@@ -95,9 +106,11 @@ class Session implements Pg {
 export class PgPool implements Pg {
   private readonly pool: pg.Pool;
   readonly where: string;
+  readonly schema: string;
 
   constructor(private readonly c: PgConnect) {
     this.where = `${c.host}:${c.port}/${c.database}`;
+    this.schema = c.schema ?? DEFAULT_SCHEMA;
     this.pool = new pg.Pool({
       host: c.host,
       port: c.port,

@@ -19,6 +19,7 @@ import { createPki, type Pki } from '../helpers/pki.js';
 import { SERVER, cleanEnv, pollTool, spawnBridge } from '../helpers/spawned.js';
 import { configProblems, runToExit } from '../packaging/support.js';
 import { connectSpy, type Spy } from '../helpers/spy.js';
+import { startPostgres } from '../helpers/postgres.js';
 
 // The cloud broker lets the bridge write plant/# too: only the bridge's policy keeps it out.
 const CLOUD_ACL = [
@@ -268,6 +269,58 @@ describe('several brokers', () => {
       assert.match(spawned.stderr(), /"broker":"cloud"/);
     } finally {
       await spawned.close();
+    }
+  });
+
+  it('the built server records several brokers into one PostgreSQL: a schema each, each row naming its broker, policies apart', async () => {
+    const pg = await startPostgres();
+    try {
+      await pg.createDatabase('brokers');
+      const spawned = await spawnBridge('stdio', {
+        MQTT_BROKERS_FILE: join(dir, 'brokers.json'),
+        HISTORY_URL: pg.url('brokers'),
+        HISTORY_FLUSH_MS: '50',
+      });
+      try {
+        await pollTool(
+          spawned,
+          'mqtt_status',
+          {},
+          (s) => s.brokers?.every((b: { state: string }) => b.state === 'connected') === true,
+        );
+        await siteSpy.publish('plant/pg/temp', '21');
+        await cloudSpy.publish('fleet/pg/temp', '7');
+        const rows = async (schema: string) =>
+          (
+            await pg.admin(
+              `SELECT t.topic, m.broker FROM ${schema}.messages m JOIN ${schema}.topics t ON t.id = m.topic_id WHERE t.topic LIKE '%/pg/%' ORDER BY t.topic`,
+              'brokers',
+            )
+          ).rows;
+        await waitFor(async () => (await rows('mqtt_history_cloud')).length >= 1, 10_000, 'cloud recorded');
+        await waitFor(async () => (await rows('mqtt_history')).length >= 1, 10_000, 'site recorded');
+        assert.deepEqual(await rows('mqtt_history'), [{ topic: 'plant/pg/temp', broker: 'site' }]);
+        assert.deepEqual(await rows('mqtt_history_cloud'), [{ topic: 'fleet/pg/temp', broker: 'cloud' }]);
+        // Reads through each broker see its own history only.
+        const cloudRead = await spawned.ok('mqtt_read_messages', {
+          broker: 'cloud',
+          filter: 'fleet/#',
+          from: new Date(Date.now() - 60_000).toISOString(),
+        });
+        assert.equal(cloudRead.source, 'history');
+        assert.ok(
+          cloudRead.messages.length > 0 &&
+            cloudRead.messages.every((m: { topic: string }) => m.topic.startsWith('fleet/')),
+          JSON.stringify(cloudRead.messages),
+        );
+        const cloudStatus = await spawned.ok('mqtt_status', { broker: 'cloud' });
+        assert.equal(cloudStatus.history.state, 'recording');
+        assert.match(cloudStatus.history.path, /\(schema mqtt_history_cloud\)$/);
+      } finally {
+        await spawned.close();
+      }
+    } finally {
+      await pg.destroy();
     }
   });
 
