@@ -49,6 +49,8 @@ export class ConnectionGate {
   private readonly trusted = new WeakSet<Socket>();
   private closedSinceLog = 0;
   private lastLog = 0;
+  /** An enforcement is scheduled (scheduleEnforce). */
+  private enforcing = false;
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -64,7 +66,7 @@ export class ConnectionGate {
       this.requestStarted(req.socket, res),
     );
     server.on('drop', () => this.refused('connections'));
-    const sweeper = setInterval(() => this.enforce(Date.now()), GRACE_MS / 4);
+    const sweeper = setInterval(() => this.scheduleEnforce(), GRACE_MS / 4);
     sweeper.unref();
     server.once('close', () => clearInterval(sweeper));
   }
@@ -79,7 +81,22 @@ export class ConnectionGate {
     this.keys.set(socket, addressKey(socket.remoteAddress));
     socket.once('close', () => this.release(socket));
     this.add(socket, now);
-    this.enforce(now, this.keys.get(socket));
+    this.scheduleEnforce();
+  }
+
+  /**
+   * Enforce the bounds once the I/O that is ready now has been handled (setImmediate runs after
+   * the event loop's poll phase). A process that was starved of CPU for longer than GRACE_MS
+   * (a loaded machine) then first reads the requests already waiting in its sockets, which
+   * releases them, instead of closing them as if their clients had sent nothing.
+   */
+  private scheduleEnforce(): void {
+    if (this.enforcing) return;
+    this.enforcing = true;
+    setImmediate(() => {
+      this.enforcing = false;
+      this.enforce(Date.now());
+    });
   }
 
   private requestStarted(socket: Socket, res: ServerResponse): void {
@@ -111,10 +128,8 @@ export class ConnectionGate {
   }
 
   /** Close the oldest pending connections past their grace while a bound is exceeded. */
-  private enforce(now: number, only?: string): void {
-    const addresses = only === undefined ? this.pending : [[only, this.pending.get(only)] as const];
-    for (const [key, own] of addresses) {
-      if (own === undefined) continue;
+  private enforce(now: number): void {
+    for (const [key, own] of this.pending) {
       while (
         own.size > this.limits.maxUnauthenticatedPerAddress &&
         this.closeOldest(own, key, now, 'address')
