@@ -10,13 +10,11 @@
  * database that is ours but newer, or that refuses the schema (HistoryOpenError), stops the start.
  */
 import { TopicPolicy } from '../policy/acl.js';
-import { extractNumeric } from './numeric.js';
 import { PgPool, type PgConnect } from './postgres.js';
 import { pruneStep, usedBytes } from './postgres-prune.js';
 import { PgReader } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
-import { PgWriter } from './postgres-write.js';
-import { SparkplugFields } from './sparkplug-fields.js';
+import { PgWriterThread } from './postgres-writer.js';
 import {
   HistoryFault,
   HistoryOpenError,
@@ -49,7 +47,8 @@ export interface PostgresOptions extends Omit<HistoryOptions, 'location'> {
 export class PostgresHistory implements HistoryBackend {
   private readonly db: PgPool;
   private readonly reader: PgReader;
-  private readonly writer: PgWriter;
+  /** The writer thread; exposed for tests. */
+  readonly writer: PgWriterThread;
   private migrated: Promise<void> | undefined;
   private closed = false;
   private lastStats: HistoryStats | undefined;
@@ -61,15 +60,13 @@ export class PostgresHistory implements HistoryBackend {
   private constructor(private readonly options: PostgresOptions) {
     this.db = new PgPool(options.connect);
     this.reader = new PgReader(this.db, new TopicPolicy(options.policy));
-    // Sparkplug metrics by name; BIRTHs not seen by this writer are looked up before a batch.
-    const sparkplug = new SparkplugFields();
-    this.writer = new PgWriter(
-      this.db,
-      options.maxFieldsPerMessage,
-      (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
-      sparkplug,
-      options.broker,
-    );
+    // The writer (numeric extraction, Sparkplug naming, the driver's encoding) runs in a worker
+    // thread over a connection of its own, off the thread that ingests MQTT.
+    this.writer = new PgWriterThread({
+      connect: options.connect,
+      maxFieldsPerMessage: options.maxFieldsPerMessage,
+      broker: options.broker,
+    });
   }
 
   /**
@@ -201,6 +198,7 @@ export class PostgresHistory implements HistoryBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.writer.close();
     await this.db.close();
   }
 }

@@ -84,6 +84,29 @@ describe('postgres history', () => {
     }
   });
 
+  it('a writer thread that dies fails its batch as a fault; the next batch starts it again and is written', async () => {
+    const db = await server.createDatabase(`thread${n++}`);
+    const h = await PostgresHistory.open(options(db));
+    try {
+      await h.append([rec('t/a', T0, '1')], []);
+      const thread = h.writer.thread;
+      assert.ok(thread !== undefined);
+      const pending = h.append([rec('t/a', T0 + 1, '2')], []);
+      await thread.terminate();
+      await assert.rejects(
+        pending,
+        (e: Error) => e.name === 'HistoryFault' || /stopped|failed/.test(e.message),
+      );
+      await h.append([rec('t/a', T0 + 2, '3')], []);
+      assert.notEqual(h.writer.thread, thread, 'a new thread');
+      const read = await h.range({ filter: 't/#', limit: 10 });
+      // '2' may have been committed before the thread stopped; '1' and '3' are there.
+      assert.ok(read.messages.some((m) => m.payload === '3') && read.messages.some((m) => m.payload === '1'));
+    } finally {
+      await h.close();
+    }
+  });
+
   it('records the broker a message came from, default when unnamed', async () => {
     const db = await server.createDatabase(`broker${n++}`);
     const h = await PostgresHistory.open(options(db));

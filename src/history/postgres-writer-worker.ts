@@ -1,0 +1,82 @@
+/**
+ * The PostgreSQL history's writer in a worker thread (postgres-writer.ts starts it): numeric
+ * extraction, Sparkplug naming, building the statement arrays and the driver's encoding of each
+ * batch run here, off the thread that ingests MQTT, over a connection of its own. Reads, pruning
+ * and migrations stay on the main thread's pool.
+ *
+ * Protocol: workerData is WriterWorkerData; requests {id, op: 'append' | 'forget' | 'close',
+ * args}; replies {id, ok, result} or {id, ok: false, error: {name, message, kind?}} (kind: a
+ * HistoryFault's, so the main thread raises the same fault).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { extractNumeric } from './numeric.js';
+import { PgPool, type PgConnect } from './postgres.js';
+import { PgWriter } from './postgres-write.js';
+import { SparkplugFields } from './sparkplug-fields.js';
+import { HistoryFault, type HistoryRecord, type LinkEvent } from './types.js';
+
+export interface WriterWorkerData {
+  readonly connect: PgConnect;
+  readonly maxFieldsPerMessage: number;
+  readonly broker: string | undefined;
+}
+
+export type WriterRequest =
+  | { readonly id: number; readonly op: 'append'; readonly args: [HistoryRecord[], LinkEvent[]] }
+  | { readonly id: number; readonly op: 'forget' | 'close'; readonly args: [] };
+
+export type WriterReply =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: {
+        readonly name: string;
+        readonly message: string;
+        readonly kind?: HistoryFault['kind'];
+      };
+    };
+
+const data = workerData as WriterWorkerData;
+const port = parentPort;
+if (port === null) throw new Error('postgres-writer-worker.ts runs as a worker thread');
+
+// One connection: batches are written one at a time.
+const db = new PgPool({ ...data.connect, maxConnections: 1 });
+const sparkplug = new SparkplugFields();
+const writer = new PgWriter(
+  db,
+  data.maxFieldsPerMessage,
+  (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
+  sparkplug,
+  data.broker,
+);
+
+port.on('message', (request: WriterRequest) => {
+  void handle(request).then(
+    (result) => port.postMessage({ id: request.id, ok: true, result } satisfies WriterReply),
+    (error: unknown) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      port.postMessage({
+        id: request.id,
+        ok: false,
+        error: { name: e.name, message: e.message, ...(e instanceof HistoryFault ? { kind: e.kind } : {}) },
+      } satisfies WriterReply);
+    },
+  );
+});
+
+async function handle(request: WriterRequest): Promise<unknown> {
+  if (request.op === 'append') {
+    const before = writer.replaysIgnored;
+    await writer.append(request.args[0], request.args[1]);
+    return writer.replaysIgnored - before;
+  }
+  if (request.op === 'forget') {
+    writer.forget();
+    return undefined;
+  }
+  await db.close();
+  setImmediate(() => port?.close());
+  return undefined;
+}

@@ -1,0 +1,100 @@
+/**
+ * The main thread's side of the PostgreSQL writer worker (postgres-writer-worker.ts): append()
+ * posts a batch and resolves when the worker has committed it; a fault in the worker comes back
+ * as the same HistoryFault. A worker that failed or stopped is started again on the next batch
+ * (the recorder retries a failed batch), so one crash pauses history instead of ending it.
+ *
+ * The worker file sits next to this module: postgres-writer-worker.js in dist/, .ts under tsx
+ * (tests, bench), as for the SQLite worker.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { WriterReply, WriterRequest, WriterWorkerData } from './postgres-writer-worker.js';
+import { HistoryFault, type HistoryRecord, type LinkEvent } from './types.js';
+
+function workerUrl(): URL {
+  const js = new URL('./postgres-writer-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(js)) ? js : new URL('./postgres-writer-worker.ts', import.meta.url);
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export class PgWriterThread {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  /** Retained replays not recorded again, counted by the worker. */
+  replaysIgnored = 0;
+
+  constructor(private readonly data: WriterWorkerData) {}
+
+  /** The worker thread while it runs; exposed for tests that stop it mid-flood. */
+  get thread(): Worker | undefined {
+    return this.worker;
+  }
+
+  async append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
+    // Structured clone copies them; the casts only drop readonly.
+    this.replaysIgnored += await this.call<number>({
+      op: 'append',
+      args: [records as HistoryRecord[], events as LinkEvent[]],
+    });
+  }
+
+  /** Forget cached ids and partitions (after pruning removed some). */
+  forget(): void {
+    if (this.worker !== undefined) void this.call({ op: 'forget', args: [] }).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    await this.call({ op: 'close', args: [] }, true).catch(() => undefined);
+    const timer = setTimeout(() => void worker.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private started(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(workerUrl(), { workerData: this.data });
+    worker.on('message', (reply: WriterReply) => {
+      const p = this.pending.get(reply.id);
+      if (p === undefined) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) p.resolve(reply.result);
+      else if (reply.error.kind !== undefined)
+        p.reject(new HistoryFault(reply.error.kind, reply.error.message));
+      else p.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name }));
+    });
+    const stop = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error: Error) =>
+      stop(new HistoryFault('io', `the history writer failed: ${error.message}`)),
+    );
+    worker.on('exit', () => stop(new HistoryFault('io', 'the history writer has stopped')));
+    this.worker = worker;
+    return worker;
+  }
+
+  private call<T>(request: Omit<WriterRequest, 'id'>, closing = false): Promise<T> {
+    if (this.closed && !closing) return Promise.reject(new HistoryFault('io', 'the history is closed'));
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
+  }
+}
