@@ -13,7 +13,8 @@ import { extractNumeric } from './numeric.js';
 import { PgPool, type PgConnect } from './postgres.js';
 import { PgWriter } from './postgres-write.js';
 import { SparkplugFields } from './sparkplug-fields.js';
-import { HistoryFault, type HistoryRecord, type LinkEvent } from './types.js';
+import type { HistoryRecord, LinkEvent } from './types.js';
+import { workerError, type CallReply } from './worker-calls.js';
 
 export interface WriterWorkerData {
   readonly connect: PgConnect;
@@ -25,17 +26,7 @@ export type WriterRequest =
   | { readonly id: number; readonly op: 'append'; readonly args: [HistoryRecord[], LinkEvent[]] }
   | { readonly id: number; readonly op: 'forget' | 'close'; readonly args: [] };
 
-export type WriterReply =
-  | { readonly id: number; readonly ok: true; readonly result: unknown }
-  | {
-      readonly id: number;
-      readonly ok: false;
-      readonly error: {
-        readonly name: string;
-        readonly message: string;
-        readonly kind?: HistoryFault['kind'];
-      };
-    };
+export type WriterReply = CallReply;
 
 const data = workerData as WriterWorkerData;
 const port = parentPort;
@@ -55,14 +46,8 @@ const writer = new PgWriter(
 port.on('message', (request: WriterRequest) => {
   void handle(request).then(
     (result) => port.postMessage({ id: request.id, ok: true, result } satisfies WriterReply),
-    (error: unknown) => {
-      const e = error instanceof Error ? error : new Error(String(error));
-      port.postMessage({
-        id: request.id,
-        ok: false,
-        error: { name: e.name, message: e.message, ...(e instanceof HistoryFault ? { kind: e.kind } : {}) },
-      } satisfies WriterReply);
-    },
+    (error: unknown) =>
+      port.postMessage({ id: request.id, ok: false, error: workerError(error) } satisfies WriterReply),
   );
 });
 

@@ -12,21 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WriterReply, WriterRequest, WriterWorkerData } from './postgres-writer-worker.js';
 import { HistoryFault, type HistoryRecord, type LinkEvent } from './types.js';
+import { WorkerCalls } from './worker-calls.js';
 
 function workerUrl(): URL {
   const js = new URL('./postgres-writer-worker.js', import.meta.url);
   return existsSync(fileURLToPath(js)) ? js : new URL('./postgres-writer-worker.ts', import.meta.url);
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 export class PgWriterThread {
   private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly calls = new WorkerCalls();
   private closed = false;
   /** Retained replays not recorded again, counted by the worker. */
   replaysIgnored = 0;
@@ -66,19 +61,10 @@ export class PgWriterThread {
   private started(): Worker {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(workerUrl(), { workerData: this.data });
-    worker.on('message', (reply: WriterReply) => {
-      const p = this.pending.get(reply.id);
-      if (p === undefined) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.result);
-      else if (reply.error.kind !== undefined)
-        p.reject(new HistoryFault(reply.error.kind, reply.error.message));
-      else p.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name }));
-    });
+    worker.on('message', (reply: WriterReply) => this.calls.settle(reply));
     const stop = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
+      this.calls.failAll(error);
     };
     worker.on('error', (error: Error) =>
       stop(new HistoryFault('io', `the history writer failed: ${error.message}`)),
@@ -90,11 +76,6 @@ export class PgWriterThread {
 
   private call<T>(request: Omit<WriterRequest, 'id'>, closing = false): Promise<T> {
     if (this.closed && !closing) return Promise.reject(new HistoryFault('io', 'the history is closed'));
-    const worker = this.started();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve, reject });
-      worker.postMessage({ ...request, id });
-    });
+    return this.calls.call<T>(this.started(), request);
   }
 }

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
+import { WorkerCalls } from './worker-calls.js';
 import {
   HistoryFault,
   HistoryOpenError,
@@ -34,34 +35,18 @@ function workerUrl(): URL {
   return existsSync(fileURLToPath(js)) ? js : new URL('./sqlite-worker.ts', import.meta.url);
 }
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 export class SqliteHistory implements HistoryBackend {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly calls = new WorkerCalls();
   private stopped: Error | undefined;
 
   private constructor(
     /** The worker thread; exposed for tests that kill it mid-batch. */
     readonly worker: Worker,
   ) {
-    worker.on('message', (reply: WorkerReply) => {
-      if (!('id' in reply)) return;
-      const p = this.pending.get(reply.id);
-      if (p === undefined) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.result);
-      else if (reply.error.kind !== undefined)
-        p.reject(new HistoryFault(reply.error.kind, reply.error.message));
-      else p.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name }));
-    });
+    worker.on('message', (reply: WorkerReply) => this.calls.settle(reply));
     const stop = (error: Error) => {
       this.stopped ??= error;
-      for (const p of this.pending.values()) p.reject(this.stopped);
-      this.pending.clear();
+      this.calls.failAll(this.stopped);
     };
     worker.on('error', (error: Error) =>
       stop(new HistoryFault('io', `the history worker failed: ${error.message}`)),
@@ -95,12 +80,7 @@ export class SqliteHistory implements HistoryBackend {
 
   private call<T>(op: string, ...args: unknown[]): Promise<T> {
     if (this.stopped !== undefined) return Promise.reject(this.stopped);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve, reject });
-      const request: WorkerRequest = { id, op, args };
-      this.worker.postMessage(request);
-    });
+    return this.calls.call<T>(this.worker, { op, args } satisfies Omit<WorkerRequest, 'id'>);
   }
 
   append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {

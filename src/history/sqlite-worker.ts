@@ -14,6 +14,7 @@ import { SqliteFile } from './sqlite.js';
 import { SqliteReader } from './sqlite-read.js';
 import { SqliteWriter } from './sqlite-write.js';
 import { HistoryFault, HistoryOpenError, type HistoryOptions } from './types.js';
+import { workerError, type CallReply } from './worker-calls.js';
 
 export interface WorkerRequest {
   readonly id: number;
@@ -21,17 +22,8 @@ export interface WorkerRequest {
   readonly args: readonly unknown[];
 }
 
-export type WorkerError = {
-  readonly name: string;
-  readonly message: string;
-  readonly kind?: HistoryFault['kind'];
-};
-
 export type WorkerReply =
-  | { readonly type: 'ready' }
-  | { readonly type: 'open-error'; readonly message: string }
-  | { readonly id: number; readonly ok: true; readonly result: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: WorkerError };
+  { readonly type: 'ready' } | { readonly type: 'open-error'; readonly message: string } | CallReply;
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread');
@@ -104,12 +96,7 @@ port.on('message', (req: WorkerRequest) => {
     post({ id: req.id, ok: true, result });
     if (req.op === 'close') port.close();
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    post({
-      id: req.id,
-      ok: false,
-      error: { name: e.name, message: e.message, ...(e instanceof HistoryFault ? { kind: e.kind } : {}) },
-    });
+    post({ id: req.id, ok: false, error: workerError(error) });
   }
 });
 post({ type: 'ready' });

@@ -33,9 +33,9 @@ import {
   prepareEngineAndStandins,
   removeLabelled,
   removePki,
-  run,
   type DockerPki,
 } from './support/docker.js';
+import { composeBaseEnv, composeProject } from './support/compose.js';
 import { assertHardened } from './support/hardening.js';
 import { describeScale } from './support/scale-suite.js';
 import {
@@ -536,10 +536,7 @@ let hostPort = 0;
 
 function composeEnv(): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/root',
-    DOCKER_BUILDKIT: '0',
-    ...(process.env.DOCKER_HOST !== undefined ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
+    ...composeBaseEnv(),
     BRIDGE_IMAGE: IMAGE,
     NODE_IMAGE: nodeImage,
     MOSQUITTO_IMAGE: mosquittoImage,
@@ -549,19 +546,11 @@ function composeEnv(): NodeJS.ProcessEnv {
   };
 }
 
-function compose(args: readonly string[], timeoutMs = 180_000) {
-  return run('docker-compose', ['-p', PROJECT, '-f', join(ROOT, 'docker-compose.yml'), ...args], {
-    env: composeEnv(),
-    timeoutMs,
-  });
-}
-
-async function composeOk(args: readonly string[], timeoutMs?: number): Promise<string> {
-  const result = await compose(args, timeoutMs);
-  if (result.code !== 0)
-    throw new Error(`docker-compose ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
-  return result.stdout.trim();
-}
+const { compose, composeOk, serviceId, healthy } = composeProject(
+  join(ROOT, 'docker-compose.yml'),
+  () => PROJECT,
+  composeEnv,
+);
 
 let composeStarted = false;
 async function composeDown(): Promise<void> {
@@ -576,22 +565,6 @@ async function composeDown(): Promise<void> {
   if (nets.length > 0) await docker(['network', 'rm', ...nets]);
   const vols = (await docker(['volume', 'ls', '-q', ...filter])).stdout.split('\n').filter(Boolean);
   if (vols.length > 0) await docker(['volume', 'rm', '-f', ...vols]);
-}
-
-async function serviceId(service: string): Promise<string> {
-  const id = await composeOk(['ps', '-q', service]);
-  assert.ok(id !== '', `no container for ${service}`);
-  return id;
-}
-
-async function healthy(service: string, timeoutMs: number): Promise<void> {
-  const id = await serviceId(service);
-  await eventually(
-    async () => (await dockerOk(['inspect', '-f', '{{.State.Health.Status}}', id])) === 'healthy',
-    timeoutMs,
-    `${service} to be healthy`,
-    500,
-  );
 }
 
 async function httpClient(): Promise<{ client: Client; close: () => Promise<void> }> {

@@ -15,7 +15,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { freePort } from '../../helpers/broker.js';
 import { raw } from '../../helpers/raw-http.js';
-import { ROOT, docker, dockerOk, eventually, leftovers, loadYaml, run, type DockerPki } from './docker.js';
+import { ROOT, docker, dockerOk, eventually, leftovers, loadYaml, type DockerPki } from './docker.js';
+import { composeBaseEnv, composeProject } from './compose.js';
 import { assertHardened } from './hardening.js';
 import { bridgeIdentity, startFlood } from './mqtt-containers.js';
 
@@ -48,10 +49,7 @@ export function describeScale(context: () => ScaleContext): void {
     let started = false;
 
     const env = (): NodeJS.ProcessEnv => ({
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      DOCKER_BUILDKIT: '0',
-      ...(process.env.DOCKER_HOST !== undefined ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
+      ...composeBaseEnv(),
       BRIDGE_IMAGE: ctx.bridgeImage,
       NODE_IMAGE: ctx.nodeImage,
       MOSQUITTO_IMAGE: ctx.mosquittoImage,
@@ -63,19 +61,7 @@ export function describeScale(context: () => ScaleContext): void {
       DB_PASSWORD_FILE_POSTGRES: join(ctx.pki.dir, 'db_password.postgres'),
       MCP_HOST_PORT: String(hostPort),
     });
-    const compose = (args: readonly string[], timeoutMs = 180_000) =>
-      run('docker-compose', ['-p', ctx.project, '-f', FILE, ...args], { env: env(), timeoutMs });
-    const composeOk = async (args: readonly string[], timeoutMs?: number): Promise<string> => {
-      const result = await compose(args, timeoutMs);
-      if (result.code !== 0)
-        throw new Error(`docker-compose ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
-      return result.stdout.trim();
-    };
-    const serviceId = async (service: string): Promise<string> => {
-      const id = await composeOk(['ps', '-q', service]);
-      assert.ok(id !== '', `no container for ${service}`);
-      return id;
-    };
+    const { compose, composeOk, serviceId, healthy } = composeProject(FILE, () => ctx.project, env);
     const psql = async (sql: string): Promise<string> =>
       dockerOk([
         'exec',
@@ -132,16 +118,6 @@ export function describeScale(context: () => ScaleContext): void {
       assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result.content)}`);
       return result.structuredContent;
     };
-    const healthy = async (service: string, timeoutMs: number) => {
-      const id = await serviceId(service);
-      await eventually(
-        async () => (await dockerOk(['inspect', '-f', '{{.State.Health.Status}}', id])) === 'healthy',
-        timeoutMs,
-        `${service} to be healthy`,
-        500,
-      );
-    };
-
     before(
       async () => {
         ctx = context();
