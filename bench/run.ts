@@ -117,6 +117,8 @@ const CASES: Array<[string, (ctx: BenchContext) => Promise<unknown>]> = [
       start: await runHistoryStart(c),
     }),
   ],
+  // The ingest part of `history` alone (its report section needs the whole `history` case).
+  ['history-ingest', runHistoryIngest],
   ['history-pg', runHistoryPg],
   ['history-pg-replicas', runHistoryPgReplicas],
   ['profile', runProfile],
@@ -127,6 +129,8 @@ try {
   for (const [name, run] of CASES) {
     if (options.cases !== undefined && !options.cases.includes(name)) continue;
     if (name === 'profile' && !options.profile && options.cases?.includes('profile') !== true) continue;
+    // Part of `history` in a full run; alone only when named.
+    if (name === 'history-ingest' && options.cases?.includes('history-ingest') !== true) continue;
     log(`== ${name}`);
     const t = Date.now();
     try {

@@ -9,6 +9,7 @@
  * HistoryFault's, so the main thread raises the same fault).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThread } from './thread-priority.js';
 import { extractNumeric } from './numeric.js';
 import { PgPool, type PgConnect } from './postgres.js';
 import { PgWriter } from './postgres-write.js';
@@ -30,6 +31,8 @@ export type WriterReply = CallReply;
 
 const data = workerData as WriterWorkerData;
 const port = parentPort;
+// Below the ingest thread: under contention ingest gets the CPU first (thread-priority.ts).
+lowerThisThread();
 if (port === null) throw new Error('postgres-writer-worker.ts runs as a worker thread');
 
 // One connection: batches are written one at a time.

@@ -7,6 +7,7 @@
  * each request { id, op, args } gets { id, ok: true, result } or { id, ok: false, error }.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThread } from './thread-priority.js';
 import { TopicPolicy } from '../policy/acl.js';
 import { extractNumeric } from './numeric.js';
 import { SparkplugFields } from './sparkplug-fields.js';
@@ -26,6 +27,8 @@ export type WorkerReply =
   { readonly type: 'ready' } | { readonly type: 'open-error'; readonly message: string } | CallReply;
 
 const port = parentPort;
+// Below the ingest thread: under contention ingest gets the CPU first (thread-priority.ts).
+lowerThisThread();
 if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread');
 const options = workerData as HistoryOptions;
 
