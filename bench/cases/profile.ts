@@ -7,7 +7,8 @@
  *   list         mqtt_list_topics (no filter) over 100k topics
  *   http         10 concurrent Streamable HTTP clients calling read tools
  *   startup      spawn to tools/list answered
- *   ingest       the in-process ingest worker during a 200k flood (bridge and bare)
+ *   ingest       the in-process ingest worker during a 200k flood (bridge, bridge recording
+ *                into SQLite history, and bare)
  * The summaries (time per area, top functions by self and inclusive time) go into the report.
  */
 import { randomBytes } from 'node:crypto';
@@ -59,9 +60,12 @@ async function filledBridge(
 export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   const scenarios: ProfileResult['scenarios'] = [];
   const quick = ctx.options.quick;
+  // BENCH_PROFILE_ONLY=ingest,read: only these scenarios (publish, read, list, http, startup, ingest).
+  const only = process.env.BENCH_PROFILE_ONLY?.split(',').map((s) => s.trim());
+  const want = (name: string) => only === undefined || only.includes(name);
 
   // publish
-  {
+  if (want('publish')) {
     const dir = profDir();
     const bridge = await startBridge(
       bridgeEnv(ctx, {
@@ -87,7 +91,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   }
 
   // the same publishes through the minimal SDK server: its CPU per call is what MCP costs anyway
-  {
+  if (want('publish')) {
     const dir = profDir();
     const minimal = await startMinimal(minimalEnv(ctx, { MIN_SUBSCRIBE: 'bench/profmin/#' }), PROF_ARGS(dir));
     const call = () =>
@@ -106,7 +110,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   }
 
   // read
-  {
+  if (want('read')) {
     const dir = profDir();
     const bridge = await filledBridge(
       ctx,
@@ -140,7 +144,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   }
 
   // list
-  {
+  if (want('list')) {
     const dir = profDir();
     const bridge = await filledBridge(
       ctx,
@@ -164,7 +168,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   }
 
   // HTTP: 10 concurrent clients calling read tools
-  {
+  if (want('http')) {
     const dir = profDir();
     const tokens = Array.from({ length: 10 }, () => randomBytes(32).toString('hex'));
     const http = await startHttpBridge(ctx, tokens, PROF_ARGS(dir));
@@ -195,7 +199,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   }
 
   // startup
-  {
+  if (want('startup')) {
     const dir = profDir();
     const from = monotonicMicros();
     const rpc = spawnStdio(SERVER, bridgeEnv(ctx, { MCP_READ_TOPICS: 'bench/#' }), PROF_ARGS(dir));
@@ -212,7 +216,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   }
 
   // ingest (in-process worker), bridge and bare
-  for (const mode of ['bridge', 'bare'] as const) {
+  for (const mode of want('ingest') ? (['bridge', 'history', 'bare'] as const) : []) {
     const dir = profDir();
     const count = quick ? 50_000 : 200_000;
     const spy = await connectMqtt(ctx, { identity: 'spy' });
