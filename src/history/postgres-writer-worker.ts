@@ -14,7 +14,8 @@ import { extractNumeric } from './numeric.js';
 import { PgPool, type PgConnect } from './postgres.js';
 import { PgWriter } from './postgres-write.js';
 import { SparkplugFields } from './sparkplug-fields.js';
-import type { HistoryRecord, LinkEvent } from './types.js';
+import { unpackRecords, type PackedRecords } from './records-transfer.js';
+import type { LinkEvent } from './types.js';
 import { workerError, type CallReply } from './worker-calls.js';
 
 export interface WriterWorkerData {
@@ -24,7 +25,7 @@ export interface WriterWorkerData {
 }
 
 export type WriterRequest =
-  | { readonly id: number; readonly op: 'append'; readonly args: [HistoryRecord[], LinkEvent[]] }
+  | { readonly id: number; readonly op: 'append'; readonly args: [PackedRecords, LinkEvent[]] }
   | { readonly id: number; readonly op: 'forget' | 'close'; readonly args: [] };
 
 export type WriterReply = CallReply;
@@ -57,7 +58,7 @@ port.on('message', (request: WriterRequest) => {
 async function handle(request: WriterRequest): Promise<unknown> {
   if (request.op === 'append') {
     const before = writer.replaysIgnored;
-    await writer.append(request.args[0], request.args[1]);
+    await writer.append(unpackRecords(request.args[0]), request.args[1]);
     return writer.replaysIgnored - before;
   }
   if (request.op === 'forget') {

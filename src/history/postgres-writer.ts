@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WriterReply, WriterRequest, WriterWorkerData } from './postgres-writer-worker.js';
 import { HistoryFault, type HistoryRecord, type LinkEvent } from './types.js';
+import { packRecords, transferList } from './records-transfer.js';
 import { WorkerCalls } from './worker-calls.js';
 
 function workerUrl(): URL {
@@ -34,11 +35,12 @@ export class PgWriterThread {
   }
 
   async append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
-    // Structured clone copies them; the casts only drop readonly.
-    this.replaysIgnored += await this.call<number>({
-      op: 'append',
-      args: [records as HistoryRecord[], events as LinkEvent[]],
-    });
+    const packed = packRecords(records);
+    this.replaysIgnored += await this.call<number>(
+      { op: 'append', args: [packed, events as LinkEvent[]] },
+      false,
+      transferList(packed),
+    );
   }
 
   /** Forget cached ids and partitions (after pruning removed some). */
@@ -74,8 +76,12 @@ export class PgWriterThread {
     return worker;
   }
 
-  private call<T>(request: Omit<WriterRequest, 'id'>, closing = false): Promise<T> {
+  private call<T>(
+    request: Omit<WriterRequest, 'id'>,
+    closing = false,
+    transfer: readonly ArrayBuffer[] = [],
+  ): Promise<T> {
     if (this.closed && !closing) return Promise.reject(new HistoryFault('io', 'the history is closed'));
-    return this.calls.call<T>(this.started(), request);
+    return this.calls.call<T>(this.started(), request, transfer);
   }
 }

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
+import { packRecords, transferList } from './records-transfer.js';
 import { WorkerCalls } from './worker-calls.js';
 import {
   HistoryFault,
@@ -79,12 +80,17 @@ export class SqliteHistory implements HistoryBackend {
   }
 
   private call<T>(op: string, ...args: unknown[]): Promise<T> {
+    return this.callMoving<T>(op, args, []);
+  }
+
+  private callMoving<T>(op: string, args: unknown[], transfer: readonly ArrayBuffer[]): Promise<T> {
     if (this.stopped !== undefined) return Promise.reject(this.stopped);
-    return this.calls.call<T>(this.worker, { op, args } satisfies Omit<WorkerRequest, 'id'>);
+    return this.calls.call<T>(this.worker, { op, args } satisfies Omit<WorkerRequest, 'id'>, transfer);
   }
 
   append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
-    return this.call('append', records, events);
+    const packed = packRecords(records);
+    return this.callMoving('append', [packed, events], transferList(packed));
   }
 
   range(query: RangeQuery): Promise<RangeResult> {

@@ -15,6 +15,7 @@ import { SqliteFile } from './sqlite.js';
 import { SqliteReader } from './sqlite-read.js';
 import { SqliteWriter } from './sqlite-write.js';
 import { HistoryFault, HistoryOpenError, type HistoryOptions } from './types.js';
+import { unpackRecords, type PackedRecords } from './records-transfer.js';
 import { workerError, type CallReply } from './worker-calls.js';
 
 export interface WorkerRequest {
@@ -68,8 +69,8 @@ function write<T>(f: () => T): T {
 }
 
 const ops: Record<string, (...args: never[]) => unknown> = {
-  append: (records: Parameters<SqliteWriter['append']>[0], events: Parameters<SqliteWriter['append']>[1]) =>
-    write(() => writer.append(records, events)),
+  append: (records: PackedRecords, events: Parameters<SqliteWriter['append']>[1]) =>
+    write(() => writer.append(unpackRecords(records), events)),
   prune: (now: number) => write(() => writer.prune(now, options.retentionMs, options.maxBytes)),
   range: (q: Parameters<SqliteReader['range']>[0]) => reader.range(q),
   latest: (filter: string, limit: number) => reader.latest(filter, limit),

@@ -27,12 +27,12 @@ export class WorkerCalls {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 
-  /** Post `request` with a new id; resolves with the reply's result. */
-  call<T>(worker: Worker, request: object): Promise<T> {
+  /** Post `request` with a new id (`transfer`: buffers moved, not copied); resolves with the reply's result. */
+  call<T>(worker: Worker, request: object, transfer: readonly ArrayBuffer[] = []): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve, reject });
-      worker.postMessage({ ...request, id });
+      worker.postMessage({ ...request, id }, [...transfer]);
     });
   }
 
