@@ -7,9 +7,10 @@
  */
 import { request } from 'node:http';
 import process from 'node:process';
+import { healthcheckTarget } from './config/healthcheck-target.js';
 
-const transport = process.env.MCP_TRANSPORT ?? 'stdio';
-const port = Number(process.env.MCP_HTTP_PORT ?? '3000');
+// An entry point, like index.ts: the one other place that reads process.env.
+const { transport, port } = healthcheckTarget(process.env);
 
 function get(path: string): Promise<number> {
   return new Promise((resolve) => {

@@ -4,7 +4,6 @@
  * the specification defines them (proto2; every field optional; the value of a metric, a dataset
  * cell, a template parameter and a property is a oneof). Extensions are not decoded.
  */
-import type { INamespace } from 'protobufjs';
 
 const scalarValue = (first: number) => ({
   intValue: { type: 'uint32', id: first },
@@ -17,7 +16,8 @@ const scalarValue = (first: number) => ({
 
 const VALUE_FIELDS = ['intValue', 'longValue', 'floatValue', 'doubleValue', 'booleanValue', 'stringValue'];
 
-export const SPARKPLUG_SCHEMA: INamespace = {
+/** protobufjs' JSON descriptor (INamespace; sparkplug.ts, the only importer of protobufjs, loads it). */
+export const SPARKPLUG_SCHEMA = {
   nested: {
     Payload: {
       fields: {

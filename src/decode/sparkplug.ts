@@ -13,7 +13,7 @@
 import protobuf from 'protobufjs';
 import { DATATYPES, SPARKPLUG_SCHEMA } from './sparkplug-schema.js';
 
-const root = protobuf.Root.fromJSON(SPARKPLUG_SCHEMA);
+const root = protobuf.Root.fromJSON(SPARKPLUG_SCHEMA satisfies protobuf.INamespace);
 const PayloadType = root.lookupType('Payload');
 const MetricType = root.lookupType('Payload.Metric');
 
