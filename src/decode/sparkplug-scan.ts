@@ -21,8 +21,8 @@ export const MAX_PLAIN_BYTES = 1024;
 export interface ScannedMetric {
   /** The metric's own name, when it carries one (not empty). */
   readonly name: string | undefined;
-  /** The alias as decimal text. */
-  readonly alias: string | undefined;
+  /** The alias (below 2^53: larger is not plain). */
+  readonly alias: number | undefined;
   /** Where the metric's protobuf bytes are in the payload text. */
   readonly start: number;
   readonly end: number;
@@ -137,7 +137,7 @@ export function scanData(data: string, maxBytes: number, maxMetrics: number): Sc
 function scanMetric(start: number, end: number): ScannedMetric {
   pos = start;
   let name: string | undefined;
-  let alias: string | undefined;
+  let alias: number | undefined;
   while (pos < end) {
     const tag = varint(end);
     const field = tag >>> 3;
@@ -150,7 +150,7 @@ function scanMetric(start: number, end: number): ScannedMetric {
       const raw = text.slice(from, pos);
       name = /[^ -~]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
     } else if (field === 2) {
-      alias = String(varint(end));
+      alias = varint(end);
     } else if (field === 15) {
       skipString(end); // string_value: decoded when read, but the full decode refuses it now
     } else {

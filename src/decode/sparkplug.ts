@@ -143,22 +143,31 @@ export function encodeSparkplug(payload: {
 /** What a BIRTH declares: metric names and data types, by alias and by name. */
 export interface Birth {
   readonly byAlias: ReadonlyMap<string, { readonly name: string; readonly datatype: number }>;
+  /** The same by the alias as a number (aliases up to 2^53; the DATA walk reads them so). */
+  readonly byAliasNumber: ReadonlyMap<number, { readonly name: string; readonly datatype: number }>;
   readonly datatypes: ReadonlyMap<string, number>;
   readonly bdSeq: string | undefined;
 }
 
 export function birthOf(payload: RawPayload, maxMetrics: number): Birth {
   const byAlias = new Map<string, { name: string; datatype: number }>();
+  const byAliasNumber = new Map<number, { name: string; datatype: number }>();
   const datatypes = new Map<string, number>();
   let bdSeq: string | undefined;
   for (const metric of (payload.metrics ?? []).slice(0, maxMetrics)) {
     if (metric.name === undefined || metric.name === '') continue;
     const datatype = metric.datatype ?? 0;
     datatypes.set(metric.name, datatype);
-    if (metric.alias !== undefined) byAlias.set(wideString(metric.alias), { name: metric.name, datatype });
+    if (metric.alias !== undefined) {
+      const alias = wideString(metric.alias);
+      const entry = { name: metric.name, datatype };
+      byAlias.set(alias, entry);
+      const n = Number(alias);
+      if (Number.isSafeInteger(n)) byAliasNumber.set(n, entry);
+    }
     if (metric.name === 'bdSeq') bdSeq = scalarText(scalarOf(metric, datatype === 0 ? 8 : datatype));
   }
-  return { byAlias, datatypes, bdSeq };
+  return { byAlias, byAliasNumber, datatypes, bdSeq };
 }
 
 /** The bdSeq metric of an NDEATH (or undefined). */
