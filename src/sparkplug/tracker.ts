@@ -137,12 +137,7 @@ export class SparkplugTracker {
     const node = this.nodeMap.get(nodeKey(topic));
     if (node === undefined) return undefined;
     const target = topic.device === undefined ? node : node.devices.get(topic.device);
-    if (target === undefined) return undefined;
-    for (let i = target.births.length - 1; i >= 0; i--) {
-      const entry = target.births[i];
-      if (entry !== undefined && entry.at <= at) return entry.birth;
-    }
-    return undefined;
+    return target === undefined ? undefined : birthIn(target, at);
   }
 
   /**
@@ -249,7 +244,7 @@ export class SparkplugTracker {
     this.checkSeq(node, topic, scanned.seq);
     const target = topic.device === undefined ? node : this.device(node, topic.device);
     if (target === undefined) return;
-    const birth = this.birthAt(topic, at);
+    const birth = birthIn(target, at);
     for (const metric of scanned.metrics) {
       const name =
         metric.name ?? (metric.alias === undefined ? undefined : birth?.byAliasNumber.get(metric.alias)?.name);
@@ -352,4 +347,13 @@ export class SparkplugTracker {
 
 function nodeKey(topic: { group: string; edge: string }): string {
   return `${topic.group}\u0000${topic.edge}`;
+}
+
+/** The BIRTH of a node or device in effect at `at` (its newest one from before then). */
+function birthIn(target: Holder, at: number): Birth | undefined {
+  for (let i = target.births.length - 1; i >= 0; i--) {
+    const entry = target.births[i];
+    if (entry !== undefined && entry.at <= at) return entry.birth;
+  }
+  return undefined;
 }
