@@ -247,7 +247,8 @@ export class SparkplugTracker {
     const birth = birthIn(target, at);
     for (const metric of scanned.metrics) {
       const name =
-        metric.name ?? (metric.alias === undefined ? undefined : birth?.byAliasNumber.get(metric.alias)?.name);
+        metric.name ??
+        (metric.alias === undefined ? undefined : birth?.byAliasNumber.get(metric.alias)?.name);
       if (name === undefined) continue;
       const kept = target.metrics.get(name);
       if (kept instanceof LazyMetric) kept.reset(data, metric.start, metric.end, birth, at);
