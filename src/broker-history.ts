@@ -8,7 +8,7 @@
  */
 import type { Config } from './config/load.js';
 import { openHistory } from './history/open.js';
-import { SCHEMA } from './history/postgres-schema.js';
+import { brokerSchemaName } from './history/postgres-schema.js';
 import type { HistoryBackend } from './history/types.js';
 
 /** Where a broker other than the first records: its name before HISTORY_PATH's extension. */
@@ -32,7 +32,7 @@ export async function openBrokerHistories(
     for (const broker of config.brokers.slice(1)) {
       const scope = { broker: broker.name, first: false };
       if (history.postgres !== undefined) {
-        const path = `${history.path} (schema ${SCHEMA}_${broker.name})`;
+        const path = `${history.path} (schema ${brokerSchemaName(broker.name)})`;
         opened.set(broker.name, { backend: await openHistory(history, broker.policy, scope), path });
         continue;
       }

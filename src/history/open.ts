@@ -8,7 +8,7 @@ import type { HistoryConfig } from '../config/load.js';
 import type { PolicyRules } from '../policy/acl.js';
 import { DEFAULT_MAX_FIELDS } from './numeric.js';
 import { PostgresHistory } from './postgres-backend.js';
-import { SCHEMA, schemaOf } from './postgres-schema.js';
+import { schemaOf } from './postgres-schema.js';
 import { SqliteHistory } from './sqlite-backend.js';
 import type { HistoryBackend } from './types.js';
 
@@ -32,7 +32,7 @@ export function openHistory(
   if (config.postgres !== undefined)
     return PostgresHistory.open({
       ...common,
-      connect: { ...config.postgres, schema: scope.first ? SCHEMA : schemaOf(scope.broker) },
+      connect: { ...config.postgres, schema: schemaOf(scope.first ? undefined : scope.broker) },
       broker: scope.broker,
     });
   return SqliteHistory.open({ location: config.path, ...common });

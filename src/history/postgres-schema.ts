@@ -21,9 +21,14 @@ import { HistoryOpenError } from './types.js';
 /** The schema of the first (or only) broker; another broker's is `"mqtt_history_{name}"`. */
 export const SCHEMA = 'mqtt_history';
 
-/** The schema a broker records into (quoted where needed; broker names are [a-z0-9_-]). */
+/** The schema a broker other than the first records into, by name (broker names are [a-z0-9_-]). */
+export function brokerSchemaName(broker: string): string {
+  return `${SCHEMA}_${broker}`;
+}
+
+/** The same as an SQL identifier (quoted: a broker name may hold '-'); undefined: the first broker's. */
 export function schemaOf(broker: string | undefined): string {
-  return broker === undefined ? SCHEMA : `"${SCHEMA}_${broker}"`;
+  return broker === undefined ? SCHEMA : `"${brokerSchemaName(broker)}"`;
 }
 export const DAY = 86_400_000;
 /** pg_advisory_lock keys: migrations, partition DDL, pruning. */

@@ -7,18 +7,11 @@
  * The worker file sits next to this module: postgres-writer-worker.js in dist/, .ts under tsx
  * (tests, bench), as for the SQLite worker.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WriterReply, WriterRequest, WriterWorkerData } from './postgres-writer-worker.js';
 import { HistoryFault, type HistoryRecord, type LinkEvent } from './types.js';
 import { packRecords, transferList } from './records-transfer.js';
-import { WorkerCalls } from './worker-calls.js';
-
-function workerUrl(): URL {
-  const js = new URL('./postgres-writer-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(js)) ? js : new URL('./postgres-writer-worker.ts', import.meta.url);
-}
+import { siblingWorker, WorkerCalls } from './worker-calls.js';
 
 export class PgWriterThread {
   private worker: Worker | undefined;
@@ -62,7 +55,9 @@ export class PgWriterThread {
 
   private started(): Worker {
     if (this.worker !== undefined) return this.worker;
-    const worker = new Worker(workerUrl(), { workerData: this.data });
+    const worker = new Worker(siblingWorker('postgres-writer-worker', import.meta.url), {
+      workerData: this.data,
+    });
     worker.on('message', (reply: WriterReply) => this.calls.settle(reply));
     const stop = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;

@@ -14,6 +14,7 @@
  * setting to look at, never the password.
  */
 import pg from 'pg';
+import { SCHEMA } from './postgres-schema.js';
 import { HistoryFault } from './types.js';
 
 export interface PgConnect {
@@ -32,9 +33,6 @@ export interface PgConnect {
 }
 
 export type Row = Record<string, unknown>;
-
-/** The schema without PgConnect.schema (postgres-schema.ts's SCHEMA). */
-const DEFAULT_SCHEMA = 'mqtt_history';
 
 /** What the history needs of a connection: queries, and transactions on one connection. */
 export interface Pg {
@@ -73,7 +71,7 @@ class Session implements Pg {
     readonly where: string,
     private readonly c: PgConnect,
   ) {
-    this.schema = c.schema ?? DEFAULT_SCHEMA;
+    this.schema = c.schema ?? SCHEMA;
   }
 
   async query(text: string, params?: readonly unknown[]): Promise<Row[]> {
@@ -110,7 +108,7 @@ export class PgPool implements Pg {
 
   constructor(private readonly c: PgConnect) {
     this.where = `${c.host}:${c.port}/${c.database}`;
-    this.schema = c.schema ?? DEFAULT_SCHEMA;
+    this.schema = c.schema ?? SCHEMA;
     this.pool = new pg.Pool({
       host: c.host,
       port: c.port,

@@ -11,6 +11,7 @@ import {
   parseSparkplugTopic,
   viewSparkplug,
   type Birth,
+  type SparkplugTopic,
 } from '../decode/sparkplug.js';
 import type { NumericField } from './numeric.js';
 
@@ -68,11 +69,11 @@ export class SparkplugFields {
       if (!topic.startsWith('spBv1.0/')) continue;
       const t = parseSparkplugTopic(topic);
       if (t === undefined || (t.type !== 'NDATA' && t.type !== 'DDATA')) continue;
-      const key = t.device === undefined ? `${t.group}/${t.edge}` : `${t.group}/${t.edge}/${t.device}`;
+      const key = keyOf(t);
       if (this.births.has(key)) continue;
       const tried = this.missing.get(key);
       if (tried !== undefined && now - tried < RETRY_MS) continue;
-      out.add(birthTopic(key, t.device === undefined ? 'NBIRTH' : 'DBIRTH'));
+      out.add(birthTopicOf(t));
     }
     return [...out];
   }
@@ -83,7 +84,7 @@ export class SparkplugFields {
     for (const topic of asked) {
       const t = parseSparkplugTopic(topic);
       if (t === undefined) continue;
-      const key = t.device === undefined ? `${t.group}/${t.edge}` : `${t.group}/${t.edge}/${t.device}`;
+      const key = keyOf(t);
       const raw = found.has(topic) ? decode(found.get(topic) as string) : undefined;
       if (raw === undefined || this.births.has(key)) {
         if (raw === undefined) this.noteMissing(key, now);
@@ -102,20 +103,20 @@ export class SparkplugFields {
     if (!birthType && t.type !== 'NDATA' && t.type !== 'DDATA') return [];
     const raw = decode(payload);
     if (raw === undefined) return [];
-    const key = t.device === undefined ? `${t.group}/${t.edge}` : `${t.group}/${t.edge}/${t.device}`;
+    const key = keyOf(t);
     let birth: Birth | undefined;
     if (birthType) {
       birth = birthOf(raw, LIMITS.maxMetrics);
       this.missing.delete(key);
       this.keep(key, birth);
     } else {
-      birth = this.births.get(key) ?? this.recorded(key, t.device === undefined ? 'NBIRTH' : 'DBIRTH');
+      birth = this.births.get(key) ?? this.recorded(key, birthTopicOf(t));
     }
     return numericMetrics(viewSparkplug(raw, birth, LIMITS).metrics, maxFields);
   }
 
-  private recorded(key: string, type: 'NBIRTH' | 'DBIRTH'): Birth | undefined {
-    const payload = this.lastBirth(birthTopic(key, type));
+  private recorded(key: string, birthTopic: string): Birth | undefined {
+    const payload = this.lastBirth(birthTopic);
     const raw = payload === undefined ? undefined : decode(payload);
     if (raw === undefined) return undefined;
     const birth = birthOf(raw, LIMITS.maxMetrics);
@@ -136,9 +137,16 @@ export class SparkplugFields {
   }
 }
 
-function birthTopic(key: string, type: 'NBIRTH' | 'DBIRTH'): string {
-  const [group, edge, device] = key.split('/');
-  return `spBv1.0/${group}/${type}/${edge}${device === undefined ? '' : `/${device}`}`;
+/** The key a node's or device's BIRTH is kept under: `group/edge[/device]`. */
+function keyOf(t: SparkplugTopic): string {
+  return t.device === undefined ? `${t.group}/${t.edge}` : `${t.group}/${t.edge}/${t.device}`;
+}
+
+/** The topic of the BIRTH that names the metrics of `t`'s node or device. */
+function birthTopicOf(t: SparkplugTopic): string {
+  return t.device === undefined
+    ? `spBv1.0/${t.group}/NBIRTH/${t.edge}`
+    : `spBv1.0/${t.group}/DBIRTH/${t.edge}/${t.device}`;
 }
 
 function decode(payload: string): ReturnType<typeof decodeSparkplug> | undefined {

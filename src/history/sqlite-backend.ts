@@ -6,12 +6,10 @@
  * (tests, bench), which runs in the worker because a worker inherits the parent's execArgv
  * (`--import tsx`) and with it tsx's loader.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
 import { packRecords, transferList } from './records-transfer.js';
-import { WorkerCalls } from './worker-calls.js';
+import { siblingWorker, WorkerCalls } from './worker-calls.js';
 import {
   HistoryFault,
   HistoryOpenError,
@@ -30,11 +28,6 @@ import {
   type SummaryResult,
   type TopicsResult,
 } from './types.js';
-
-function workerUrl(): URL {
-  const js = new URL('./sqlite-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(js)) ? js : new URL('./sqlite-worker.ts', import.meta.url);
-}
 
 export class SqliteHistory implements HistoryBackend {
   private readonly calls = new WorkerCalls();
@@ -57,7 +50,7 @@ export class SqliteHistory implements HistoryBackend {
 
   /** Opens (or creates) the file; rejects with HistoryOpenError naming the path. */
   static async open(options: HistoryOptions): Promise<SqliteHistory> {
-    const worker = new Worker(workerUrl(), { workerData: options });
+    const worker = new Worker(siblingWorker('sqlite-worker', import.meta.url), { workerData: options });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (reply: WorkerReply) => {
         if (!('type' in reply)) return;

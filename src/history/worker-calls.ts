@@ -3,8 +3,19 @@
  * replies by id: a reply's error becomes the same HistoryFault (by its kind) or an Error of the
  * same name; a worker that fails or exits rejects every call still waiting.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { HistoryFault } from './types.js';
+
+/**
+ * A worker module next to the calling module: `{name}.js` in dist/, `{name}.ts` under tsx (tests,
+ * bench), which runs in the worker because a worker inherits the parent's execArgv.
+ */
+export function siblingWorker(name: string, from: string): URL {
+  const js = new URL(`./${name}.js`, from);
+  return existsSync(fileURLToPath(js)) ? js : new URL(`./${name}.ts`, from);
+}
 
 /** An error as a worker sends it back. */
 export interface WorkerError {
