@@ -8,6 +8,10 @@
 #   mqtt-mcp-bridge-standin/postgres:15               + PostgreSQL 15 from Debian, uid/gid 999, and
 #                                                     the official image's entrypoint variables
 #   mqtt-mcp-bridge-standin/haproxy:2                 + HAProxy from Debian, uid/gid 99
+#   mqtt-mcp-bridge-standin/debian:trixie             Debian trixie minbase, from debootstrap
+#   mqtt-mcp-bridge-standin/timescaledb:2-pg17        trixie + PostgreSQL 17 and Debian's
+#                                                     TimescaleDB (Apache edition), preloaded;
+#                                                     the same entrypoint as postgres:15
 #
 #   sh scripts/docker-images.sh [--rebuild] [--print-tags]
 #
@@ -32,14 +36,16 @@ node_tag="$prefix/node:$node_major-$suite-slim"
 mosquitto_tag="$prefix/mosquitto:2"
 postgres_tag="$prefix/postgres:15"
 haproxy_tag="$prefix/haproxy:2"
+trixie_tag="$prefix/debian:trixie"
+timescaledb_tag="$prefix/timescaledb:2-pg17"
 rebuild=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --rebuild) rebuild=1; shift ;;
     --print-tags)
-      printf 'DEBIAN_IMAGE=%s\nNODE_IMAGE=%s\nMOSQUITTO_IMAGE=%s\nPOSTGRES_IMAGE=%s\nHAPROXY_IMAGE=%s\n' \
-        "$debian_tag" "$node_tag" "$mosquitto_tag" "$postgres_tag" "$haproxy_tag"
+      printf 'DEBIAN_IMAGE=%s\nNODE_IMAGE=%s\nMOSQUITTO_IMAGE=%s\nPOSTGRES_IMAGE=%s\nHAPROXY_IMAGE=%s\nTIMESCALEDB_IMAGE=%s\n' \
+        "$debian_tag" "$node_tag" "$mosquitto_tag" "$postgres_tag" "$haproxy_tag" "$timescaledb_tag"
       exit 0 ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "docker-images: unknown option $1" >&2; exit 2 ;;
@@ -102,26 +108,29 @@ find_mirror() {
       END { if (best) print best; else if (any) print any }'
 }
 
+# debootstrap of Debian `suite` (minbase) imported as `tag`.
 build_debian() {
-  if have "$debian_tag"; then say "$debian_tag is present"; return; fi
+  suite_b="$1"
+  tag="$2"
+  if have "$tag"; then say "$tag is present"; return; fi
   command -v debootstrap >/dev/null 2>&1 || fail "debootstrap is missing: run sh scripts/docker-setup.sh (or apt-get install debootstrap)"
   [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ] || fail "debootstrap needs root (or sudo)"
   mirror="${DEBIAN_MIRROR:-$(find_mirror)}"
   [ -n "$mirror" ] || fail "no Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR=<uri>"
-  say "debootstrap $suite from the apt sources' mirror (about 30 s)"
+  say "debootstrap $suite_b from the apt sources' mirror (about 30 s)"
   rootfs="$work/rootfs"
-  if ! $sudo debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
+  if ! $sudo debootstrap --variant=minbase "$suite_b" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
     tail -n 20 "$work/debootstrap.log" >&2
-    fail "debootstrap failed (log above)"
+    fail "debootstrap $suite_b failed (log above)"
   fi
   # Like the official Debian images: services never start inside a build, no package caches.
   $sudo sh -c "printf '#!/bin/sh\nexit 101\n' > '$rootfs/usr/sbin/policy-rc.d' && chmod 755 '$rootfs/usr/sbin/policy-rc.d'"
   $sudo sh -c "rm -rf '$rootfs'/var/cache/apt/archives/*.deb '$rootfs'/var/lib/apt/lists/* '$rootfs'/var/log/* '$rootfs'/tmp/*"
   $sudo tar --numeric-owner -C "$rootfs" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'CMD ["/bin/bash"]' - "$debian_tag" >/dev/null
+    -c 'CMD ["/bin/bash"]' - "$tag" >/dev/null
   $sudo rm -rf "$rootfs"
-  say "built $debian_tag"
+  say "built $tag"
 }
 
 build_node() {
@@ -191,9 +200,15 @@ DOCKERFILE
   say "built $mosquitto_tag"
 }
 
+# A PostgreSQL image: tag, base image, major, Debian packages, shared_preload_libraries (or "").
 build_postgres() {
-  if have "$postgres_tag"; then say "$postgres_tag is present"; return; fi
-  ctx="$work/postgres"
+  pg_tag="$1"
+  pg_base="$2"
+  pg_major="$3"
+  pg_packages="$4"
+  pg_preload="$5"
+  if have "$pg_tag"; then say "$pg_tag is present"; return; fi
+  ctx="$work/postgres-$pg_major"
   mkdir -p "$ctx"
   # Like the official postgres image: user postgres = 999, PGDATA /var/lib/postgresql/data, the
   # server binaries on PATH, and an entrypoint that makes the cluster on first start from
@@ -217,6 +232,9 @@ if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pw"
   printf 'host all all all %s\n' "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
   printf "listen_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
+  if [ -n "${PG_STANDIN_PRELOAD:-}" ]; then
+    printf "shared_preload_libraries = '%s'\n" "$PG_STANDIN_PRELOAD" >> "$PGDATA/postgresql.conf"
+  fi
   if [ "$db" != postgres ]; then
     printf 'CREATE DATABASE "%s"\n' "$db" | postgres --single -D "$PGDATA" postgres >/dev/null
   fi
@@ -225,30 +243,31 @@ fi
 exec "$@"
 ENTRYPOINT
   cat >"$ctx/Dockerfile" <<DOCKERFILE
-FROM $debian_tag
+FROM $pg_base
 RUN groupadd --system --gid 999 postgres \\
  && useradd --system --uid 999 --gid 999 --home-dir /var/lib/postgresql --shell /bin/sh postgres \\
  && apt-get update -qq \\
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pg_packages \\
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \\
- && rm -rf /var/lib/postgresql/15 /etc/postgresql/15 \\
+ && rm -rf /var/lib/postgresql/$pg_major /etc/postgresql/$pg_major \\
  && mkdir -p /var/lib/postgresql/data /var/run/postgresql \\
  && chown -R 999:999 /var/lib/postgresql /var/run/postgresql \\
  && chmod 700 /var/lib/postgresql/data && chmod 2777 /var/run/postgresql \\
  && test "\$(id -u postgres)" = 999
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 RUN chmod 755 /usr/local/bin/docker-entrypoint.sh
-ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ENV PATH=/usr/lib/postgresql/$pg_major/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ENV PGDATA=/var/lib/postgresql/data
+ENV PG_STANDIN_PRELOAD=$pg_preload
 VOLUME ["/var/lib/postgresql/data"]
 EXPOSE 5432
 USER 999:999
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["postgres"]
 DOCKERFILE
-  say "building $postgres_tag (apt-get install postgresql-15)"
-  build "$postgres_tag" "$ctx"
-  say "built $postgres_tag"
+  say "building $pg_tag (apt-get install $pg_packages)"
+  build "$pg_tag" "$ctx"
+  say "built $pg_tag"
 }
 
 build_haproxy() {
@@ -278,12 +297,15 @@ DOCKERFILE
 
 if [ "$rebuild" -eq 1 ]; then
   # Untag (and, where nothing else uses them, delete) the old ones first, children first.
-  for tag in "$haproxy_tag" "$postgres_tag" "$mosquitto_tag" "$node_tag" "$debian_tag"; do
+  for tag in "$timescaledb_tag" "$trixie_tag" "$haproxy_tag" "$postgres_tag" "$mosquitto_tag" "$node_tag" "$debian_tag"; do
     docker rmi "$tag" >/dev/null 2>&1 || true
   done
 fi
-build_debian
+build_debian "$suite" "$debian_tag"
 build_node
 build_mosquitto
-build_postgres
+build_postgres "$postgres_tag" "$debian_tag" 15 postgresql-15 ""
 build_haproxy
+# TimescaleDB: Debian ships it from trixie on (postgresql-17-timescaledb), not in bookworm.
+build_debian trixie "$trixie_tag"
+build_postgres "$timescaledb_tag" "$trixie_tag" 17 "postgresql-17 postgresql-17-timescaledb" timescaledb

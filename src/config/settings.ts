@@ -220,7 +220,7 @@ export const SETTINGS = {
     default: undefined,
     group: 'History',
     description:
-      'PostgreSQL database to record into instead of an SQLite file: `postgres://user@host:5432/database` (a URL with a password inside is refused; use `HISTORY_PASSWORD_FILE`). Several bridges may share it. The bridge creates and migrates its tables in the schema `mqtt_history` at start (the user needs CREATE on the database); a database that cannot be reached does not stop the start: history shows `paused` with the reason and recording resumes when it answers. Setting both `HISTORY_PATH` and `HISTORY_URL` is an error.',
+      'PostgreSQL database to record into instead of an SQLite file: `postgres://user@host:5432/database` (a URL with a password inside is refused; use `HISTORY_PASSWORD_FILE`). Several bridges may share it. The bridge creates and migrates its tables in the schema `mqtt_history` at start (the user needs CREATE on the database; with the TimescaleDB extension installed there, as hypertables); a database that cannot be reached does not stop the start: history shows `paused` with the reason and recording resumes when it answers. Setting both `HISTORY_PATH` and `HISTORY_URL` is an error.',
   },
   HISTORY_PASSWORD_FILE: {
     default: undefined,

@@ -13,7 +13,7 @@ import { TopicPolicy } from '../policy/acl.js';
 import { PgPool, type PgConnect } from './postgres.js';
 import { pruneStep, usedBytes } from './postgres-prune.js';
 import { PgReader } from './postgres-read.js';
-import { migrate } from './postgres-schema.js';
+import { migrate, settleStorage, type Storage } from './postgres-schema.js';
 import { PgWriterThread } from './postgres-writer.js';
 import {
   HistoryFault,
@@ -56,6 +56,8 @@ export class PostgresHistory implements HistoryBackend {
   private failing = false;
   /** Why the last attempt to reach the database failed (undefined: reached). */
   startFault: HistoryFault | undefined;
+  /** How the history is stored (partitions or TimescaleDB hypertables), once migrated. */
+  private storage: Storage | undefined;
 
   private constructor(private readonly options: PostgresOptions) {
     this.db = new PgPool(options.connect);
@@ -90,7 +92,8 @@ export class PostgresHistory implements HistoryBackend {
   /** The schema is migrated on this database (once per process; again after a failure). */
   private ready(): Promise<void> {
     this.migrated ??= migrate(this.db).then(
-      () => {
+      async () => {
+        this.storage = await settleStorage(this.db, this.options.retentionMs);
         this.startFault = undefined;
       },
       (error: unknown) => {
@@ -191,6 +194,7 @@ export class PostgresHistory implements HistoryBackend {
         oldestAt: oldest === null || oldest === undefined ? undefined : Number(oldest),
         topics: Number(row?.n ?? 0),
         replaysIgnored: this.writer.replaysIgnored,
+        ...(this.storage !== undefined ? { storage: this.storage } : {}),
       };
     });
   }

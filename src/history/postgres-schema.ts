@@ -12,8 +12,17 @@
  * by range of receive time, one partition a UTC day, created ahead as batches need them. Age
  * pruning drops whole days (no DELETE, no VACUUM); a range read or a summary touches only the
  * days it asks for (partition pruning), each through a (topic_id | series_id, at) B-tree index.
- * TimescaleDB hypertables are not used yet: Debian ships no TimescaleDB package, so that path
- * could not be tested here (docs/SCALING.md); plain partitions do the same job for pruning.
+ *
+ * With the TimescaleDB extension installed in the database (CREATE EXTENSION timescaledb) when the
+ * schema is first made, the same three tables are hypertables instead, with one-day chunks
+ * aligned like the partitions (integer time: chunk boundaries are multiples of the interval), and
+ * pruning drops chunks (drop_chunks) where it would drop partitions; reads are the same SQL.
+ * The layout is chosen once, at the first migration, and read from the catalog afterwards
+ * (`messages` partitioned or not); a database made without the extension stays partitioned.
+ * TimescaleDB's own retention policy is set as a backstop one day past HISTORY_RETENTION_DAYS,
+ * for when no bridge runs to prune; the bridge prunes first, keeping its counts (minutes,
+ * topic_days) in step. The policy needs the Community (TSL) edition; the Apache edition (Debian's
+ * package) has hypertables and drop_chunks, not policies, and storage() says so.
  */
 import type { Pg } from './postgres.js';
 import { HistoryOpenError } from './types.js';
@@ -34,8 +43,8 @@ export const DAY = 86_400_000;
 /** pg_advisory_lock keys: migrations, partition DDL, pruning. */
 export const LOCK = { migrate: 7_314_001, ddl: 7_314_002, prune: 7_314_003 } as const;
 
-/** Each entry: the SQL of one version in `schema`, applied in order. */
-const migrations = (schema: string): readonly string[] => [
+/** Each entry: the SQL of one version in `schema`, applied in order; `ts`: as hypertables. */
+const migrations = (schema: string, ts = false): readonly string[] => [
   // 1: the tables.
   `CREATE TABLE ${schema}.topics(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      topic text COLLATE "C" NOT NULL UNIQUE, first_at bigint NOT NULL, last_at bigint NOT NULL,
@@ -44,24 +53,41 @@ const migrations = (schema: string): readonly string[] => [
    CREATE SEQUENCE ${schema}.seq AS bigint CACHE 1;
    CREATE TABLE ${schema}.messages(topic_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
      qos smallint NOT NULL, retain boolean NOT NULL, size integer NOT NULL, payload bytea NOT NULL,
-     properties text, broker text NOT NULL DEFAULT 'default') PARTITION BY RANGE (at);
+     properties text, broker text NOT NULL DEFAULT 'default')${ts ? '' : ' PARTITION BY RANGE (at)'};
    CREATE INDEX ON ${schema}.messages(topic_id, at, seq);
    CREATE TABLE ${schema}.series(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      topic_id integer NOT NULL, field text COLLATE "C" NOT NULL, UNIQUE(topic_id, field));
    CREATE TABLE ${schema}.points(series_id integer NOT NULL, at bigint NOT NULL, seq bigint NOT NULL,
-     value double precision NOT NULL) PARTITION BY RANGE (at);
+     value double precision NOT NULL)${ts ? '' : ' PARTITION BY RANGE (at)'};
    CREATE INDEX ON ${schema}.points(series_id, at, seq);
    CREATE TABLE ${schema}.rollups(series_id integer NOT NULL, minute bigint NOT NULL, n bigint NOT NULL,
      sum double precision NOT NULL, lo double precision NOT NULL, hi double precision NOT NULL,
-     PRIMARY KEY(series_id, minute)) PARTITION BY RANGE (minute);
+     PRIMARY KEY(series_id, minute))${ts ? '' : ' PARTITION BY RANGE (minute)'};
    CREATE TABLE ${schema}.minutes(minute bigint PRIMARY KEY, records bigint NOT NULL, bytes bigint NOT NULL);
    CREATE TABLE ${schema}.topic_days(topic_id integer NOT NULL, day bigint NOT NULL, records bigint NOT NULL,
      PRIMARY KEY(day, topic_id));
    CREATE TABLE ${schema}.partitions(day bigint PRIMARY KEY);
    CREATE TABLE ${schema}.link_events(at bigint NOT NULL, seq bigint NOT NULL, state smallint NOT NULL,
-     PRIMARY KEY(at, seq));`,
+     PRIMARY KEY(at, seq));${ts ? hypertables(schema) : ''}`,
 ];
 export const SCHEMA_VERSION = migrations(SCHEMA).length;
+
+/** The time-partitioned tables and their time column's unit per day. */
+const TIMED = [
+  ['messages', 'at', DAY],
+  ['points', 'at', DAY],
+  ['rollups', 'minute', DAY / 60_000],
+] as const;
+
+function hypertables(schema: string): string {
+  return TIMED.map(
+    ([table, column, perDay]) =>
+      `\n   SELECT create_hypertable('${schema}.${table}', '${column}', chunk_time_interval => ${perDay}::bigint, create_default_indexes => false);`,
+  ).join('');
+}
+
+/** How the history is stored, in operator words (mqtt_status). */
+export type Storage = string;
 
 /** Applies the migrations this database lacks, one replica at a time. */
 export async function migrate(db: Pg): Promise<void> {
@@ -80,9 +106,11 @@ export async function migrate(db: Pg): Promise<void> {
           `the history database ${db.where} has schema version ${have}, newer than this bridge knows (${SCHEMA_VERSION}); it was left as it was. Run a newer bridge`,
         );
       }
+      // The layout is chosen when the tables are made: hypertables if TimescaleDB is installed.
+      const ts = have === 0 && (await timescaleVersion(s)) !== undefined;
       for (let v = have + 1; v <= SCHEMA_VERSION; v++) {
         await s.transaction(async (tx) => {
-          await tx.query(migrations(db.schema)[v - 1] as string);
+          await tx.query(migrations(db.schema, ts)[v - 1] as string);
           await tx.query(`INSERT INTO ${tx.schema}.migrations(version) VALUES ($1)`, [v]);
         });
       }
@@ -90,6 +118,55 @@ export async function migrate(db: Pg): Promise<void> {
       await s.query('SELECT pg_advisory_unlock($1)', [LOCK.migrate]).catch(() => undefined);
     }
   });
+}
+
+/** The installed TimescaleDB extension's version in this database, if any. */
+async function timescaleVersion(db: Pg): Promise<string | undefined> {
+  const [row] = await db.query(`SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'`);
+  return row === undefined ? undefined : String(row.extversion);
+}
+
+/** Whether this schema's tables are TimescaleDB hypertables (else declarative partitions). */
+export async function isHypertables(db: Pg): Promise<boolean> {
+  const [row] = await db.query(`SELECT relkind FROM pg_class WHERE oid = '${db.schema}.messages'::regclass`);
+  return row?.relkind !== 'p';
+}
+
+/**
+ * On hypertables, TimescaleDB's retention policy (one day past the bridge's retention; see the
+ * top of this file), set again at each start so a changed retention takes effect. Returns the
+ * storage in operator words; a policy TimescaleDB refuses (Apache edition, rights) is said there.
+ */
+export async function settleStorage(db: Pg, retentionMs: number): Promise<Storage> {
+  if (!(await isHypertables(db))) return 'postgresql: tables partitioned by day; pruning drops whole days';
+  const version = (await timescaleVersion(db)) ?? 'unknown';
+  const base = `timescaledb ${version}: hypertables with 1-day chunks; pruning drops whole chunks`;
+  try {
+    await db.session((s) =>
+      s.transaction(async (tx) => {
+        for (const [table, , perDay] of TIMED) {
+          const unit = perDay === DAY ? 1 : 60_000;
+          const fn = `${tx.schema}.now_${table}`;
+          await tx.query(
+            `CREATE OR REPLACE FUNCTION ${fn}() RETURNS bigint LANGUAGE sql STABLE AS
+               $$ SELECT (extract(epoch FROM now()) * 1000)::bigint / ${unit} $$`,
+          );
+          await tx.query(
+            `SELECT set_integer_now_func('${tx.schema}.${table}', '${fn}', replace_if_exists => true)`,
+          );
+          await tx.query(`SELECT remove_retention_policy('${tx.schema}.${table}', if_exists => true)`);
+          const after = Math.ceil((retentionMs + DAY) / unit);
+          await tx.query(
+            `SELECT add_retention_policy('${tx.schema}.${table}', drop_after => ${after}::bigint)`,
+          );
+        }
+      }),
+    );
+    return `${base}; TimescaleDB retention policy: ${Math.round((retentionMs + DAY) / DAY)} days (a backstop: the bridge prunes first)`;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return `${base}; no TimescaleDB retention policy (${why.slice(0, 200)}): the bridge's pruning alone applies`;
+  }
 }
 
 /** The day partitions that exist (epoch ms of their first millisecond). */
@@ -103,8 +180,14 @@ export async function createDays(db: Pg, days: readonly number[]): Promise<void>
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK.ddl]);
     const have = await knownDays(tx);
+    // Hypertables make their chunks as rows arrive; the days are only noted, for pruning.
+    const chunks = days.some((d) => !have.has(d)) && (await isHypertables(tx));
     for (const day of days) {
       if (have.has(day)) continue;
+      if (chunks) {
+        await tx.query(`INSERT INTO ${tx.schema}.partitions(day) VALUES ($1)`, [day]);
+        continue;
+      }
       const name = dayName(day);
       const next = day + DAY;
       const m0 = day / 60_000;
@@ -119,8 +202,16 @@ export async function createDays(db: Pg, days: readonly number[]): Promise<void>
   });
 }
 
-/** Drops one day's partitions (inside the caller's transaction). */
+/** Drops one day's partitions, or chunks (inside the caller's transaction). */
 export async function dropDay(tx: Pg, day: number): Promise<void> {
+  if (await isHypertables(tx)) {
+    for (const [table, , perDay] of TIMED) {
+      const end = ((day + DAY) / DAY) * perDay;
+      await tx.query(`SELECT drop_chunks('${tx.schema}.${table}', older_than => ${end}::bigint)`);
+    }
+    await tx.query(`DELETE FROM ${tx.schema}.partitions WHERE day = $1`, [day]);
+    return;
+  }
   const name = dayName(day);
   await tx.query(
     `DROP TABLE IF EXISTS ${tx.schema}.messages_${name}, ${tx.schema}.points_${name}, ${tx.schema}.rollups_${name};

@@ -186,6 +186,8 @@ export interface HistoryStats {
    * last recorded payload: the broker's replay on (re)subscription, not a new message.
    */
   readonly replaysIgnored: number;
+  /** How the records are stored, in operator words (PostgreSQL: partitions or TimescaleDB hypertables). */
+  readonly storage?: string;
 }
 
 export interface HistoryBackend {

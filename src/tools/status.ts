@@ -10,6 +10,7 @@ const HistoryStatus = z.object({
   reason: z.string().optional(),
   pausedSince: z.string().optional(),
   path: z.string().optional(),
+  storage: z.string().optional(),
   bytesOnDisk: count.optional(),
   records: count.optional(),
   oldestRecordAt: z.string().optional(),
@@ -81,8 +82,8 @@ const StatusOutput = z.object({
   history: HistoryStatus.meta({
     summary: true,
     description:
-      'On disk: state off, recording or paused (reason); path, bytesOnDisk, records, oldestRecordAt, queued, ' +
-      'written, dropped',
+      'On disk: state off, recording or paused (reason); path, storage, bytesOnDisk, records, oldestRecordAt, ' +
+      'queued, written, dropped',
   }),
   server: z.object({ version: z.string(), uptimeSeconds: z.number() }).meta({ summary: true }),
 });
@@ -180,6 +181,7 @@ async function historyStatus(deps: ToolDeps): Promise<z.infer<typeof HistoryStat
     path: history.path,
     ...(stats !== undefined
       ? {
+          ...(stats.storage !== undefined ? { storage: stats.storage } : {}),
           bytesOnDisk: stats.bytesOnDisk,
           records: stats.records,
           ...(stats.oldestAt !== undefined ? { oldestRecordAt: new Date(stats.oldestAt).toISOString() } : {}),

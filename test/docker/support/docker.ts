@@ -99,6 +99,7 @@ export function prepareEngineAndStandins(): {
   mosquittoImage: string;
   postgresImage: string;
   haproxyImage: string;
+  timescaledbImage: string;
 } {
   for (const script of ['scripts/docker-setup.sh', 'scripts/docker-images.sh']) {
     const result = spawnSync('sh', [script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -115,6 +116,7 @@ export function prepareEngineAndStandins(): {
     mosquittoImage: tags.MOSQUITTO_IMAGE!,
     postgresImage: tags.POSTGRES_IMAGE!,
     haproxyImage: tags.HAPROXY_IMAGE!,
+    timescaledbImage: tags.TIMESCALEDB_IMAGE!,
   };
 }
 
