@@ -1,8 +1,11 @@
 /**
- * The report's "History (PostgreSQL)" section from the history-pg case (bench/cases/history-pg.ts).
+ * The report's "History (PostgreSQL)" sections: the history-pg, history-pg-replicas and
+ * history-timescaledb cases (bench/cases/history-pg*.ts, history-timescaledb.ts).
  */
 import type { HistoryPgReplicasResult } from './cases/history-pg-replicas.js';
 import type { HistoryPgResult } from './cases/history-pg.js';
+import type { HistoryTimescaleResult } from './cases/history-timescaledb.js';
+import { spread, type Spread } from './lib/stats.js';
 
 const n = (x: number, d = 0) =>
   x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -98,6 +101,48 @@ export function historyPgReplicasSection(h: HistoryPgReplicasResult): string {
     ),
     '',
     `Two replicas / one, same round: median ${h.ratio.median.toFixed(2)}x (${h.ratio.min.toFixed(2)}..${h.ratio.max.toFixed(2)}, ${h.ratio.rounds.length} rounds).`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+export function historyTimescaleSection(h: HistoryTimescaleResult): string {
+  const lines = ['## History (PostgreSQL): day partitions against TimescaleDB hypertables', ''];
+  lines.push(
+    `One PostgreSQL ${h.server.split(' ')[0]} server with TimescaleDB ${h.timescaledb} (the Docker stand-in of scripts/docker-images.sh: Debian's package, the Apache edition, so no compression) and durable settings; each round one database with the extension (hypertables, 1-day chunks) and one without (day partitions), alternating (bench/cases/history-timescaledb.ts). The writer and reads of the PostgreSQL case: ${n(h.records)} records over 1,000 topics in batches of 20,000, then ${n(h.records)} points of one topic, through Docker's port proxy. \`BENCH_CASES=history-timescaledb npm run bench\` runs this section alone (it needs the Docker engine); docs/SCALING.md reads these figures.`,
+    '',
+  );
+  const s = (x: Spread, f: (v: number) => string) => `${f(x.median)} (${f(x.min)}..${f(x.max)})`;
+  const p = h.byLayout.partitions;
+  const t = h.byLayout.hypertables;
+  const ratio = (f: (r: HistoryTimescaleResult['rounds'][number]) => number) => spread(h.rounds.map(f));
+  const x = (r: Spread) => `${r.median.toFixed(2)}x (${r.min.toFixed(2)}..${r.max.toFixed(2)})`;
+  lines.push(
+    table(
+      ['figure, median (min..max)', 'day partitions', 'hypertables', 'hypertables / partitions, per round'],
+      [
+        ['Writer, msgs/s', s(p.msgsPerSecond, n), s(t.msgsPerSecond, n), x(h.writeRatio)],
+        [
+          'PostgreSQL CPU per record',
+          `${p.serverCpuUsPerMsg.median.toFixed(1)} µs`,
+          `${t.serverCpuUsPerMsg.median.toFixed(1)} µs`,
+          '',
+        ],
+        ['Bytes per record', `${n(p.bytesPerRecord.median)} B`, `${n(t.bytesPerRecord.median)} B`, ''],
+        [
+          'mqtt_summarize backend call, 24 buckets, p50 ms',
+          s(p.summarizeP50, ms),
+          s(t.summarizeP50, ms),
+          x(ratio((r) => r.hypertables.summarizeP50 / r.partitions.summarizeP50)),
+        ],
+        [
+          'One hour of one topic, p50 ms',
+          s(p.rangeHourP50, ms),
+          s(t.rangeHourP50, ms),
+          x(ratio((r) => r.hypertables.rangeHourP50 / r.partitions.rangeHourP50)),
+        ],
+      ],
+    ),
     '',
   );
   return lines.join('\n');

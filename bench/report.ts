@@ -5,8 +5,9 @@
  * Run alone to regenerate from a JSON file: tsx bench/report.ts [bench/results/latest.json]
  */
 import type { HistoryPgResult } from './cases/history-pg.js';
-import { historyPgReplicasSection, historyPgSection } from './report-history-pg.js';
+import { historyPgReplicasSection, historyPgSection, historyTimescaleSection } from './report-history-pg.js';
 import type { HistoryPgReplicasResult } from './cases/history-pg-replicas.js';
+import type { HistoryTimescaleResult } from './cases/history-timescaledb.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -1380,6 +1381,8 @@ export function renderMarkdown(r: Results, chartDir: string, mdDir: string): str
   if (r['history-pg'] !== undefined) out.push(historyPgSection(r['history-pg'] as HistoryPgResult));
   if (r['history-pg-replicas'] !== undefined)
     out.push(historyPgReplicasSection(r['history-pg-replicas'] as HistoryPgReplicasResult));
+  if (r['history-timescaledb'] !== undefined)
+    out.push(historyTimescaleSection(r['history-timescaledb'] as HistoryTimescaleResult));
 
   // ---- closing ----
   out.push('## Closing note');

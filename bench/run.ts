@@ -8,7 +8,7 @@
  *
  * Environment: BENCH_QUICK=1 (smoke run, 1-2 minutes), BENCH_ROUNDS=n, BENCH_CASES=a,b (subset:
  * coldstart, ingest, publish, nodelay, read, list, http, economy, memory, scaling, chart, sparkplug, history,
- * history-pg, history-pg-replicas, profile),
+ * history-pg, history-pg-replicas, history-timescaledb (needs Docker; only when named), profile),
  * BENCH_PROFILE=0/1 (CPU profiles; on by default, off when quick), BENCH_OUT=dir (where the
  * JSON goes; default bench/results), BENCH_REPORT=0 (no Markdown/SVG).
  */
@@ -24,6 +24,7 @@ import { runHistory } from './cases/history.js';
 import { runHistoryIngest } from './cases/history-ingest.js';
 import { runHistoryPg } from './cases/history-pg.js';
 import { runHistoryPgReplicas } from './cases/history-pg-replicas.js';
+import { runHistoryTimescale } from './cases/history-timescaledb.js';
 import { runHistoryStart } from './cases/history-start.js';
 import { runSparkplugIngest } from './cases/sparkplug-ingest.js';
 import { runHttp } from './cases/http.js';
@@ -121,6 +122,8 @@ const CASES: Array<[string, (ctx: BenchContext) => Promise<unknown>]> = [
   ['history-ingest', runHistoryIngest],
   ['history-pg', runHistoryPg],
   ['history-pg-replicas', runHistoryPgReplicas],
+  // Needs the Docker engine (a TimescaleDB container): only when named.
+  ['history-timescaledb', runHistoryTimescale],
   ['profile', runProfile],
 ];
 
@@ -131,6 +134,7 @@ try {
     if (name === 'profile' && !options.profile && options.cases?.includes('profile') !== true) continue;
     // Part of `history` in a full run; alone only when named.
     if (name === 'history-ingest' && options.cases?.includes('history-ingest') !== true) continue;
+    if (name === 'history-timescaledb' && options.cases?.includes('history-timescaledb') !== true) continue;
     log(`== ${name}`);
     const t = Date.now();
     try {

@@ -80,9 +80,9 @@ export interface HistoryPgResult {
   };
 }
 
-const T0 = Date.parse('2026-11-02T00:00:00Z');
-const TOPIC = 'plant/boiler3/temp';
-const common = {
+export const T0 = Date.parse('2026-11-02T00:00:00Z');
+export const TOPIC = 'plant/boiler3/temp';
+export const common = {
   policy: { read: ['#'], write: [], deny: [] },
   retentionMs: 3650 * 86_400_000,
   maxBytes: 2 ** 40,
@@ -92,7 +92,7 @@ const common = {
 
 const payloadOf = (i: number) => `{"v":${(i % 1000) + 0.5}}`;
 
-async function fill(
+export async function fill(
   h: HistoryBackend,
   from: number,
   n: number,
@@ -151,7 +151,7 @@ async function database(server: Postgres, name: string): Promise<PostgresHistory
   });
 }
 
-async function probe(h: HistoryBackend, n: number, runs: number) {
+export async function probe(h: HistoryBackend, n: number, runs: number) {
   const sumTimes: number[] = [];
   for (let i = 0; i < runs + 2; i++) {
     const s = performance.now();
