@@ -18,21 +18,51 @@
  */
 export const MAX_PLAIN_BYTES = 1024;
 
-export interface ScannedMetric {
-  /** The metric's own name, when it carries one (not empty). */
-  readonly name: string | undefined;
-  /** The alias (below 2^53: larger is not plain). */
-  readonly alias: number | undefined;
-  /** Where the metric's protobuf bytes are in the payload text. */
-  readonly start: number;
-  readonly end: number;
-}
-
+/**
+ * The walk's answer, by column, in arrays the walk reuses: valid until the next scanData call
+ * (the tracker reads it at once), so a DATA message costs no object per metric.
+ */
 export interface ScannedData {
   readonly seq: number | undefined;
-  /** The first `maxMetrics` metrics. */
-  readonly metrics: ScannedMetric[];
+  /** Metrics read: the first `maxMetrics` of the payload. */
+  readonly count: number;
+  /** Per metric: its own name when it carries one (not empty), else undefined. */
+  readonly names: ReadonlyArray<string | undefined>;
+  /** Per metric: the alias (below 2^53: larger is not plain), or -1 for none. */
+  readonly aliases: Float64Array;
+  /** Per metric: where its protobuf bytes are in the payload text, [start, end). */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
 }
+
+class Columns implements ScannedData {
+  seq: number | undefined = undefined;
+  count = 0;
+  names: Array<string | undefined> = [];
+  aliases = new Float64Array(32);
+  starts = new Int32Array(32);
+  ends = new Int32Array(32);
+
+  push(name: string | undefined, alias: number, start: number, end: number): void {
+    const i = this.count++;
+    if (i === this.starts.length) {
+      const grow = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.aliases = grow(this.aliases, (n) => new Float64Array(n));
+      this.starts = grow(this.starts, (n) => new Int32Array(n));
+      this.ends = grow(this.ends, (n) => new Int32Array(n));
+    }
+    this.names[i] = name;
+    this.aliases[i] = alias;
+    this.starts[i] = start;
+    this.ends[i] = end;
+  }
+}
+
+const columns = new Columns();
 
 const TWO_53 = 2 ** 53;
 
@@ -103,8 +133,11 @@ export function scanData(data: string, maxBytes: number, maxMetrics: number): Sc
   text = data;
   pos = 0;
   const end = data.length;
-  const metrics: ScannedMetric[] = [];
+  const out = columns;
+  out.count = 0;
+  out.names.length = 0;
   let seq: number | undefined;
+  let total = 0;
   try {
     while (pos < end) {
       const tag = varint(end);
@@ -119,8 +152,8 @@ export function scanData(data: string, maxBytes: number, maxMetrics: number): Sc
         const length = varint(end);
         const start = pos;
         skip(length, end);
-        const metric = scanMetric(start, pos);
-        if (metrics.length < maxMetrics) metrics.push(metric);
+        // Every metric is walked (a malformed one makes the payload not plain); the first are kept.
+        scanMetric(start, pos, total++ < maxMetrics ? out : undefined);
       } else {
         skipField(wire, end);
       }
@@ -131,10 +164,11 @@ export function scanData(data: string, maxBytes: number, maxMetrics: number): Sc
   } finally {
     text = '';
   }
-  return { seq, metrics };
+  out.seq = seq;
+  return out;
 }
 
-function scanMetric(start: number, end: number): ScannedMetric {
+function scanMetric(start: number, end: number, out: Columns | undefined): void {
   pos = start;
   let name: string | undefined;
   let alias: number | undefined;
@@ -157,5 +191,5 @@ function scanMetric(start: number, end: number): ScannedMetric {
       skipField(wire, end);
     }
   }
-  return { name: name === '' ? undefined : name, alias, start, end };
+  out?.push(name === '' ? undefined : name, alias ?? -1, start, end);
 }

@@ -98,9 +98,24 @@ const holder = (): Holder => ({
   updatedAt: 0,
 });
 
+/** A parsed Sparkplug topic with its node's key, made once per topic name (null: not Sparkplug). */
+interface KnownTopic {
+  readonly topic: SparkplugTopic;
+  readonly key: string;
+}
+
+/** Topic names whose parse is kept (then the cache starts over): about 100 B each beside the name. */
+const TOPIC_CACHE = 10_000;
+
 export class SparkplugTracker {
   /** Least recently updated first (Map order; touched nodes are re-inserted). */
   private readonly nodeMap = new Map<string, NodeState>();
+  /**
+   * Parsed topics by name. The store hands every message of a topic the same name string, whose
+   * hash V8 keeps, so a lookup here costs far less than splitting the name again; the node key
+   * made once is the same string every time, which makes the node lookup cheap too.
+   */
+  private readonly known = new Map<string, KnownTopic | null>();
   private queue: StoredMessage[] = [];
   private scheduled = false;
   private metricCount = 0;
@@ -178,14 +193,27 @@ export class SparkplugTracker {
     };
   }
 
+  private parse(name: string): KnownTopic | null {
+    let known = this.known.get(name);
+    if (known === undefined) {
+      const topic = parseSparkplugTopic(name);
+      known = topic === undefined ? null : { topic, key: nodeKey(topic) };
+      if (this.known.size >= TOPIC_CACHE) this.known.clear();
+      this.known.set(name, known);
+    }
+    return known;
+  }
+
   private apply(message: StoredMessage): void {
-    const topic = parseSparkplugTopic(message.topic);
-    if (topic === undefined) return;
+    const known = this.parse(message.topic);
+    if (known === null) return;
+    const { topic, key } = known;
     if (topic.type === 'NCMD' || topic.type === 'DCMD') return; // commands say nothing about state
     if (topic.type === 'NDATA' || topic.type === 'DDATA') {
       // The plain shape: seq and names now, values when read; anything else is decoded in full.
       const scanned = scanData(message.data, this.limits.decodeBytes, this.limits.view.maxMetrics);
-      if (scanned !== undefined) return this.applyScanned(topic, scanned, message.data, message.receivedAt);
+      if (scanned !== undefined)
+        return this.applyScanned(topic, key, scanned, message.data, message.receivedAt);
     }
     let raw;
     try {
@@ -196,7 +224,7 @@ export class SparkplugTracker {
       return;
     }
     const at = message.receivedAt;
-    const node = this.node(topic, at);
+    const node = this.node(topic, key, at);
     if (node === undefined) return;
     if (topic.type !== 'NDEATH') this.checkSeq(node, topic, seqOf(raw));
     if (topic.device !== undefined) {
@@ -238,22 +266,29 @@ export class SparkplugTracker {
     }
   }
 
-  private applyScanned(topic: SparkplugTopic, scanned: ScannedData, data: string, at: number): void {
-    const node = this.node(topic, at);
+  private applyScanned(
+    topic: SparkplugTopic,
+    key: string,
+    scanned: ScannedData,
+    data: string,
+    at: number,
+  ): void {
+    const node = this.node(topic, key, at);
     if (node === undefined) return;
     this.checkSeq(node, topic, scanned.seq);
     const target = topic.device === undefined ? node : this.device(node, topic.device);
     if (target === undefined) return;
     const birth = birthIn(target, at);
-    for (const metric of scanned.metrics) {
-      const name =
-        metric.name ??
-        (metric.alias === undefined ? undefined : birth?.byAliasNumber.get(metric.alias)?.name);
+    const { names, aliases, starts, ends } = scanned;
+    for (let i = 0; i < scanned.count; i++) {
+      const alias = aliases[i] as number;
+      const name = names[i] ?? (alias < 0 ? undefined : birth?.byAliasNumber.get(alias)?.name);
       if (name === undefined) continue;
+      const start = starts[i] as number;
+      const end = ends[i] as number;
       const kept = target.metrics.get(name);
-      if (kept instanceof LazyMetric) kept.reset(data, metric.start, metric.end, birth, at);
-      else
-        this.set(target, name, new LazyMetric(data, metric.start, metric.end, birth, this.limits.view, at));
+      if (kept instanceof LazyMetric) kept.reset(data, start, end, birth, at);
+      else this.set(target, name, new LazyMetric(data, start, end, birth, this.limits.view, at));
     }
     target.updatedAt = at;
   }
@@ -304,12 +339,17 @@ export class SparkplugTracker {
     target.metrics.set(name, value);
   }
 
-  private node(topic: SparkplugTopic, at: number): NodeState | undefined {
-    const key = nodeKey(topic);
+  /** The newest node in nodeMap's order (touching it again changes nothing). */
+  private newest: NodeState | undefined;
+
+  private node(topic: SparkplugTopic, key: string, at: number): NodeState | undefined {
     let node = this.nodeMap.get(key);
     if (node !== undefined) {
-      this.nodeMap.delete(key);
-      this.nodeMap.set(key, node);
+      if (node !== this.newest) {
+        this.nodeMap.delete(key);
+        this.nodeMap.set(key, node);
+        this.newest = node;
+      }
       node.updatedAt = at;
       return node;
     }
@@ -330,6 +370,7 @@ export class SparkplugTracker {
       devices: new Map(),
     };
     this.nodeMap.set(key, node);
+    this.newest = node;
     return node;
   }
 
