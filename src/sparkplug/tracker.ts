@@ -61,6 +61,12 @@ interface Holder {
   readonly births: Array<{ readonly at: number; readonly birth: Birth }>;
   readonly metrics: Map<string, MetricValue>;
   updatedAt: number;
+  /**
+   * The lazy metrics of `metrics` by alias under one BIRTH, so that a plain DATA by alias updates
+   * each in place with one lookup (not alias -> name -> metric). Any other change to `metrics`
+   * drops it; it holds at most the BIRTH's aliases.
+   */
+  refs?: { readonly birth: Birth; readonly byAlias: Map<number, LazyMetric> } | undefined;
 }
 
 export interface DeviceState extends Holder {
@@ -282,13 +288,23 @@ export class SparkplugTracker {
     const { names, aliases, starts, ends } = scanned;
     for (let i = 0; i < scanned.count; i++) {
       const alias = aliases[i] as number;
-      const name = names[i] ?? (alias < 0 ? undefined : birth?.byAliasNumber.get(alias)?.name);
-      if (name === undefined) continue;
+      const own = names[i];
       const start = starts[i] as number;
       const end = ends[i] as number;
+      const byAlias =
+        own === undefined && alias >= 0 && birth !== undefined ? aliasRefs(target, birth) : undefined;
+      const ref = byAlias?.get(alias);
+      if (ref !== undefined) {
+        ref.reset(data, start, end, birth, at);
+        continue;
+      }
+      const name = own ?? (alias < 0 ? undefined : birth?.byAliasNumber.get(alias)?.name);
+      if (name === undefined) continue;
       const kept = target.metrics.get(name);
-      if (kept instanceof LazyMetric) kept.reset(data, start, end, birth, at);
-      else this.set(target, name, new LazyMetric(data, start, end, birth, this.limits.view, at));
+      if (kept instanceof LazyMetric) {
+        kept.reset(data, start, end, birth, at);
+        byAlias?.set(alias, kept);
+      } else this.set(target, name, new LazyMetric(data, start, end, birth, this.limits.view, at));
     }
     target.updatedAt = at;
   }
@@ -313,6 +329,7 @@ export class SparkplugTracker {
     // A BIRTH declares the metrics anew: the old values go.
     this.metricCount -= target.metrics.size;
     target.metrics.clear();
+    target.refs = undefined;
   }
 
   private values(target: Holder, view: PayloadView, at: number): void {
@@ -329,6 +346,7 @@ export class SparkplugTracker {
 
   /** A metric's current value, within the bound on metrics kept (beyond it: counted, not kept). */
   private set(target: Holder, name: string, value: MetricValue): void {
+    target.refs = undefined;
     if (!target.metrics.has(name)) {
       if (this.metricCount >= this.limits.metrics) {
         this.dropped.metrics++;
@@ -389,6 +407,16 @@ export class SparkplugTracker {
 
 function nodeKey(topic: { group: string; edge: string }): string {
   return `${topic.group}\u0000${topic.edge}`;
+}
+
+/** The holder's lazy metrics by alias under this BIRTH (started anew for another BIRTH). */
+function aliasRefs(target: Holder, birth: Birth): Map<number, LazyMetric> {
+  let refs = target.refs;
+  if (refs === undefined || refs.birth !== birth) {
+    refs = { birth, byAlias: new Map() };
+    target.refs = refs;
+  }
+  return refs.byAlias;
 }
 
 /** The BIRTH of a node or device in effect at `at` (its newest one from before then). */

@@ -203,4 +203,51 @@ describe('a lazy value replaced', () => {
     const v = [...t.nodes()][0]?.devices.get('d')?.metrics.get('u8');
     assert.deepEqual([v?.datatype, v?.value, v?.at], ['UInt8', 9, 3]);
   });
+
+  it('updates by alias in place, then a fully decoded DATA and a rebirth with other aliases: reads follow the newest', () => {
+    const t = new SparkplugTracker();
+    const u8 = ALL_TYPES.find((m) => m.name === 'u8');
+    assert.ok(u8 !== undefined);
+    const read = () => {
+      const v = [...t.nodes()][0]?.devices.get('d')?.metrics.get('u8');
+      return [v?.value, v?.at];
+    };
+    const byAlias = (wire: number, at: number, alias = u8.alias) =>
+      t.enqueue(
+        stored(
+          'spBv1.0/g/DDATA/e/d',
+          encode({ metrics: [{ ...metric(u8, { withName: false, wire }), alias }] }),
+          at,
+        ),
+      );
+    t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', BIRTH, 1));
+    for (let i = 2; i <= 5; i++) byAlias(i, i); // the third and later by the per-alias shortcut
+    assert.deepEqual(read(), [5, 5]);
+    // Metadata is not the plain shape: decoded in full, the kept value replaced by another object.
+    t.enqueue(
+      stored(
+        'spBv1.0/g/DDATA/e/d',
+        encode({
+          metrics: [{ ...metric(u8, { withName: false, wire: 6 }), metadata: { contentType: 'x' } }],
+        }),
+        6,
+      ),
+    );
+    assert.deepEqual(read(), [6, 6]);
+    byAlias(7, 7);
+    byAlias(8, 8);
+    assert.deepEqual(read(), [8, 8]);
+    // A rebirth gives u8 alias 500: the old alias now names nothing, the new one u8.
+    const rebirth = encode({
+      seq: 0,
+      metrics: ALL_TYPES.map((m) => ({
+        ...metric(m, { withName: true }),
+        alias: m.name === 'u8' ? 500 : m.alias,
+      })),
+    });
+    t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', rebirth, 9));
+    for (let i = 10; i <= 12; i++) byAlias(i, i, 500);
+    byAlias(99, 13);
+    assert.deepEqual(read(), [12, 12]);
+  });
 });
