@@ -40,9 +40,9 @@ export function createApp(
   audit: AuditLog = createAuditLog({ scrubber, file: config.auditLogFile }),
   options: {
     readonly inContainer?: boolean;
-    /** The opened history backend of the first broker; the app records into it and closes it on stop. */
+    /** A history backend for the first broker (tests), instead of its entry in brokerHistory. */
     readonly history?: HistoryBackend;
-    /** The other brokers' history backends, by name, with where each records. */
+    /** Each broker's history backend, by name, with where it records; the app closes them on stop. */
     readonly brokerHistory?: ReadonlyMap<string, { backend: HistoryBackend; path: string }>;
   } = {},
 ): App {
@@ -53,8 +53,8 @@ export function createApp(
     return createBroker(broker, config, several ? logger.child({ broker: broker.name }) : logger, {
       inContainer: options.inContainer === true,
       startedAt,
-      history: index === 0 ? options.history : other?.backend,
-      historyPath: index === 0 ? undefined : other?.path,
+      history: (index === 0 ? options.history : undefined) ?? other?.backend,
+      historyPath: index === 0 && options.history !== undefined ? undefined : other?.path,
     });
   });
   const byName = new Map<string, ToolDeps>();

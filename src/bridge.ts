@@ -72,6 +72,13 @@ export interface IncomingMessage {
    * when it will never be). Absent: acknowledged as it arrived.
    */
   readonly hold?: () => () => void;
+  /** With `hold`: the packet id, and whether the broker resent it (DUP), for history to tell copies apart. */
+  readonly delivery?: Delivery;
+}
+
+export interface Delivery {
+  readonly mid: number;
+  readonly redelivered: boolean;
 }
 
 /** Connection events worth telling an MCP client about (sent as MCP log notifications). */

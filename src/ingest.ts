@@ -40,6 +40,6 @@ export function wireIngest(
     if (stored === undefined) return;
     if (message.route !== 'collect') feed.deliver(stored);
     sparkplug?.enqueue(stored);
-    recorder?.enqueue(stored, message.hold);
+    recorder?.enqueue(stored, message.hold, message.delivery);
   });
 }

@@ -7,8 +7,7 @@ import process from 'node:process';
 import { createApp } from './app.js';
 import { configErrorSecrets, loadConfig, type Config } from './config/load.js';
 import { ConfigError } from './errors.js';
-import { openBrokerHistories } from './broker-history.js';
-import { openHistory } from './history/open.js';
+import { openHistories, placeHistories } from './broker-history.js';
 import { PostgresHistory } from './history/postgres-backend.js';
 import { HistoryOpenError, type HistoryBackend } from './history/types.js';
 import { createLogger, type Logger, type LogLevel } from './logging/logger.js';
@@ -81,52 +80,39 @@ async function run(
   scrubber: Scrubber,
   reread: () => Config | undefined,
 ): Promise<void> {
-  let history: HistoryBackend | undefined;
-  if (config.history !== undefined) {
-    try {
-      history = await openHistory(config.history, config.policy, {
-        broker: config.brokers[0]?.name ?? 'default',
-        first: true,
-      });
-    } catch (error) {
-      // Not a history database, corrupt, or in use by another bridge: the file stays as it is.
-      if (!(error instanceof HistoryOpenError)) throw error;
-      const variable = config.history.postgres !== undefined ? 'HISTORY_URL' : 'HISTORY_PATH';
-      logger.fatal({ path: config.history.path }, `${error.message} (${variable})`);
-      process.exitCode = 1;
-      return;
-    }
-    const unreachable = history instanceof PostgresHistory ? history.startFault : undefined;
-    if (unreachable !== undefined)
-      logger.warn(
-        { path: config.history.path, reason: unreachable.message },
-        'history: the database cannot be used yet; recording starts when it can (live tools work meanwhile)',
-      );
-    else logger.info({ path: config.history.path }, 'history: recording');
-  }
-  let brokerHistory: Awaited<ReturnType<typeof openBrokerHistories>>;
+  let brokerHistory: Awaited<ReturnType<typeof openHistories>>;
   try {
-    brokerHistory = await openBrokerHistories(config);
+    const placement = await placeHistories(config);
+    if (placement.unconfigured !== undefined && config.history !== undefined)
+      logger.warn(
+        { path: config.history.path, broker: placement.unconfigured },
+        'history: the main history holds a broker this configuration does not name; it is left as it is and no broker reads it (name that broker again to read its past)',
+      );
+    brokerHistory = await openHistories(config, placement);
   } catch (error) {
+    // Not a history database, corrupt, in use by another bridge, or another broker's: the store
+    // stays as it is.
     if (!(error instanceof HistoryOpenError)) throw error;
-    await history?.close();
     const variable = config.history?.postgres !== undefined ? 'HISTORY_URL' : 'HISTORY_PATH';
-    logger.fatal(`${error.message} (${variable}, for a broker of MQTT_BROKERS_FILE)`);
+    const where = config.brokers.length > 1 ? `${variable}, with MQTT_BROKERS_FILE` : variable;
+    logger.fatal({ path: config.history?.path }, `${error.message} (${where})`);
     process.exitCode = 1;
     return;
   }
   for (const [broker, { path, backend }] of brokerHistory) {
     const fault = backend instanceof PostgresHistory ? backend.startFault : undefined;
+    const fields = config.brokers.length > 1 ? { broker, path } : { path };
     if (fault !== undefined)
       logger.warn(
-        { broker, path, reason: fault.message },
+        { ...fields, reason: fault.message },
         'history: the database cannot be used yet; recording starts when it can (live tools work meanwhile)',
       );
-    else logger.info({ broker, path }, 'history: recording');
+    else logger.info(fields, 'history: recording');
   }
+  const first = brokerHistory.get(config.brokers[0]?.name ?? 'default');
+  const history: HistoryBackend | undefined = first?.backend;
   const app = createApp(config, logger, scrubber, packageVersion(), undefined, {
     inContainer: inContainer(),
-    ...(history !== undefined ? { history } : {}),
     brokerHistory,
   });
   const { deps } = app;
@@ -145,8 +131,8 @@ async function run(
   process.on('SIGTERM', onSignal('SIGTERM'));
   // SIGUSR2: an online backup of the history, next to it (HISTORY_PATH.backup), while recording
   // goes on (new messages wait in the bounded queue meanwhile).
-  if (history?.backup !== undefined && config.history !== undefined) {
-    const target = `${config.history.path}.backup`;
+  if (history?.backup !== undefined && first !== undefined) {
+    const target = `${first.path}.backup`;
     const backup = history.backup.bind(history);
     process.on('SIGUSR2', () => {
       logger.info({ path: target }, 'history: backup started (SIGUSR2)');

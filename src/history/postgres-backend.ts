@@ -40,8 +40,6 @@ const STATS_WAIT_MS = 1000;
 export interface PostgresOptions extends Omit<HistoryOptions, 'location'> {
   /** The connection; its `schema` scopes this history (one schema per broker). */
   readonly connect: PgConnect;
-  /** The broker recorded with each message (the `broker` column); default `default`. */
-  readonly broker?: string;
 }
 
 export class PostgresHistory implements HistoryBackend {
@@ -68,6 +66,7 @@ export class PostgresHistory implements HistoryBackend {
       connect: options.connect,
       maxFieldsPerMessage: options.maxFieldsPerMessage,
       broker: options.broker,
+      session: options.session,
     });
   }
 
@@ -91,7 +90,7 @@ export class PostgresHistory implements HistoryBackend {
 
   /** The schema is migrated on this database (once per process; again after a failure). */
   private ready(): Promise<void> {
-    this.migrated ??= migrate(this.db).then(
+    this.migrated ??= migrate(this.db, this.options.broker ?? 'default').then(
       async () => {
         this.storage = await settleStorage(this.db, this.options.retentionMs);
         this.startFault = undefined;
@@ -194,6 +193,7 @@ export class PostgresHistory implements HistoryBackend {
         oldestAt: oldest === null || oldest === undefined ? undefined : Number(oldest),
         topics: Number(row?.n ?? 0),
         replaysIgnored: this.writer.replaysIgnored,
+        copiesRemoved: this.writer.copiesRemoved,
         ...(this.storage !== undefined ? { storage: this.storage } : {}),
       };
     });

@@ -42,6 +42,8 @@ export async function pruneStep(
     if (lock?.ok !== true) return { removed: 0 };
     const ageCut = Math.floor((now - retentionMs) / MINUTE) * MINUTE;
     await tx.query(`DELETE FROM ${tx.schema}.link_events WHERE at < $1`, [ageCut]);
+    // Packet ids of sessions that recorded nothing for the retention time (redeliveries.ts).
+    await tx.query(`DELETE FROM ${tx.schema}.held WHERE at < $1`, [ageCut]);
     const used = await usedBytes(tx);
     let toFree = used > maxBytes * PRUNE_HIGH ? used - maxBytes * PRUNE_LOW : 0;
     const days = (await tx.query(`SELECT day FROM ${tx.schema}.partitions ORDER BY day`)).map((r) =>

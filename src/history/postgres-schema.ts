@@ -6,7 +6,9 @@
  * Migrations run under a session-level advisory lock (pg_advisory_lock), so two replicas that
  * start at once apply them one after the other: the second finds them done. Each version is one
  * transaction and a row in mqtt_history.migrations; a database with a version newer than this
- * bridge knows is refused (HistoryOpenError), never changed.
+ * bridge knows is refused (HistoryOpenError), never changed. Version 2 adds meta, whose `broker`
+ * names the broker whose history the schema holds (checked at every start); version 3 adds held,
+ * the packet ids of each MQTT session's last batches (redeliveries.ts).
  *
  * Time-ordered storage (docs/SCALING.md says why): messages, points and rollups are partitioned
  * by range of receive time, one partition a UTC day, created ahead as batches need them. Age
@@ -27,17 +29,12 @@
 import type { Pg } from './postgres.js';
 import { HistoryOpenError } from './types.js';
 
-/** The schema of the first (or only) broker; another broker's is `"mqtt_history_{name}"`. */
+/** The schema of the only broker, or of the one broker-history.ts places there. */
 export const SCHEMA = 'mqtt_history';
 
-/** The schema a broker other than the first records into, by name (broker names are [a-z0-9_-]). */
+/** A broker's own schema, by name (broker names are [a-z0-9_-]; quoted where used, for the '-'). */
 export function brokerSchemaName(broker: string): string {
   return `${SCHEMA}_${broker}`;
-}
-
-/** The same as an SQL identifier (quoted: a broker name may hold '-'); undefined: the first broker's. */
-export function schemaOf(broker: string | undefined): string {
-  return broker === undefined ? SCHEMA : `"${brokerSchemaName(broker)}"`;
 }
 export const DAY = 86_400_000;
 /** pg_advisory_lock keys: migrations, partition DDL, pruning. */
@@ -69,6 +66,11 @@ const migrations = (schema: string, ts = false): readonly string[] => [
    CREATE TABLE ${schema}.partitions(day bigint PRIMARY KEY);
    CREATE TABLE ${schema}.link_events(at bigint NOT NULL, seq bigint NOT NULL, state smallint NOT NULL,
      PRIMARY KEY(at, seq));${ts ? hypertables(schema) : ''}`,
+  // 2: meta(key, value); `broker` names the broker whose history this schema holds.
+  `CREATE TABLE ${schema}.meta(key text COLLATE "C" PRIMARY KEY, value text NOT NULL);`,
+  // 3: per MQTT session, the packet ids of its last batches (redeliveries.ts).
+  `CREATE TABLE ${schema}.held(client text COLLATE "C" NOT NULL, batch bigint NOT NULL, at bigint NOT NULL,
+     mids bytea NOT NULL, PRIMARY KEY(client, batch));`,
 ];
 export const SCHEMA_VERSION = migrations(SCHEMA).length;
 
@@ -89,8 +91,13 @@ function hypertables(schema: string): string {
 /** How the history is stored, in operator words (mqtt_status). */
 export type Storage = string;
 
-/** Applies the migrations this database lacks, one replica at a time. */
-export async function migrate(db: Pg): Promise<void> {
+/**
+ * Applies the migrations this database lacks, one replica at a time, then checks that the schema
+ * holds `broker`'s history: one made before it recorded its broker is claimed for it; one that
+ * names another broker is refused (HistoryOpenError), so one broker's past is never read under
+ * another's policy.
+ */
+export async function migrate(db: Pg, broker: string): Promise<void> {
   await db.session(async (s) => {
     await s.query('SELECT pg_advisory_lock($1)', [LOCK.migrate]);
     try {
@@ -114,10 +121,28 @@ export async function migrate(db: Pg): Promise<void> {
           await tx.query(`INSERT INTO ${tx.schema}.migrations(version) VALUES ($1)`, [v]);
         });
       }
+      await s.query(
+        `INSERT INTO ${s.schema}.meta(key, value) VALUES ('broker', $1) ON CONFLICT (key) DO NOTHING`,
+        [broker],
+      );
+      const owner = await recordedBroker(s);
+      if (owner !== broker) {
+        throw new HistoryOpenError(
+          `the history schema ${s.schema} in ${db.where} holds the history of broker '${String(owner)}', not of '${broker}'; it was left as it was`,
+        );
+      }
     } finally {
       await s.query('SELECT pg_advisory_unlock($1)', [LOCK.migrate]).catch(() => undefined);
     }
   });
+}
+
+/** The broker whose history this schema holds; undefined: none recorded yet (or no schema). */
+export async function recordedBroker(db: Pg): Promise<string | undefined> {
+  const [table] = await db.query(`SELECT to_regclass('${db.schema}.meta') AS t`);
+  if (table?.t === null || table?.t === undefined) return undefined;
+  const [row] = await db.query(`SELECT value FROM ${db.schema}.meta WHERE key = 'broker'`);
+  return row === undefined ? undefined : String(row.value);
 }
 
 /** The installed TimescaleDB extension's version in this database, if any. */

@@ -11,6 +11,7 @@
 import { extractNumeric, type NumericField } from './numeric.js';
 import type { Pg } from './postgres.js';
 import { createDays, dayOf, knownDays } from './postgres-schema.js';
+import { batchMids, isCopy, keep, readMids, type HeldBatch } from './redeliveries.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
 
 const MINUTE = 60_000;
@@ -46,6 +47,10 @@ export class PgWriter {
   private readonly seriesIds = new Map<string, number>();
   private days: Set<number> | undefined;
   replaysIgnored = 0;
+  /** Resent copies of records committed before a crash, not written again (redeliveries.ts). */
+  copiesRemoved = 0;
+  /** The session's kept packet-id batches, newest first; undefined: not read yet. */
+  private held: HeldBatch[] | undefined;
 
   constructor(
     private readonly db: Pg,
@@ -54,6 +59,8 @@ export class PgWriter {
     private readonly births?: BirthLookup,
     /** The broker a record names when it names none (the `broker` column). */
     private readonly broker = 'default',
+    /** The MQTT session whose packet ids the batches keep (at-least-once recording). */
+    private readonly session?: string,
   ) {}
 
   /** Forget cached ids and partitions (after a failed transaction, or pruning). */
@@ -61,18 +68,56 @@ export class PgWriter {
     this.topicIds.clear();
     this.seriesIds.clear();
     this.days = undefined;
+    this.held = undefined;
   }
 
   async append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
     await this.ensureDays(records);
     await this.lookUpBirths(records);
+    const mids = this.session !== undefined ? batchMids(records) : undefined;
     try {
-      const replays = await this.db.transaction((tx) => this.write(tx, records, events));
-      this.replaysIgnored += replays;
+      const done = await this.db.transaction(async (tx) => {
+        if (mids === undefined) return { replays: await this.write(tx, records, events), copies: 0 };
+        const held = await this.heldBatches(tx);
+        const fresh = records.filter((r) => !(r.redelivered === true && isCopy(r, held)));
+        const replays = await this.write(tx, fresh, events);
+        return { replays, copies: records.length - fresh.length, held: await this.keepMids(tx, held, mids) };
+      });
+      this.replaysIgnored += done.replays;
+      this.copiesRemoved += done.copies;
+      if (done.held !== undefined) this.held = done.held;
     } catch (error) {
       this.forget();
       throw error;
     }
+  }
+
+  private async heldBatches(tx: Pg): Promise<HeldBatch[]> {
+    this.held ??= (
+      await tx.query(`SELECT batch, mids FROM ${tx.schema}.held WHERE client = $1 ORDER BY batch DESC`, [
+        this.session,
+      ])
+    ).map((row) => ({ batch: Number(row.batch), mids: readMids(row.mids as Uint8Array) }));
+    return this.held;
+  }
+
+  /** Stores this batch's packet ids (inside its transaction) and drops the session's batches past the kept ones. */
+  private async keepMids(tx: Pg, held: HeldBatch[], mids: Uint8Array): Promise<HeldBatch[]> {
+    const batch = (held[0]?.batch ?? 0) + 1;
+    // A second process on the same session (a takeover) may have written this batch number.
+    await tx.query(
+      `INSERT INTO ${tx.schema}.held VALUES ($1, $2, $3, $4)
+       ON CONFLICT (client, batch) DO UPDATE SET at = excluded.at, mids = excluded.mids`,
+      [this.session, batch, Date.now(), Buffer.from(mids.buffer, mids.byteOffset, mids.byteLength)],
+    );
+    const kept = keep(held, { batch, mids: readMids(mids) });
+    const oldest = (kept.at(-1) as HeldBatch).batch;
+    if ((held.at(-1)?.batch ?? oldest) < oldest)
+      await tx.query(`DELETE FROM ${tx.schema}.held WHERE client = $1 AND batch < $2`, [
+        this.session,
+        oldest,
+      ]);
+    return kept;
   }
 
   /**

@@ -22,6 +22,7 @@ export interface WriterWorkerData {
   readonly connect: PgConnect;
   readonly maxFieldsPerMessage: number;
   readonly broker: string | undefined;
+  readonly session: string | undefined;
 }
 
 export type WriterRequest =
@@ -45,6 +46,7 @@ const writer = new PgWriter(
   (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
   sparkplug,
   data.broker,
+  data.session,
 );
 
 port.on('message', (request: WriterRequest) => {
@@ -57,9 +59,10 @@ port.on('message', (request: WriterRequest) => {
 
 async function handle(request: WriterRequest): Promise<unknown> {
   if (request.op === 'append') {
-    const before = writer.replaysIgnored;
+    const replays = writer.replaysIgnored;
+    const copies = writer.copiesRemoved;
     await writer.append(unpackRecords(request.args[0]), request.args[1]);
-    return writer.replaysIgnored - before;
+    return { replays: writer.replaysIgnored - replays, copies: writer.copiesRemoved - copies };
   }
   if (request.op === 'forget') {
     writer.forget();

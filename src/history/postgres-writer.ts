@@ -19,6 +19,8 @@ export class PgWriterThread {
   private closed = false;
   /** Retained replays not recorded again, counted by the worker. */
   replaysIgnored = 0;
+  /** Resent copies of committed records not recorded again, counted by the worker. */
+  copiesRemoved = 0;
 
   constructor(private readonly data: WriterWorkerData) {}
 
@@ -29,11 +31,13 @@ export class PgWriterThread {
 
   async append(records: readonly HistoryRecord[], events: readonly LinkEvent[]): Promise<void> {
     const packed = packRecords(records);
-    this.replaysIgnored += await this.call<number>(
+    const counted = await this.call<{ replays: number; copies: number }>(
       { op: 'append', args: [packed, events as LinkEvent[]] },
       false,
       transferList(packed),
     );
+    this.replaysIgnored += counted.replays;
+    this.copiesRemoved += counted.copies;
   }
 
   /** Forget cached ids and partitions (after pruning removed some). */

@@ -17,6 +17,7 @@
 import type { Logger } from '../logging/logger.js';
 import { topicMatches } from '../mqtt/topic.js';
 import type { StoredMessage } from '../store/types.js';
+import type { Delivery } from '../bridge.js';
 import { HistoryFault, type HistoryBackend, type HistoryRecord, type LinkEvent } from './types.js';
 
 export interface RecorderOptions {
@@ -108,7 +109,7 @@ export class Recorder {
    * The ingest hot path: one append, and a drop of the oldest when over the bounds. `hold` holds
    * the message's broker acknowledgement until the record is committed (not while paused).
    */
-  enqueue(message: StoredMessage, hold?: () => () => void): void {
+  enqueue(message: StoredMessage, hold?: () => () => void, delivery?: Delivery): void {
     if (this.closed || !this.records(message.topic)) return;
     let ack: (() => void) | undefined;
     if (hold !== undefined) {
@@ -127,6 +128,8 @@ export class Recorder {
       receivedAt: message.receivedAt,
       properties: message.properties,
       seq: message.seq,
+      mid: delivery?.mid,
+      redelivered: delivery?.redelivered,
     };
     this.queue.push(record);
     if (ack !== undefined) this.acks.set(record, ack);

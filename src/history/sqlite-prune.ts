@@ -26,6 +26,8 @@ export interface PruneStep {
 export function pruneStep(sql: Sql, now: number, retentionMs: number, maxBytes: number): PruneStep {
   const ageCut = Math.floor((now - retentionMs) / MINUTE) * MINUTE;
   sql.exec('PRAGMA wal_checkpoint(TRUNCATE)'); // so the WAL is not counted twice with its pages
+  // Packet ids of sessions that recorded nothing for the retention time (a few rows a session).
+  sql.run('DELETE FROM held WHERE at < ?', ageCut);
   const used = sql.usedBytes();
   let toFree = used > maxBytes * PRUNE_HIGH ? used - maxBytes * PRUNE_LOW : 0;
   let rows = 0;

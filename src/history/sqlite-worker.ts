@@ -39,7 +39,7 @@ function post(reply: WorkerReply): void {
 
 let file: SqliteFile;
 try {
-  file = SqliteFile.open(options.location);
+  file = SqliteFile.open(options.location, options.broker);
 } catch (error) {
   post({
     type: 'open-error',
@@ -55,6 +55,7 @@ const writer = new SqliteWriter(
   file,
   options.maxFieldsPerMessage,
   (topic, payload, max) => sparkplug.fields(topic, payload, max) ?? extractNumeric(payload, max),
+  options.session,
 );
 
 /** Writes: a fault is classified (full, read-only, locked, vanished, io) for the recorder. */
@@ -86,6 +87,7 @@ const ops: Record<string, (...args: never[]) => unknown> = {
       oldestAt: oldest === null || oldest === undefined ? undefined : Number(oldest),
       topics: writer.topicCount,
       replaysIgnored: writer.replaysIgnored,
+      copiesRemoved: writer.copiesRemoved,
     };
   },
   backup: (destination: string) => file.backupTo(destination),

@@ -13,6 +13,7 @@
 import { extractNumeric, type NumericField } from './numeric.js';
 import { rollUp, type PointRow } from './sqlite-rollups.js';
 import { pruneStep, type PruneStep } from './sqlite-prune.js';
+import { batchMids, isCopy, keep, readMids, type HeldBatch } from './redeliveries.js';
 import { INLINE_MAX, MESSAGE_COLUMNS, OUT_OF_LINE, type Sql } from './sqlite.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
 
@@ -51,6 +52,10 @@ export class SqliteWriter {
   topicCount: number;
   /** Retained replays not written since the file was opened (see isReplay). */
   replaysIgnored = 0;
+  /** Resent copies of records committed before a crash, not written again (redeliveries.ts). */
+  copiesRemoved = 0;
+  /** The session's kept packet-id batches, newest first; undefined: not read yet. */
+  private held: HeldBatch[] | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -61,6 +66,8 @@ export class SqliteWriter {
       p,
       max,
     ) => extractNumeric(p, max),
+    /** The MQTT session whose packet ids the batches keep (at-least-once recording). */
+    private readonly session?: string,
   ) {
     this.seq = Number(sql.get("SELECT value FROM meta WHERE key = 'seq'")?.value ?? 0);
     const totals = sql.get('SELECT count(*) AS n, total(records) AS r FROM topics');
@@ -73,13 +80,21 @@ export class SqliteWriter {
     let seq = this.seq;
     let newTopics = 0;
     let replays = 0;
+    let copies = 0;
     const deltas = new Map<number, TopicDelta>();
     const minutes = new Map<number, { records: number; bytes: number }>();
     const rows: MessageRow[] = [];
     const points: PointRow[] = [];
+    const mids = this.session !== undefined ? batchMids(records) : undefined;
+    let held: HeldBatch[] = [];
     sql.exec('BEGIN');
     try {
+      if (mids !== undefined) held = this.heldBatches();
       for (const r of records) {
+        if (r.redelivered === true && isCopy(r, held)) {
+          copies++;
+          continue;
+        }
         let topicId = this.topicIds.get(r.topic);
         if (topicId === undefined) {
           const row = sql.get('SELECT id FROM topics WHERE topic = ?', r.topic);
@@ -191,15 +206,36 @@ export class SqliteWriter {
         sql.run('INSERT INTO link_events VALUES (?, ?, ?)', e.at, seq, e.state === 'up' ? 1 : 0);
       }
       sql.run("UPDATE meta SET value = ? WHERE key = 'seq'", seq);
+      if (mids !== undefined) held = this.keepMids(held, mids);
       sql.exec('COMMIT');
     } catch (error) {
       this.rollback();
       throw error;
     }
+    if (mids !== undefined) this.held = held;
     this.seq = seq;
     this.records += rows.length;
     this.replaysIgnored += replays;
+    this.copiesRemoved += copies;
     this.topicCount += newTopics;
+  }
+
+  private heldBatches(): HeldBatch[] {
+    this.held ??= this.sql
+      .all('SELECT batch, mids FROM held WHERE client = ? ORDER BY batch DESC', this.session as string)
+      .map((row) => ({ batch: Number(row.batch), mids: readMids(row.mids as Uint8Array) }));
+    return this.held;
+  }
+
+  /** Stores this batch's packet ids (inside its transaction) and drops the session's batches past the kept ones. */
+  private keepMids(held: HeldBatch[], mids: Uint8Array): HeldBatch[] {
+    const batch = (held[0]?.batch ?? 0) + 1;
+    this.sql.run('INSERT INTO held VALUES (?, ?, ?, ?)', this.session as string, batch, Date.now(), mids);
+    const kept = keep(held, { batch, mids: readMids(mids) });
+    const oldest = (kept.at(-1) as HeldBatch).batch;
+    if ((held.at(-1)?.batch ?? oldest) < oldest)
+      this.sql.run('DELETE FROM held WHERE client = ? AND batch < ?', this.session as string, oldest);
+    return kept;
   }
 
   /** After a failed transaction: undo it, and forget ids it may have created. */
@@ -211,6 +247,7 @@ export class SqliteWriter {
     }
     this.topicIds.clear();
     this.seriesIds.clear();
+    this.held = undefined;
   }
 
   /**
@@ -265,6 +302,7 @@ export class SqliteWriter {
       this.topicIds.clear();
       this.seriesIds.clear();
     }
+    this.held = undefined; // read again: old sessions' ids may be gone
     this.records -= step.removed;
     this.topicCount -= step.topicsRemoved;
     return step.removed;

@@ -4,9 +4,11 @@
  * (sqlite-worker.ts), which owns the one connection; writes are in sqlite-write.ts, reads in
  * sqlite-read.ts, both over the small `Sql` interface below.
  *
- * Schema (version 1):
+ * Schema (version 4):
  * - meta(key, value): `schema` = SCHEMA_ID marks the file as ours; `seq` is the global record
- *   counter (every record gets the next one; it orders records with equal receive times).
+ *   counter (every record gets the next one; it orders records with equal receive times);
+ *   `broker` names the broker whose history the file holds (written at the first open that finds
+ *   none, checked at every open after).
  * - topics: one row per recorded topic with its first/last times and record count, kept per batch.
  * - messages WITHOUT ROWID, key (topic_id, at, seq): clustered by topic and time, so one topic's
  *   range is one contiguous scan. flags = qos | retain << 2 | OUT_OF_LINE.
@@ -20,6 +22,9 @@
  *   (version 3; an older file gains them, built from its points, when it is opened).
  * - minutes(minute, records, bytes): per-minute counts, so pruning picks a cutoff time exactly.
  * - link_events(at, seq, state): the bridge's own connects (1) and disconnects (0).
+ * - held(client, batch, at, mids) WITHOUT ROWID: per MQTT session, the packet ids of its last
+ *   batches, so a copy the broker resends after a crash is not written twice (redeliveries.ts;
+ *   version 4).
  *
  * Pragmas: WAL with synchronous=NORMAL (a crash loses at most the last commits, never the file);
  * locking_mode=EXCLUSIVE, so a second bridge on the same file gets SQLITE_BUSY at open and is
@@ -33,7 +38,7 @@ import { dirname } from 'node:path';
 import { HistoryFault, HistoryOpenError } from './types.js';
 
 export const SCHEMA_ID = 'mqtt-mcp-bridge/history';
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /** Payload plus properties bytes kept in the messages row; above, the payload goes to payloads. */
 export const INLINE_MAX = 800;
 /** messages.flags bit: the payload is in payloads under the record's seq. */
@@ -46,6 +51,9 @@ const PAYLOADS_TABLE = 'CREATE TABLE payloads(seq INTEGER PRIMARY KEY, data BLOB
 const ROLLUPS_TABLE = `CREATE TABLE rollups(series_id INTEGER NOT NULL, minute INTEGER NOT NULL,
   n INTEGER NOT NULL, sum REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
   PRIMARY KEY(series_id, minute)) WITHOUT ROWID;`;
+/** Per MQTT session, the packet ids of its last batches (redeliveries.ts; version 4). */
+const HELD_TABLE = `CREATE TABLE held(client TEXT NOT NULL, batch INTEGER NOT NULL, at INTEGER NOT NULL,
+  mids BLOB NOT NULL, PRIMARY KEY(client, batch)) WITHOUT ROWID;`;
 const BUILD_ROLLUPS = `INSERT INTO rollups SELECT series_id, at / 60000, count(*), total(value), min(value),
   max(value) FROM points GROUP BY series_id, at / 60000`;
 /** The WAL is truncated to this after a checkpoint; part of the size margin (see sqlite-write.ts). */
@@ -93,6 +101,7 @@ CREATE TABLE link_events(at INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGE
   PRIMARY KEY(at, seq)) WITHOUT ROWID;
 ${PAYLOADS_TABLE}
 ${ROLLUPS_TABLE}
+${HELD_TABLE}
 `;
 
 /** SQLite primary result codes we tell apart. */
@@ -124,7 +133,11 @@ export class SqliteFile implements Sql {
   }
 
   /** Opens or creates the history file; HistoryOpenError (naming the path) when it cannot be ours. */
-  static open(path: string): SqliteFile {
+  /**
+   * `broker`: whose history the file holds. A file that records none yet (new, or made before
+   * files recorded it) is claimed for it; one that names another broker is refused.
+   */
+  static open(path: string, broker = 'default'): SqliteFile {
     const fresh = !existsSync(path) || statSync(path).size === 0;
     if (fresh) createEmpty(path);
     let db: DatabaseSync;
@@ -159,11 +172,21 @@ export class SqliteFile implements Sql {
         : Number(db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value);
       if (version < SCHEMA_VERSION) {
         if (version === 1) db.exec(PAYLOADS_TABLE); // version 1 -> 2: nothing stored out of line yet
-        // -> 3: the per-minute rollups of the points already there.
-        db.exec(ROLLUPS_TABLE.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'));
-        db.exec('DELETE FROM rollups');
-        db.exec(BUILD_ROLLUPS);
+        if (version < 3) {
+          // -> 3: the per-minute rollups of the points already there.
+          db.exec(ROLLUPS_TABLE.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'));
+          db.exec('DELETE FROM rollups');
+          db.exec(BUILD_ROLLUPS);
+        }
+        db.exec(HELD_TABLE.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS')); // -> 4: no packet ids kept yet
         db.prepare("UPDATE meta SET value = ? WHERE key = 'version'").run(SCHEMA_VERSION);
+      }
+      const owner = ownerOf(db);
+      if (owner === undefined) db.prepare("INSERT INTO meta(key, value) VALUES ('broker', ?)").run(broker);
+      else if (owner !== broker) {
+        throw new HistoryOpenError(
+          `${path} holds the history of broker '${owner}', not of '${broker}'; it was left as it was`,
+        );
       }
       db.exec('COMMIT');
     } catch (error) {
@@ -297,6 +320,31 @@ function writable(path: string): boolean {
   return true;
 }
 
+function ownerOf(db: DatabaseSync): string | undefined {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'broker'").get();
+  return row === undefined ? undefined : String(row.value);
+}
+
+/**
+ * The broker whose history the file at `path` holds, read without changing it (opened as open()
+ * opens it, so no -shm file appears); undefined when it records none, is missing, not ours, or
+ * in use by another process.
+ */
+export function recordedBroker(path: string): string | undefined {
+  if (!existsSync(path) || statSync(path).size === 0) return undefined;
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { timeout: 50 });
+    db.exec('PRAGMA locking_mode=EXCLUSIVE');
+    checkOurs(db, path);
+    return ownerOf(db);
+  } catch {
+    return undefined;
+  } finally {
+    if (db?.isOpen === true) db.close();
+  }
+}
+
 /** A new, empty file with mode 0600; the directory 0700 when we create it. */
 function createEmpty(path: string): void {
   const dir = dirname(path);
@@ -334,7 +382,7 @@ function checkOurs(db: DatabaseSync, path: string): void {
     );
   }
   const version = db.prepare("SELECT value FROM meta WHERE key = 'version'").get();
-  if (![1, 2, SCHEMA_VERSION].includes(Number(version?.value))) {
+  if (![1, 2, 3, SCHEMA_VERSION].includes(Number(version?.value))) {
     throw new HistoryOpenError(
       `${path} is a history file of another version (${String(version?.value)}; this bridge reads ${SCHEMA_VERSION}); it was left as it was`,
     );

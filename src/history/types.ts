@@ -24,6 +24,10 @@ export interface HistoryRecord {
   readonly properties?: MessageProperties | undefined;
   /** The configured broker it came from (several brokers); absent: the one broker, `default`. */
   readonly broker?: string | undefined;
+  /** At-least-once recording: the MQTT packet id its PUBACK waits for (see redeliveries.ts). */
+  readonly mid?: number | undefined;
+  /** With `mid`: the broker resent it (DUP); a copy of a committed record is not written again. */
+  readonly redelivered?: boolean | undefined;
 }
 
 /** A record as read back. */
@@ -49,6 +53,10 @@ export interface HistoryOptions {
   readonly maxPayloadBytes: number;
   /** Numeric fields extracted per message at most. */
   readonly maxFieldsPerMessage: number;
+  /** The broker whose history this is (checked against, or recorded in, the store); default `default`. */
+  readonly broker?: string;
+  /** The MQTT client id whose kept session this records (MQTT_REPLICA_ID): keys its packet ids. */
+  readonly session?: string | undefined;
 }
 
 export interface RangeQuery {
@@ -186,6 +194,8 @@ export interface HistoryStats {
    * last recorded payload: the broker's replay on (re)subscription, not a new message.
    */
   readonly replaysIgnored: number;
+  /** Resent copies (DUP) of records committed before a crash, not written again, since the store was opened. */
+  readonly copiesRemoved?: number;
   /** How the records are stored, in operator words (PostgreSQL: partitions or TimescaleDB hypertables). */
   readonly storage?: string;
 }

@@ -348,6 +348,7 @@ export class MqttLink implements BrokerLink {
     let release: (() => void) | undefined;
     const held: IncomingMessage = {
       ...message,
+      delivery: { mid: messageId, redelivered: packet.dup },
       hold: () => {
         if (release === undefined) {
           release = this.ackLater(messageId);

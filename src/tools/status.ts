@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
 import type { ToolDeps } from './deps.js';
+import type { AckStats } from '../bridge.js';
+import type { RecorderStatus } from '../history/recorder.js';
 import { SubscriptionsShape, visibleSubscriptions } from './subscribe.js';
 
 const count = z.number().int();
@@ -23,6 +25,7 @@ const HistoryStatus = z.object({
       sent: count,
       lostWithConnection: count,
       duplicatesRemoved: count,
+      copiesRemoved: count,
       redeliveredRecorded: count,
       ackedUnwritten: count,
     })
@@ -30,8 +33,10 @@ const HistoryStatus = z.object({
     .describe(
       'At-least-once recording (a replica with a kept session): PUBACKs held until their batch commits, sent ' +
         'after it; lostWithConnection (committed after the connection dropped; the broker resends them); ' +
-        'duplicatesRemoved (resent copies of committed messages, not recorded again); redeliveredRecorded ' +
-        '(resent copies recorded: after a crash, some may repeat a record); ackedUnwritten (acknowledged ' +
+        'duplicatesRemoved (resent copies of messages committed after the connection dropped, not recorded ' +
+        'again); copiesRemoved (resent copies of messages committed before a crash or restart, found in ' +
+        'history by packet id and not recorded again); redeliveredRecorded (resent messages recorded: their ' +
+        'first delivery was never committed); ackedUnwritten (acknowledged ' +
         'without a commit: dropped from the full queue, or while history was paused)',
     ),
 });
@@ -191,8 +196,25 @@ async function historyStatus(deps: ToolDeps): Promise<z.infer<typeof HistoryStat
     written: r.written,
     dropped: { ...r.dropped },
     ...(history.acknowledgements !== undefined
-      ? { acknowledgements: { ...history.acknowledgements(), ackedUnwritten: r.ackedUnwritten } }
+      ? { acknowledgements: acknowledgements(history.acknowledgements(), stats?.copiesRemoved ?? 0, r) }
       : {}),
+  };
+}
+
+/** The link's counts with the copies history removed: those are not among the redeliveries recorded. */
+function acknowledgements(
+  link: AckStats,
+  copiesRemoved: number,
+  recorder: RecorderStatus,
+): z.infer<typeof HistoryStatus>['acknowledgements'] {
+  return {
+    held: link.held,
+    sent: link.sent,
+    lostWithConnection: link.lostWithConnection,
+    duplicatesRemoved: link.duplicatesRemoved,
+    copiesRemoved,
+    redeliveredRecorded: Math.max(0, link.redeliveredRecorded - copiesRemoved),
+    ackedUnwritten: recorder.ackedUnwritten,
   };
 }
 

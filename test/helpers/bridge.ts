@@ -9,8 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
-import { openBrokerHistories } from '../../src/broker-history.js';
-import { openHistory } from '../../src/history/open.js';
+import { openHistories } from '../../src/broker-history.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { createAuditLog } from '../../src/logging/audit.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -100,12 +99,10 @@ export async function startBridge(
   const logger = createLogger({ level: config.logLevel, scrubber, destination: stream });
   // Audit lines go to the same captured sink (they carry "log":"audit").
   const audit = createAuditLog({ scrubber, destination: stream });
-  // With HISTORY_PATH in env, history is opened as main.ts opens it (a real SQLite file).
-  const history = config.history !== undefined ? await openHistory(config.history, config.policy) : undefined;
+  // With HISTORY_PATH in env, history is opened as main.ts opens it (a real SQLite file per broker).
   const app = createApp(config, logger, scrubber, '0.0.0-test', audit, {
     inContainer: options.inContainer === true,
-    ...(history !== undefined ? { history } : {}),
-    brokerHistory: await openBrokerHistories(config),
+    brokerHistory: await openHistories(config),
   });
   const server = createServer(app.deps);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();

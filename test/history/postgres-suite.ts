@@ -11,7 +11,14 @@ import { describe, it } from 'node:test';
 import type pg from 'pg';
 import { PostgresHistory, type PostgresOptions } from '../../src/history/postgres-backend.js';
 import { HistoryOpenError } from '../../src/history/types.js';
-import { SPARKPLUG_BIRTH, rec, runContract, sparkplugData, type ContractOpenOptions } from './contract.js';
+import {
+  SPARKPLUG_BIRTH,
+  commonOptions,
+  rec,
+  runContract,
+  sparkplugData,
+  type ContractOpenOptions,
+} from './contract.js';
 
 /** A server to test against: its port on 127.0.0.1, superuser statements, empty databases. */
 export interface PgServer {
@@ -31,11 +38,7 @@ export function describePostgresHistory(
   function options(database: string, o: ContractOpenOptions = {}): PostgresOptions {
     return {
       connect: { host: '127.0.0.1', port: server().port, user, database, statementTimeoutMs: 10_000 },
-      policy: o.policy ?? { read: ['#'], write: [], deny: [] },
-      retentionMs: o.retentionMs ?? 30 * 86_400_000,
-      maxBytes: o.maxBytes ?? 2 ** 30,
-      maxPayloadBytes: 65_536,
-      maxFieldsPerMessage: 32,
+      ...commonOptions(o),
     };
   }
 
@@ -63,7 +66,7 @@ export function describePostgresHistory(
       );
       assert.deepEqual(
         versions.rows.map((r) => r.version),
-        [1],
+        [1, 2, 3],
       );
       await a.close();
       await b.close();
@@ -186,6 +189,34 @@ export function describePostgresHistory(
       } finally {
         await h.close();
       }
+    });
+
+    it("records its broker in the schema, claims one made before (version 1), refuses another broker's", async () => {
+      const db = await server().createDatabase(`owner${n++}`);
+      const site = await PostgresHistory.open({ ...options(db), broker: 'site' });
+      await site.append([rec('plant/a', T0, '1')], []);
+      await site.close();
+      const owner = async () =>
+        (await server().admin(`SELECT value FROM mqtt_history.meta WHERE key = 'broker'`, db)).rows;
+      assert.deepEqual(await owner(), [{ value: 'site' }]);
+      await assert.rejects(PostgresHistory.open({ ...options(db), broker: 'cloud' }), (e: Error) => {
+        assert.ok(e instanceof HistoryOpenError, String(e));
+        assert.match(e.message, /holds the history of broker 'site', not of 'cloud'; it was left as it was/);
+        return true;
+      });
+      assert.deepEqual(await owner(), [{ value: 'site' }]);
+      // A schema of version 1 has no meta table: migrated, then claimed by the broker opening it.
+      await server().admin(
+        'DROP TABLE mqtt_history.meta, mqtt_history.held; DELETE FROM mqtt_history.migrations WHERE version >= 2',
+        db,
+      );
+      const cloud = await PostgresHistory.open({ ...options(db), broker: 'cloud' });
+      try {
+        assert.equal((await cloud.stats()).records, 1);
+      } finally {
+        await cloud.close();
+      }
+      assert.deepEqual(await owner(), [{ value: 'cloud' }]);
     });
 
     it('refuses a database with a newer schema and leaves it as it was', async () => {

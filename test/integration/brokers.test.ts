@@ -6,7 +6,7 @@
  * names; mqtt_status shows both; one broker down while the other works; history kept per broker.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -319,6 +319,38 @@ describe('several brokers', () => {
       } finally {
         await spawned.close();
       }
+      // The same brokers in the other order: each schema stays with the broker it names.
+      const [first, second] = JSON.parse(readFileSync(join(dir, 'brokers.json'), 'utf8')).brokers;
+      writeFileSync(join(dir, 'reordered.json'), JSON.stringify({ brokers: [second, first] }));
+      const reordered = await spawnBridge('stdio', {
+        MQTT_BROKERS_FILE: join(dir, 'reordered.json'),
+        HISTORY_URL: pg.url('brokers'),
+      });
+      try {
+        const status = await pollTool(reordered, 'mqtt_status', {}, (s) => s.history?.state === 'recording');
+        assert.match(status.history.path, /\(schema mqtt_history_cloud\)$/);
+        const from = new Date(Date.now() - 120_000).toISOString();
+        const siteRead = await reordered.ok('mqtt_read_messages', {
+          broker: 'site',
+          filter: 'plant/pg/#',
+          from,
+        });
+        assert.deepEqual(
+          siteRead.messages.map((m: { topic: string }) => m.topic),
+          ['plant/pg/temp'],
+        );
+        const cloudRead = await reordered.ok('mqtt_read_messages', { filter: 'fleet/pg/#', from });
+        assert.deepEqual(
+          cloudRead.messages.map((m: { topic: string }) => m.topic),
+          ['fleet/pg/temp'],
+        );
+      } finally {
+        await reordered.close();
+      }
+      const owners = async (schema: string) =>
+        (await pg.admin(`SELECT value FROM ${schema}.meta WHERE key = 'broker'`, 'brokers')).rows;
+      assert.deepEqual(await owners('mqtt_history'), [{ value: 'site' }]);
+      assert.deepEqual(await owners('mqtt_history_cloud'), [{ value: 'cloud' }]);
     } finally {
       await pg.destroy();
     }

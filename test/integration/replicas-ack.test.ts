@@ -6,7 +6,9 @@
  *   its turn of new messages (queued for it while away), and it gets both when it comes back, the
  *   unacknowledged ones with DUP; with session expiry 0 they are gone;
  * - a bridge killed (-9) with messages received but not yet committed to history gets them again
- *   from the broker after its restart, because their PUBACK waited for the commit.
+ *   from the broker after its restart, because their PUBACK waited for the commit;
+ * - a bridge gone after the commit but before the PUBACK: the copies the broker resends to the
+ *   restarted process are found in history by packet id and not recorded twice.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -218,9 +220,71 @@ describe('at-least-once recording', () => {
       assert.equal(history.recorder.status().written, 50, 'not recorded twice');
       assert.equal(bridge.app.deps.store.stats(Date.now()).received, 50, 'not stored twice');
       const status = await bridge.ok('mqtt_status');
-      assert.deepEqual(status.history.acknowledgements, { ...stats, ackedUnwritten: 0 });
+      assert.deepEqual(status.history.acknowledgements, { ...stats, copiesRemoved: 0, ackedUnwritten: 0 });
     } finally {
       await bridge.close();
+    }
+  });
+
+  it('a bridge gone between the commit and the PUBACK: after its restart the DUP copies are found in history by packet id, not recorded again', async () => {
+    const path = join(f.dir, 'crash.db');
+    const env = historyEnv(f.broker, f.pki, path, {
+      MQTT_REPLICA_ID: 'crash',
+      MQTT_SUBSCRIBE: 'plant/crash/#',
+      HISTORY_FLUSH_MS: '300',
+    });
+    // No reconnect: this process never sends the PUBACKs, and what it knew ends with it.
+    const first = await startBridge({
+      ...env,
+      MQTT_RECONNECT_MIN_MS: '60000',
+      MQTT_RECONNECT_MAX_MS: '60000',
+    });
+    try {
+      await waitFor(() => first.app.link.connected, 5000, 'connected');
+      await sleep(200);
+      await publish('plant/crash/x', 0, 50);
+      await waitFor(() => first.app.deps.store.stats(Date.now()).received >= 50, 5000, 'received');
+      (first.app.link as unknown as { client: MqttClient }).client.stream.destroy();
+      const history = first.app.deps.history;
+      assert.ok(history !== undefined);
+      await waitFor(() => history.recorder.status().written >= 50, 5000, 'committed');
+      await sleep(300);
+      assert.equal(
+        first.app.link.ackStats().lostWithConnection,
+        50,
+        JSON.stringify(first.app.link.ackStats()),
+      );
+    } finally {
+      await first.close();
+    }
+    // A new process on the same session: the broker resends all 50 with DUP; 10 new ones follow.
+    const second = await startBridge(env);
+    try {
+      await waitFor(() => second.app.link.connected, 5000, 'connected again');
+      await publish('plant/crash/x', 50, 60);
+      await waitFor(
+        async () => (await second.ok('mqtt_status')).history.acknowledgements.sent >= 60,
+        10_000,
+        'all acknowledged',
+      );
+      const acks = (await second.ok('mqtt_status')).history.acknowledgements;
+      assert.equal(acks.copiesRemoved, 50, JSON.stringify(acks));
+      assert.equal(acks.redeliveredRecorded, 0, JSON.stringify(acks));
+      assert.equal(acks.duplicatesRemoved, 0, JSON.stringify(acks));
+      assert.equal(acks.held, 0, JSON.stringify(acks));
+    } finally {
+      await second.close();
+    }
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      const rows = db
+        .prepare(
+          "SELECT COUNT(*) AS n, COUNT(DISTINCT m.payload) AS d FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.topic = 'plant/crash/x'",
+        )
+        .get() as { n: number; d: number };
+      assert.deepEqual({ ...rows }, { n: 60, d: 60 }, 'every message recorded, once');
+    } finally {
+      db.close();
     }
   });
 });

@@ -13,21 +13,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { SqliteHistory } from '../../src/history/sqlite-backend.js';
 import { HistoryFault, HistoryOpenError, type HistoryOptions } from '../../src/history/types.js';
-import { rec, runContract, type ContractOpenOptions } from '../history/contract.js';
+import { commonOptions, rec, runContract, type ContractOpenOptions } from '../history/contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'history-sqlite-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
 function options(location: string, o: ContractOpenOptions = {}): HistoryOptions {
-  return {
-    location,
-    policy: o.policy ?? { read: ['#'], write: [], deny: [] },
-    retentionMs: o.retentionMs ?? 30 * 86_400_000,
-    maxBytes: o.maxBytes ?? 2 ** 30,
-    maxPayloadBytes: 65_536,
-    maxFieldsPerMessage: 32,
-  };
+  return { location, ...commonOptions(o) };
 }
 
 let last = '';
@@ -109,7 +102,9 @@ describe('sqlite history file', () => {
       'the pruned record took its payload along',
     );
     // Back to version 1 (no payloads table) as an earlier bridge left it.
-    db.exec("DELETE FROM payloads; DROP TABLE payloads; UPDATE meta SET value = 1 WHERE key = 'version'");
+    db.exec(
+      "DELETE FROM payloads; DROP TABLE payloads; DROP TABLE held; UPDATE meta SET value = 1 WHERE key = 'version'",
+    );
     db.exec('DELETE FROM messages WHERE flags & 8');
     db.close();
     const v1 = await SqliteHistory.open(options(path));
@@ -120,7 +115,7 @@ describe('sqlite history file', () => {
     );
     await v1.close();
     const after = new DatabaseSync(path);
-    assert.equal(after.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value, 3);
+    assert.equal(after.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value, 4);
     after.close();
   });
 
@@ -138,7 +133,7 @@ describe('sqlite history file', () => {
     await h.close();
     const db = new DatabaseSync(path);
     assert.ok(Number(db.prepare('SELECT count(*) AS n FROM rollups').get()?.n) >= 20, 'rollups written');
-    db.exec("DROP TABLE rollups; UPDATE meta SET value = 2 WHERE key = 'version'");
+    db.exec("DROP TABLE rollups; DROP TABLE held; UPDATE meta SET value = 2 WHERE key = 'version'");
     db.close();
     const v2 = await SqliteHistory.open(options(path));
     const after = await v2.summarize(query);

@@ -19,13 +19,21 @@ const record = fc.record(
     receivedAt: fc.integer({ min: 0, max: 2 ** 45 }),
     properties: fc.option(fc.record({ contentType: fc.string({ maxLength: 10 }) }), { nil: undefined }),
     broker: fc.option(fc.constantFrom('site', 'cloud'), { nil: undefined }),
+    mid: fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }),
+    redelivered: fc.boolean(),
   },
   { requiredKeys: ['topic', 'payload', 'sizeBytes', 'qos', 'retain', 'receivedAt'] },
 );
 
-/** A record with its absent optional fields as undefined (how unpack gives them). */
+/** A record with its absent optional fields as undefined (how unpack gives them); redelivered only with a packet id. */
 function normal(r: HistoryRecord): HistoryRecord {
-  return { ...r, properties: r.properties, broker: r.broker };
+  return {
+    ...r,
+    properties: r.properties,
+    broker: r.broker,
+    mid: r.mid,
+    redelivered: r.mid !== undefined && r.redelivered === true,
+  };
 }
 
 describe('records by column to a worker', () => {
@@ -50,5 +58,22 @@ describe('records by column to a worker', () => {
     assert.equal(packed.numbers.byteLength, 0, 'moved, not copied');
     port1.close();
     port2.close();
+  });
+
+  it('moves the packet ids too, when a record has one', () => {
+    const packed = packRecords([
+      {
+        topic: 't',
+        payload: 'p',
+        sizeBytes: 1,
+        qos: 1,
+        retain: false,
+        receivedAt: 5,
+        mid: 7,
+        redelivered: true,
+      },
+    ]);
+    assert.ok(packed.mids !== undefined);
+    assert.deepEqual(transferList(packed), [packed.numbers.buffer, packed.flags.buffer, packed.mids.buffer]);
   });
 });
