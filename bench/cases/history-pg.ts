@@ -41,7 +41,12 @@ interface BridgeTrial {
   cpu: number;
   server: number;
   dropped: number;
+  /** At-least-once trials: the link's acknowledgement counts. */
+  acks?: Record<string, number>;
 }
+
+/** The at-least-once trial's offered rate: above the target (20,000), as for QoS 0. */
+const ALO_RATE = 25_000;
 
 export interface HistoryPgResult {
   readonly server: string;
@@ -70,6 +75,20 @@ export interface HistoryPgResult {
       readonly bridgeCpuUsPerMsg: Spread;
       readonly serverCpuUsPerMsg: Spread;
     }>;
+    /** At-least-once recording (a replica's deployed mode): QoS 1 publisher and collection, PUBACKs after commit. */
+    readonly atLeastOnce: {
+      readonly rate: number;
+      readonly seconds: number;
+      readonly recordedRate: Spread;
+      readonly storedShare: Spread;
+      readonly dropped: Spread;
+      /** PUBACKs the bridge sent after their batch committed. */
+      readonly acksSent: Spread;
+      /** Acknowledged without a commit (dropped from the full queue, or while paused). */
+      readonly ackedUnwritten: Spread;
+      readonly bridgeCpuUsPerMsg: Spread;
+      readonly serverCpuUsPerMsg: Spread;
+    };
   };
   readonly reads: {
     readonly records: number;
@@ -223,51 +242,62 @@ export async function runHistoryPg(
       const spy = await connectMqtt(full, { identity: 'spy' });
       await spy.publishAsync(INGEST_PROBE, 'ready', { qos: 1, retain: true });
       const trials: BridgeTrial[] = [];
+      const aloTrials: BridgeTrial[] = [];
+      const aloSeconds = quick ? 6 : 20;
       try {
+        /** One paced flood into a fresh database; `atLeastOnce`: QoS 1 end to end, PUBACKs held until commit. */
+        const run = async (name: string, rate: number, secs: number, atLeastOnce: boolean) => {
+          await server.createDatabase(name);
+          process.env.BENCH_HISTORY_URL = server.url(name);
+          process.env.BENCH_HISTORY_DRAIN = '1';
+          const count = rate * secs;
+          const env: Record<string, string> = atLeastOnce
+            ? { BENCH_AT_LEAST_ONCE: '1', BENCH_REPLICA_ID: `alo-${name}` }
+            : {};
+          const sub = nodeSubscriber(full, 'history', count, false, env)();
+          await sub.ready;
+          const before = serverCpuSeconds(server.pid);
+          const publisher = tsxWorker(
+            'test/soak/flood-publisher.ts',
+            [full.broker.url, full.pki.dir, String(rate), String(secs), String(topics), '60', 'bench/pg/'],
+            { env: { ...process.env, FLOOD_QOS: atLeastOnce ? '1' : '0' } },
+          );
+          const [t] = await Promise.all([
+            sub.done,
+            new Promise<void>((resolve) => publisher.once('exit', () => resolve())),
+          ]);
+          const serverCpu = serverCpuSeconds(server.pid) - before;
+          const h = t.history ?? {};
+          const stored = Number(
+            (await server.admin('SELECT count(*) AS n FROM mqtt_history.messages', name)).rows[0]?.n,
+          );
+          const trial: BridgeTrial = {
+            rate,
+            received: t.received,
+            stored,
+            recorded: t.recordedRate ?? 0,
+            ingest: t.rate,
+            cpu: ((t.recordedCpuSeconds ?? t.cpuSeconds) * 1e6) / t.received,
+            server: (serverCpu * 1e6) / t.received,
+            dropped: Number(h.dropped?.queueFull ?? 0) + Number(h.dropped?.whilePaused ?? 0),
+            ...(t.acknowledgements !== undefined ? { acks: t.acknowledgements } : {}),
+          };
+          for (const w of t.historyWarnings ?? []) ctx.log(`history-pg bridge warning: ${w}`);
+          return trial;
+        };
         for (let round = 0; round < ctx.options.rounds; round++) {
           for (const rate of rates) {
-            const name = `bridge${round}r${rate}`;
-            await server.createDatabase(name);
-            process.env.BENCH_HISTORY_URL = server.url(name);
-            process.env.BENCH_HISTORY_DRAIN = '1';
-            const count = rate * seconds;
-            const sub = nodeSubscriber(full, 'history', count)();
-            await sub.ready;
-            const before = serverCpuSeconds(server.pid);
-            const publisher = tsxWorker('test/soak/flood-publisher.ts', [
-              full.broker.url,
-              full.pki.dir,
-              String(rate),
-              String(seconds),
-              String(topics),
-              '60',
-              'bench/pg/',
-            ]);
-            const [t] = await Promise.all([
-              sub.done,
-              new Promise<void>((resolve) => publisher.once('exit', () => resolve())),
-            ]);
-            const serverCpu = serverCpuSeconds(server.pid) - before;
-            const h = t.history ?? {};
-            const stored = Number(
-              (await server.admin('SELECT count(*) AS n FROM mqtt_history.messages', name)).rows[0]?.n,
-            );
-            const trial = {
-              rate,
-              received: t.received,
-              stored,
-              recorded: t.recordedRate ?? 0,
-              ingest: t.rate,
-              cpu: ((t.recordedCpuSeconds ?? t.cpuSeconds) * 1e6) / t.received,
-              server: (serverCpu * 1e6) / t.received,
-              dropped: Number(h.dropped?.queueFull ?? 0) + Number(h.dropped?.whilePaused ?? 0),
-            };
+            const trial = await run(`bridge${round}r${rate}`, rate, seconds, false);
             trials.push(trial);
-            for (const w of t.historyWarnings ?? []) ctx.log(`history-pg bridge warning: ${w}`);
             ctx.log(
               `history-pg bridge round ${round + 1} at ${rate} msg/s offered: received ${trial.received} at ${Math.round(trial.ingest)} msg/s, ${trial.stored} in PostgreSQL, recorded ${Math.round(trial.recorded)} msg/s (first message to last write), dropped ${trial.dropped}; CPU per message ${trial.cpu.toFixed(1)} µs bridge + ${trial.server.toFixed(1)} µs server`,
             );
           }
+          const trial = await run(`alo${round}`, ALO_RATE, aloSeconds, true);
+          aloTrials.push(trial);
+          ctx.log(
+            `history-pg at-least-once round ${round + 1} at ${ALO_RATE} msg/s offered for ${aloSeconds} s (QoS 1, PUBACKs after commit): received ${trial.received}, ${trial.stored} in PostgreSQL, recorded ${Math.round(trial.recorded)} msg/s, dropped ${trial.dropped}; acknowledgements ${JSON.stringify(trial.acks)}; CPU per message ${trial.cpu.toFixed(1)} µs bridge + ${trial.server.toFixed(1)} µs server`,
+          );
         }
       } finally {
         delete process.env.BENCH_HISTORY_URL;
@@ -289,6 +319,17 @@ export async function runHistoryPg(
             serverCpuUsPerMsg: spread(at.map((x) => x.server)),
           };
         }),
+        atLeastOnce: {
+          rate: ALO_RATE,
+          seconds: aloSeconds,
+          recordedRate: spread(aloTrials.map((x) => x.recorded)),
+          storedShare: spread(aloTrials.map((x) => x.stored / Math.max(1, x.received))),
+          dropped: spread(aloTrials.map((x) => x.dropped)),
+          acksSent: spread(aloTrials.map((x) => Number(x.acks?.sent ?? 0))),
+          ackedUnwritten: spread(aloTrials.map((x) => Number(x.acks?.ackedUnwritten ?? 0))),
+          bridgeCpuUsPerMsg: spread(aloTrials.map((x) => x.cpu)),
+          serverCpuUsPerMsg: spread(aloTrials.map((x) => x.server)),
+        },
       };
     }
 

@@ -35,6 +35,8 @@ export interface IngestTrial {
   readonly recordedWallMs?: number;
   /** The bridge's history warnings during the trial (a pause and its reason). */
   readonly historyWarnings?: readonly string[];
+  /** BENCH_AT_LEAST_ONCE=1: the link's held PUBACK counts (mqtt_status history.acknowledgements). */
+  readonly acknowledgements?: Record<string, number>;
 }
 
 export interface IngestRound {
@@ -180,6 +182,7 @@ export function nodeSubscriber(
               ? { recordedRate: m.recordedRate, recordedCpuSeconds: m.recordedCpuSeconds }
               : {}),
             ...(m.historyWarnings !== undefined ? { historyWarnings: m.historyWarnings } : {}),
+            ...(m.acknowledgements !== undefined ? { acknowledgements: m.acknowledgements } : {}),
           });
         }
       });

@@ -14,6 +14,8 @@
  * MQTT_SESSION_EXPIRY_SECONDS=2): its collection is a shared subscription, which gets no retained
  * messages, so it is ready once the broker has granted it (no probe); wall-clock times of its
  * first message and last write are reported so that several replicas can be added up.
+ * BENCH_AT_LEAST_ONCE=1: a replica's at-least-once recording (MQTT_REPLICA_ID, a kept session,
+ * QoS 1 collection; each PUBACK held until its batch commits); its acknowledgement counts are reported.
  * Usage: tsx bench/workers/ingest.ts <bridge|bare|history> <url> <pkiDir> <count> [storeMaxBytes]
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { openHistory } from '../../src/history/open.js';
+import { openHistories } from '../../src/broker-history.js';
 import { createAuditLog } from '../../src/logging/audit.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Scrubber } from '../../src/logging/scrub.js';
@@ -66,6 +68,7 @@ async function finish(): Promise<void> {
   samples.push({ messages: received, rss: m.rss, heap: m.heapUsed, ms: last - first });
   const store = app?.deps.store.stats(Date.now());
   const history = app?.deps.history?.recorder.status();
+  const acknowledgements = app?.deps.history?.acknowledgements?.();
   send({
     done: true,
     received,
@@ -79,6 +82,7 @@ async function finish(): Promise<void> {
     samples,
     store,
     ...(history !== undefined ? { history } : {}),
+    ...(acknowledgements !== undefined ? { acknowledgements } : {}),
     ...(historyWarnings.length > 0 ? { historyWarnings } : {}),
     ...drained,
   });
@@ -165,6 +169,15 @@ if (mode === 'bare') {
             MQTT_SESSION_EXPIRY_SECONDS: '2',
           }
         : {}),
+      // At-least-once recording as a replica runs it: a kept session, QoS 1 collection, each
+      // PUBACK held until its batch is committed.
+      ...(process.env.BENCH_AT_LEAST_ONCE === '1'
+        ? {
+            MQTT_REPLICA_ID: process.env.BENCH_REPLICA_ID ?? 'bench-alo',
+            MQTT_SESSION_EXPIRY_SECONDS: '5',
+            MQTT_SUBSCRIBE_QOS: '1',
+          }
+        : {}),
       ...(storeMaxBytes !== undefined ? { STORE_MAX_BYTES: storeMaxBytes } : {}),
       ...(mode === 'history'
         ? process.env.BENCH_HISTORY_URL !== undefined
@@ -174,7 +187,8 @@ if (mode === 'bare') {
     },
     (p) => readFileSync(p),
   );
-  const history = config.history === undefined ? undefined : await openHistory(config.history, config.policy);
+  // As main.ts opens it: with a replica id, history keeps the session's packet ids.
+  const history = (await openHistories(config)).get(config.brokers[0]?.name ?? 'default')?.backend;
   // The bridge's warnings about history (a pause and its reason) are kept for the report.
   const sink = new Writable({
     write: (chunk: Buffer, _e, done) => {

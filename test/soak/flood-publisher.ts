@@ -2,7 +2,7 @@
  * A paced flood publisher for the soak tests, in its own process so that it shares no event loop
  * with the bridge or the test: QoS 0 messages of `size` bytes over `topics` topics (`prefix`, the
  * topic's number, then `suffix` if given), at `rate` messages per second for `seconds`, with the
- * identity "spy" of the test PKI.
+ * identity "spy" of the test PKI. FLOOD_QOS=1 in the environment: QoS 1 messages instead.
  * Prints one JSON line when connected ({"ready":true}) and one when done ({"sent":..,"seconds":..}).
  *
  * Usage: node --import tsx test/soak/flood-publisher.ts <url> <pkiDir> <rate> <seconds> <topics> <size> <prefix> [suffix]
@@ -22,6 +22,7 @@ if (prefix === undefined) {
   const seconds = Number(secondsText);
   const topics = Number(topicsText);
   const payload = Buffer.alloc(Number(sizeText), 'f');
+  const qos = process.env.FLOOD_QOS === '1' ? 1 : 0;
   const address = new URL(url as string);
   const client = await mqtt.connectAsync({
     protocol: 'mqtts',
@@ -43,7 +44,7 @@ if (prefix === undefined) {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       while (sent < due) {
-        client.publish(`${prefix}${sent % topics}${suffix}`, payload, { qos: 0 });
+        client.publish(`${prefix}${sent % topics}${suffix}`, payload, { qos });
         sent++;
         if (client.stream.writableNeedDrain) {
           client.stream.once('drain', tick);
