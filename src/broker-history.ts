@@ -57,7 +57,9 @@ export async function placeHistories(config: Config): Promise<Placement> {
   const places = names.map((broker) => {
     if (history.postgres !== undefined) {
       const location = broker === main ? SCHEMA : brokerSchemaName(broker);
-      return { broker, location, shown: `${history.path} (schema ${location})` };
+      // The main schema is shown as the URL alone, as with one broker.
+      const shown = location === SCHEMA ? history.path : `${history.path} (schema ${location})`;
+      return { broker, location, shown };
     }
     const location = broker === main ? history.path : brokerHistoryPath(history.path, broker);
     return { broker, location, shown: location };
