@@ -11,7 +11,7 @@
 import { extractNumeric, type NumericField } from './numeric.js';
 import type { Pg } from './postgres.js';
 import { createDays, dayOf, knownDays } from './postgres-schema.js';
-import { batchMids, isCopy, keep, readMids, type HeldBatch } from './redeliveries.js';
+import { batchMids, isCopy, nextHeld, readMids, type HeldBatch } from './redeliveries.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
 
 const MINUTE = 60_000;
@@ -103,19 +103,17 @@ export class PgWriter {
 
   /** Stores this batch's packet ids (inside its transaction) and drops the session's batches past the kept ones. */
   private async keepMids(tx: Pg, held: HeldBatch[], mids: Uint8Array): Promise<HeldBatch[]> {
-    const batch = (held[0]?.batch ?? 0) + 1;
+    const { batch, kept, dropBelow } = nextHeld(held, mids);
     // A second process on the same session (a takeover) may have written this batch number.
     await tx.query(
       `INSERT INTO ${tx.schema}.held VALUES ($1, $2, $3, $4)
        ON CONFLICT (client, batch) DO UPDATE SET at = excluded.at, mids = excluded.mids`,
       [this.session, batch, Date.now(), Buffer.from(mids.buffer, mids.byteOffset, mids.byteLength)],
     );
-    const kept = keep(held, { batch, mids: readMids(mids) });
-    const oldest = (kept.at(-1) as HeldBatch).batch;
-    if ((held.at(-1)?.batch ?? oldest) < oldest)
+    if (dropBelow !== undefined)
       await tx.query(`DELETE FROM ${tx.schema}.held WHERE client = $1 AND batch < $2`, [
         this.session,
-        oldest,
+        dropBelow,
       ]);
     return kept;
   }

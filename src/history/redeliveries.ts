@@ -50,7 +50,7 @@ export function readMids(bytes: Uint8Array): Set<number> {
 }
 
 /** The session's kept batches, newest first, after this one is added. */
-export function keep(batches: readonly HeldBatch[], added: HeldBatch): HeldBatch[] {
+function keep(batches: readonly HeldBatch[], added: HeldBatch): HeldBatch[] {
   const out = [added];
   let ids = added.mids.size;
   for (const b of batches) {
@@ -66,4 +66,19 @@ export function isCopy(r: HistoryRecord, batches: readonly HeldBatch[]): boolean
   if (r.redelivered !== true || r.mid === undefined) return false;
   for (const b of batches) if (b.mids.has(r.mid)) return true;
   return false;
+}
+
+/**
+ * What a batch with these packet ids adds for its session: its batch number, the session's kept
+ * batches after it (newest first), and the batch numbers below which stored rows are dropped
+ * (undefined: nothing to drop). Both writers store the row and run the delete.
+ */
+export function nextHeld(
+  held: readonly HeldBatch[],
+  mids: Uint8Array,
+): { batch: number; kept: HeldBatch[]; dropBelow: number | undefined } {
+  const batch = (held[0]?.batch ?? 0) + 1;
+  const kept = keep(held, { batch, mids: readMids(mids) });
+  const oldest = (kept.at(-1) as HeldBatch).batch;
+  return { batch, kept, dropBelow: (held.at(-1)?.batch ?? oldest) < oldest ? oldest : undefined };
 }

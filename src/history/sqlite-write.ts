@@ -13,7 +13,7 @@
 import { extractNumeric, type NumericField } from './numeric.js';
 import { rollUp, type PointRow } from './sqlite-rollups.js';
 import { pruneStep, type PruneStep } from './sqlite-prune.js';
-import { batchMids, isCopy, keep, readMids, type HeldBatch } from './redeliveries.js';
+import { batchMids, isCopy, nextHeld, readMids, type HeldBatch } from './redeliveries.js';
 import { INLINE_MAX, MESSAGE_COLUMNS, OUT_OF_LINE, type Sql } from './sqlite.js';
 import type { HistoryRecord, LinkEvent } from './types.js';
 
@@ -229,12 +229,10 @@ export class SqliteWriter {
 
   /** Stores this batch's packet ids (inside its transaction) and drops the session's batches past the kept ones. */
   private keepMids(held: HeldBatch[], mids: Uint8Array): HeldBatch[] {
-    const batch = (held[0]?.batch ?? 0) + 1;
+    const { batch, kept, dropBelow } = nextHeld(held, mids);
     this.sql.run('INSERT INTO held VALUES (?, ?, ?, ?)', this.session as string, batch, Date.now(), mids);
-    const kept = keep(held, { batch, mids: readMids(mids) });
-    const oldest = (kept.at(-1) as HeldBatch).batch;
-    if ((held.at(-1)?.batch ?? oldest) < oldest)
-      this.sql.run('DELETE FROM held WHERE client = ? AND batch < ?', this.session as string, oldest);
+    if (dropBelow !== undefined)
+      this.sql.run('DELETE FROM held WHERE client = ? AND batch < ?', this.session as string, dropBelow);
     return kept;
   }
 
