@@ -60,7 +60,7 @@ export function historyPgSection(h: HistoryPgResult): string {
       rows.push(
         [
           `At-least-once (a replica's mode: QoS 1 publisher and collection, kept session, each PUBACK after its batch commits): ${n(a.rate)} msgs/s offered for ${a.seconds} s (${a.recordedRate.rounds.length} rounds)`,
-          `${n(a.recordedRate.median)} msgs/s recorded (${n(a.recordedRate.min)}..${n(a.recordedRate.max)}); in the database ${(a.storedShare.min * 100).toFixed(1)}% of received at least; dropped ${n(a.dropped.max)} at most; PUBACKs sent after commit ${n(a.acksSent.min)} at least, acknowledged unwritten ${n(a.ackedUnwritten.max)} at most`,
+          `${n(a.recordedRate.median)} msgs/s recorded (${n(a.recordedRate.min)}..${n(a.recordedRate.max)}); in the database ${(a.storedShare.min * 100).toFixed(1)}% of received at least; dropped ${n(a.dropped.max)} at most; PUBACKs sent after commit ${n(a.acksSent.min)} at least, acknowledged unwritten ${n(a.ackedUnwritten.max)} at most; intake paused ${n(a.intakePauses.min)}..${n(a.intakePauses.max)} times`,
           '>= 20,000 msgs/s sustained',
         ],
         [

@@ -74,6 +74,8 @@ export function createBroker(
             flushMs: config.history.flushMs,
             queueMax: config.history.queueMax,
             queueMaxBytes: HISTORY_QUEUE_MAX_BYTES,
+            // A full queue of held records pauses the link instead of acknowledging one unwritten.
+            ...(deferAcks ? { intake: link } : {}),
           },
           logger,
         )

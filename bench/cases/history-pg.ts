@@ -43,6 +43,9 @@ interface BridgeTrial {
   dropped: number;
   /** At-least-once trials: the link's acknowledgement counts. */
   acks?: Record<string, number>;
+  /** The recorder's: acknowledged without a commit, and times a full queue paused the intake. */
+  ackedUnwritten: number;
+  intakePauses: number;
 }
 
 /** The at-least-once trial's offered rate: above the target (20,000), as for QoS 0. */
@@ -84,8 +87,10 @@ export interface HistoryPgResult {
       readonly dropped: Spread;
       /** PUBACKs the bridge sent after their batch committed. */
       readonly acksSent: Spread;
-      /** Acknowledged without a commit (dropped from the full queue, or while paused). */
+      /** Acknowledged without a commit (while history was paused). */
       readonly ackedUnwritten: Spread;
+      /** Times a full queue of held records paused reading from the broker. */
+      readonly intakePauses: Spread;
       readonly bridgeCpuUsPerMsg: Spread;
       readonly serverCpuUsPerMsg: Spread;
     };
@@ -280,6 +285,8 @@ export async function runHistoryPg(
             cpu: ((t.recordedCpuSeconds ?? t.cpuSeconds) * 1e6) / t.received,
             server: (serverCpu * 1e6) / t.received,
             dropped: Number(h.dropped?.queueFull ?? 0) + Number(h.dropped?.whilePaused ?? 0),
+            ackedUnwritten: Number(h.ackedUnwritten ?? 0),
+            intakePauses: Number(h.intakePauses ?? 0),
             ...(t.acknowledgements !== undefined ? { acks: t.acknowledgements } : {}),
           };
           for (const w of t.historyWarnings ?? []) ctx.log(`history-pg bridge warning: ${w}`);
@@ -296,7 +303,7 @@ export async function runHistoryPg(
           const trial = await run(`alo${round}`, ALO_RATE, aloSeconds, true);
           aloTrials.push(trial);
           ctx.log(
-            `history-pg at-least-once round ${round + 1} at ${ALO_RATE} msg/s offered for ${aloSeconds} s (QoS 1, PUBACKs after commit): received ${trial.received}, ${trial.stored} in PostgreSQL, recorded ${Math.round(trial.recorded)} msg/s, dropped ${trial.dropped}; acknowledgements ${JSON.stringify(trial.acks)}; CPU per message ${trial.cpu.toFixed(1)} µs bridge + ${trial.server.toFixed(1)} µs server`,
+            `history-pg at-least-once round ${round + 1} at ${ALO_RATE} msg/s offered for ${aloSeconds} s (QoS 1, PUBACKs after commit): received ${trial.received}, ${trial.stored} in PostgreSQL, recorded ${Math.round(trial.recorded)} msg/s, dropped ${trial.dropped}, acknowledged unwritten ${trial.ackedUnwritten}, intake paused ${trial.intakePauses} times; acknowledgements ${JSON.stringify(trial.acks)}; CPU per message ${trial.cpu.toFixed(1)} µs bridge + ${trial.server.toFixed(1)} µs server`,
           );
         }
       } finally {
@@ -326,7 +333,8 @@ export async function runHistoryPg(
           storedShare: spread(aloTrials.map((x) => x.stored / Math.max(1, x.received))),
           dropped: spread(aloTrials.map((x) => x.dropped)),
           acksSent: spread(aloTrials.map((x) => Number(x.acks?.sent ?? 0))),
-          ackedUnwritten: spread(aloTrials.map((x) => Number(x.acks?.ackedUnwritten ?? 0))),
+          ackedUnwritten: spread(aloTrials.map((x) => x.ackedUnwritten)),
+          intakePauses: spread(aloTrials.map((x) => x.intakePauses)),
           bridgeCpuUsPerMsg: spread(aloTrials.map((x) => x.cpu)),
           serverCpuUsPerMsg: spread(aloTrials.map((x) => x.server)),
         },

@@ -10,7 +10,10 @@
  * link holds the PUBACK, see IncomingMessage.hold); it is sent once the batch holding the record
  * is committed, so a process killed before that gets the message again from the broker. A record
  * dropped from the queue is acknowledged at once (it will not be written; holding it would only
- * fill the broker's in-flight window). While history is paused nothing is held: records queued
+ * fill the broker's in-flight window). A full queue whose oldest record holds its acknowledgement
+ * is not cut: the recorder pauses the link's intake instead (RecorderOptions.intake) until the
+ * writer has taken a batch, and the broker keeps what follows. While history is paused nothing
+ * is held: records queued
  * then are acknowledged on arrival, and those held when the fault began are released, so the
  * live tools never stall behind a broken database; they are counted in `ackedUnwritten`.
  */
@@ -34,6 +37,11 @@ export interface RecorderOptions {
   /** Between pruning passes. */
   readonly pruneEveryMs?: number;
   readonly now?: () => number;
+  /**
+   * At-least-once recording: the link whose messages hold their acknowledgements. A full queue
+   * then pauses its intake instead of dropping a held record (which would acknowledge it unwritten).
+   */
+  readonly intake?: { pauseIntake(): () => void };
 }
 
 /** What the queue charges per record besides the payload: the record object, its fields, the array slot. */
@@ -58,6 +66,8 @@ export interface RecorderStatus {
   readonly dropped: { readonly queueFull: number; readonly whilePaused: number };
   /** Held acknowledgements sent before the record was written (history paused, or the record dropped). */
   readonly ackedUnwritten: number;
+  /** Times a full queue of held records paused the link's intake (at-least-once recording). */
+  readonly intakePauses: number;
 }
 
 export class Recorder {
@@ -81,6 +91,9 @@ export class Recorder {
   private fault: { reason: string; since: number; retryMs: number } | undefined;
   private written = 0;
   private ackedUnwritten = 0;
+  /** The paused intake's resume, while a full queue of held records waits for the writer. */
+  private resumeIntake: (() => void) | undefined;
+  private intakePauses = 0;
   private readonly dropped = { queueFull: 0, whilePaused: 0 };
   private readonly recordAll: boolean;
   private readonly batchMax: number;
@@ -134,12 +147,39 @@ export class Recorder {
     this.queue.push(record);
     if (ack !== undefined) this.acks.set(record, ack);
     this.queuedBytes += RECORD_BYTES + payload.length + message.topic.length;
-    while (
-      this.queue.length - this.head > this.options.queueMax ||
-      this.queuedBytes > this.options.queueMaxBytes
-    ) {
+    while (this.overBounds(1)) {
+      if (this.holdsOldest()) {
+        // Cutting it would acknowledge a message never written: read no more until there is room.
+        if (this.resumeIntake === undefined && this.options.intake !== undefined) {
+          this.resumeIntake = this.options.intake.pauseIntake();
+          this.intakePauses++;
+        }
+        break;
+      }
       this.dropOldest();
     }
+  }
+
+  /** Whether the queue holds more than `share` of its bounds. */
+  private overBounds(share: number): boolean {
+    return (
+      this.queue.length - this.head > this.options.queueMax * share ||
+      this.queuedBytes > this.options.queueMaxBytes * share
+    );
+  }
+
+  /** The oldest queued record holds its broker acknowledgement (and the link can pause). */
+  private holdsOldest(): boolean {
+    const oldest = this.queue[this.head];
+    return this.options.intake !== undefined && oldest !== undefined && this.acks.has(oldest);
+  }
+
+  /** Take messages again once the queue is at most three quarters full (or nothing is held). */
+  private resumeWhenRoom(force = false): void {
+    if (this.resumeIntake === undefined || (!force && this.overBounds(0.75))) return;
+    const resume = this.resumeIntake;
+    this.resumeIntake = undefined;
+    resume();
   }
 
   /** The bridge's own connection went up or down. */
@@ -159,6 +199,7 @@ export class Recorder {
       queued,
       dropped: { ...this.dropped },
       ackedUnwritten: this.ackedUnwritten,
+      intakePauses: this.intakePauses,
     };
     return this.fault === undefined
       ? { state: 'recording', ...counts }
@@ -171,6 +212,7 @@ export class Recorder {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.drain(deadlineMs);
+    this.resumeWhenRoom(true);
     await this.backend.close();
   }
 
@@ -253,6 +295,7 @@ export class Recorder {
       this.queuedBytes -= bytes;
       this.inFlight = { records, events: this.events, bytes };
       this.events = [];
+      this.resumeWhenRoom();
     }
     const batch = this.inFlight;
     try {
@@ -294,6 +337,7 @@ export class Recorder {
     };
     for (const r of this.inFlight?.records ?? []) release(r);
     for (let i = this.head; i < this.queue.length; i++) release(this.queue[i] as Queued);
+    this.resumeWhenRoom(true);
   }
 
   private async prune(): Promise<void> {

@@ -104,6 +104,9 @@ export class MqttLink implements BrokerLink {
   private readonly deferred = new WeakSet<IPublishPacket>();
   /** Message ids committed after their connection was gone (the broker redelivers them with DUP). */
   private readonly staleCommitted = new Set<number>();
+  /** pauseIntake(): set until resumed; `stalled` is the callback mqtt.js waits on meanwhile. */
+  private intakePaused = false;
+  private stalled: (() => void) | undefined;
   private readonly acks = {
     held: 0,
     sent: 0,
@@ -150,14 +153,35 @@ export class MqttLink implements BrokerLink {
       // unless that gets an error. Incoming packets are handled one at a time, so holding the
       // callback itself would stall the connection: the PUBACK is sent later by ackLater.
       this.client.handleMessage = (packet, callback) => {
+        let done = (): void => callback();
         if (packet.cmd === 'publish' && this.deferred.has(packet)) {
           this.deferred.delete(packet);
-          callback(DEFERRED);
-        } else {
-          callback();
+          done = () => callback(DEFERRED);
         }
+        // Intake paused: mqtt.js takes no further packet until this one's callback runs.
+        if (this.intakePaused) this.stalled = done;
+        else done();
       };
     }
+  }
+
+  /**
+   * At-least-once recording with a full queue: take no further message from the connection until
+   * the returned resume() is called (the message being delivered now is the last). The broker
+   * keeps what follows for this session; the socket's own flow control holds the rest. Only
+   * with deferred acknowledgements (the handleMessage hook above); otherwise nothing pauses.
+   */
+  pauseIntake(): () => void {
+    this.intakePaused = true;
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      this.intakePaused = false;
+      const stalled = this.stalled;
+      this.stalled = undefined;
+      stalled?.();
+    };
   }
 
   /** Deferred acknowledgements so far (at-least-once recording). */

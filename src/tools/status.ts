@@ -28,6 +28,7 @@ const HistoryStatus = z.object({
       copiesRemoved: count,
       redeliveredRecorded: count,
       ackedUnwritten: count,
+      intakePauses: count,
     })
     .optional()
     .describe(
@@ -37,7 +38,8 @@ const HistoryStatus = z.object({
         'again); copiesRemoved (resent copies of messages committed before a crash or restart, found in ' +
         'history by packet id and not recorded again); redeliveredRecorded (resent messages recorded: their ' +
         'first delivery was never committed); ackedUnwritten (acknowledged ' +
-        'without a commit: dropped from the full queue, or while history was paused)',
+        'without a commit: while history was paused); intakePauses (times a full queue stopped the bridge ' +
+        'reading from the broker until the writer caught up; the broker kept the messages meanwhile)',
     ),
 });
 
@@ -215,6 +217,7 @@ function acknowledgements(
     copiesRemoved,
     redeliveredRecorded: Math.max(0, link.redeliveredRecorded - copiesRemoved),
     ackedUnwritten: recorder.ackedUnwritten,
+    intakePauses: recorder.intakePauses,
   };
 }
 

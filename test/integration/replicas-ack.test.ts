@@ -220,9 +220,59 @@ describe('at-least-once recording', () => {
       assert.equal(history.recorder.status().written, 50, 'not recorded twice');
       assert.equal(bridge.app.deps.store.stats(Date.now()).received, 50, 'not stored twice');
       const status = await bridge.ok('mqtt_status');
-      assert.deepEqual(status.history.acknowledgements, { ...stats, copiesRemoved: 0, ackedUnwritten: 0 });
+      assert.deepEqual(status.history.acknowledgements, {
+        ...stats,
+        copiesRemoved: 0,
+        ackedUnwritten: 0,
+        intakePauses: 0,
+      });
     } finally {
       await bridge.close();
+    }
+  });
+
+  it('more held messages than the queue takes: the bridge stops reading from the broker until the writer catches up, and records every one', async () => {
+    const path = join(f.dir, 'full.db');
+    const bridge = await startBridge(
+      historyEnv(f.broker, f.pki, path, {
+        MQTT_REPLICA_ID: 'full',
+        MQTT_SUBSCRIBE: 'plant/full/#',
+        // The broker may have 65,535 unacknowledged messages out to the bridge; the queue takes 100.
+        HISTORY_QUEUE_MAX: '100',
+        HISTORY_FLUSH_MS: '200',
+      }),
+    );
+    const count = 600;
+    try {
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      await sleep(200);
+      await Promise.all(
+        Array.from({ length: count }, (_, i) => f.spy.publish('plant/full/x', String(i), { qos: 1 })),
+      );
+      const history = bridge.app.deps.history;
+      assert.ok(history !== undefined);
+      await waitFor(() => history.recorder.status().written >= count, 30_000, 'all written');
+      const s = history.recorder.status();
+      assert.deepEqual(s.dropped, { queueFull: 0, whilePaused: 0 }, 'nothing dropped');
+      assert.ok(s.intakePauses > 0, 'the queue filled and paused the intake');
+      const acks = (await bridge.ok('mqtt_status')).history.acknowledgements;
+      assert.equal(acks.ackedUnwritten, 0, JSON.stringify(acks));
+      assert.equal(acks.intakePauses, s.intakePauses, JSON.stringify(acks));
+      await waitFor(() => bridge.app.link.ackStats().held === 0, 5000, 'every PUBACK sent');
+      assert.ok(bridge.app.link.ackStats().sent >= count, JSON.stringify(bridge.app.link.ackStats()));
+    } finally {
+      await bridge.close();
+    }
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      const rows = db
+        .prepare(
+          "SELECT COUNT(*) AS n, COUNT(DISTINCT m.payload) AS d FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.topic = 'plant/full/x'",
+        )
+        .get() as { n: number; d: number };
+      assert.deepEqual({ ...rows }, { n: count, d: count }, 'every message recorded, once');
+    } finally {
+      db.close();
     }
   });
 

@@ -246,6 +246,62 @@ describe('the recorder with held acknowledgements (at-least-once recording)', ()
     assert.equal(r.status().ackedUnwritten, 5);
   });
 
+  it('with a link to pause, a full queue of held records stops its intake instead: nothing dropped or acknowledged unwritten', async () => {
+    const gate = new Gate();
+    gate.blocked = true;
+    const pauses: string[] = [];
+    const intake = {
+      pauseIntake: () => {
+        pauses.push('pause');
+        return () => pauses.push('resume');
+      },
+    };
+    const r = new Recorder(
+      gate as unknown as HistoryBackend,
+      options({ queueMax: 100, batchMax: 50, flushMs: 5, intake }),
+      logger,
+    );
+    r.start();
+    const { acked, hold, all } = holds(400);
+    // A link feeds the recorder until its intake is paused, then waits for resume.
+    let next = 0;
+    const feed = () => {
+      while (next < all.length && pauses.at(-1) !== 'pause')
+        r.enqueue(all[next] as StoredMessage, hold(next++));
+    };
+    feed();
+    // The 101st record paused the intake; taking the first batch (50, blocked in the backend)
+    // leaves room, so it resumes, and the queue fills to 101 again.
+    assert.equal(next, 101);
+    assert.deepEqual(pauses, ['pause']);
+    await sleep(30);
+    assert.deepEqual(pauses, ['pause', 'resume']);
+    feed();
+    assert.equal(next, 151);
+    await sleep(30);
+    assert.deepEqual(pauses, ['pause', 'resume', 'pause'], 'no room while the batch is not written');
+    assert.deepEqual(acked, [], 'nothing acknowledged before its commit');
+    assert.deepEqual(r.status().dropped, { queueFull: 0, whilePaused: 0 });
+    gate.open();
+    const until = Date.now() + 5000;
+    while (r.status().written < 400 && Date.now() < until) {
+      if (pauses.at(-1) === 'resume') feed();
+      await sleep(2);
+    }
+    assert.equal(r.status().written, 400);
+    assert.deepEqual(
+      acked,
+      all.map((_, i) => i),
+      'every message acknowledged after its commit, in order',
+    );
+    assert.deepEqual(r.status().dropped, { queueFull: 0, whilePaused: 0 });
+    assert.equal(r.status().ackedUnwritten, 0);
+    assert.ok(r.status().intakePauses >= 2, `paused ${r.status().intakePauses} times`);
+    assert.equal(pauses.filter((p) => p === 'pause').length, r.status().intakePauses);
+    await r.stop();
+    assert.equal(pauses.at(-1), 'resume', 'never left paused');
+  });
+
   it('paused: what was held is acknowledged when the fault begins, and nothing new is held', async () => {
     const gate = new Gate();
     gate.fault = new HistoryFault('full', 'the disk is full');
