@@ -2,14 +2,15 @@
  * PostgreSQL history faults for real, through the built server (dist/index.js over stdio),
  * Mosquitto over mutual TLS, and a PostgreSQL cluster of this file with TLS (the test PKI's server
  * certificate) and SCRAM passwords: the database down at start, restarted mid-flood, slow (a
- * table locked past HISTORY_STATEMENT_TIMEOUT_MS), a wrong password and a CA that does not sign
- * its certificate. Each time: the bridge starts, live tools work, mqtt_status shows history
+ * table locked past HISTORY_STATEMENT_TIMEOUT_MS), a wrong password, a CA that does not sign
+ * its certificate, and a certificate signed by the right CA for another host name. Each time: the bridge starts, live tools work, mqtt_status shows history
  * paused with the reason in operator words, recording resumes; no password is ever printed.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { sleep, startBroker, waitFor, type Broker } from '../helpers/broker.js';
@@ -239,6 +240,58 @@ describe('postgres history faults through the spawned bridge', () => {
       } finally {
         await bridge.close();
       }
+    }
+  });
+
+  it('a certificate from the right CA but for another host name is refused and explained (verify-full), and no password is printed', async () => {
+    // A second cluster whose certificate names only db.invalid; the bridge connects by 127.0.0.1.
+    const other = join(dir, 'other-pki');
+    execFileSync(
+      'sh',
+      [
+        resolve(import.meta.dirname, '../../certs/generate.sh'),
+        '--out',
+        other,
+        '--days',
+        '2',
+        '--server-dns',
+        'db.invalid',
+        '--server-ip',
+        '',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const named = await startPostgres({
+      password: PASSWORD,
+      tls: { cert: join(other, 'server.crt'), key: join(other, 'server.key') },
+    });
+    try {
+      const db = await named.createDatabase('named');
+      const bridge = await spawnBridge(
+        'stdio',
+        env(db, { HISTORY_URL: named.url(db), HISTORY_CA_FILE: join(other, 'ca.crt') }),
+      );
+      try {
+        await bridge.connected();
+        await spy.publish('plant/named/a', 'x');
+        const paused = await historyState(bridge, 'paused');
+        assert.match(
+          paused.reason,
+          /TLS to the history database .* failed: its certificate is not for 127\.0\.0\.1; connect by a name the certificate carries/,
+        );
+        await liveToolsWork(bridge, `named-${n++}`);
+        assertNoPassword(bridge, [paused]);
+      } finally {
+        await bridge.close();
+      }
+      assert.equal(
+        (await named.admin("SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'mqtt_history'", db))
+          .rows[0].n,
+        '0',
+        'nothing was written over the unverified connection',
+      );
+    } finally {
+      await named.destroy();
     }
   });
 });
