@@ -87,6 +87,11 @@ interface Subscription {
   readonly stop: () => void;
   timer: NodeJS.Timeout | undefined;
   pending: boolean;
+  /**
+   * With a share group: the newest message its live subscription saw. The store holds only this
+   * replica's share of the topic, so the message an update announced may be in another replica's.
+   */
+  live?: StoredMessage;
 }
 
 export function installResources(server: McpServer, deps: ToolDeps): void {
@@ -180,7 +185,10 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
     if (target === undefined || !target.view.policy.canRead(target.topic)) throw notFound();
     const { view, topic } = target;
     const now = view.now();
-    const [message] = view.store.latest(topic, { limit: 1, now }).messages;
+    const [stored] = view.store.latest(topic, { limit: 1, now }).messages;
+    const live = subscriptions.get(uri)?.live;
+    const message =
+      live !== undefined && (stored === undefined || live.receivedAt >= stored.receivedAt) ? live : stored;
     if (message === undefined) throw notFound();
     return {
       contents: [
@@ -212,7 +220,10 @@ export function installResources(server: McpServer, deps: ToolDeps): void {
       await release?.();
       return {};
     }
-    const stopFeed = view.feed.listenTopic(topic, () => updated(uri, entry));
+    const stopFeed = view.feed.listenTopic(topic, (message) => {
+      if (release !== undefined) entry.live = message;
+      updated(uri, entry);
+    });
     const entry: Subscription = {
       timer: undefined,
       pending: false,

@@ -2,10 +2,13 @@
  * Replicas against a real Mosquitto: a stable client id and a resumed MQTT 5 session
  * (MQTT_REPLICA_ID, MQTT_SESSION_EXPIRY_SECONDS), and a share group (MQTT_SHARE_GROUP) that
  * spreads the collection over two bridges while a live wait on either still sees everything, and
- * nothing is stored twice.
+ * nothing is stored twice; a resource subscription on one replica is told of every change and
+ * reads the value it was told of, whichever replica the broker gave the message to.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { topicUri } from '../../src/resources/resources.js';
 import { sleep, startBroker, waitFor, type Broker } from '../helpers/broker.js';
 import { bridgeEnv, settled, startBridge, type TestBridge } from '../helpers/bridge.js';
 import { createPki, type Pki } from '../helpers/pki.js';
@@ -103,6 +106,57 @@ describe('share group', () => {
       // The live subscription is gone after the wait; the shared one stays.
       await waitFor(() => !a.app.link.subscriptions().includes('plant/share/#'), 3000, 'live released');
       assert.deepEqual(a.app.link.subscriptions(), ['$share/bridges/plant/#']);
+    } finally {
+      await spy.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a resource subscription on one replica: an update for every message, and reading it gives that message, even when the broker gave it to the other replica', async () => {
+    const env = (id: string) =>
+      bridgeEnv(broker, pki, {
+        MQTT_REPLICA_ID: id,
+        MQTT_SHARE_GROUP: 'res',
+        MQTT_SUBSCRIBE: 'plant/#',
+        MQTT_SESSION_EXPIRY_SECONDS: '0',
+      });
+    const a = await startBridge(env('res-a'));
+    const b = await startBridge(env('res-b'));
+    const spy = await connectSpy(broker, pki);
+    const topic = 'plant/res/level';
+    const uri = topicUri(topic);
+    try {
+      await settled(a);
+      await settled(b);
+      await spy.publish(topic, '0');
+      await waitFor(() => received(a, topic) + received(b, topic) >= 1, 3000, 'the first value stored');
+      const updates: string[] = [];
+      a.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+        updates.push(n.params.uri);
+      });
+      await a.client.subscribeResource({ uri });
+      await waitFor(() => a.app.link.subscriptions().includes(topic), 3000, 'the live subscription');
+      await sleep(100);
+      const read = async () => {
+        const r = await a.client.readResource({ uri });
+        const first = r.contents[0];
+        return JSON.parse(first !== undefined && 'text' in first ? String(first.text) : '{}').message
+          ?.payload;
+      };
+      // One change a little over a second apart (updates are at most one a second per resource).
+      for (let i = 1; i <= 4; i++) {
+        await spy.publish(topic, String(i * 10));
+        await waitFor(() => updates.length >= i, 3000, `update ${i}`);
+        assert.equal(await read(), i * 10, `reading after update ${i} gives the value it announced`);
+        await sleep(1100);
+      }
+      const inA = received(a, topic);
+      const inB = received(b, topic);
+      assert.equal(inA + inB, 5, `each message stored once across the group (a ${inA}, b ${inB})`);
+      assert.ok(inB > 0, 'the other replica collected some of them (the case this test is about)');
+      await a.client.unsubscribeResource({ uri });
+      await waitFor(() => !a.app.link.subscriptions().includes(topic), 3000, 'live released');
     } finally {
       await spy.close();
       await a.close();
