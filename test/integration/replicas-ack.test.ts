@@ -63,6 +63,21 @@ async function member(
   return { client, got };
 }
 
+/** Rows of `topic` in the SQLite history at `path`, and how many distinct payloads they carry. */
+function recordedRows(path: string, topic: string): { n: number; d: number } {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const row = db
+      .prepare(
+        'SELECT COUNT(*) AS n, COUNT(DISTINCT m.payload) AS d FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.topic = ?',
+      )
+      .get(topic) as { n: number; d: number };
+    return { n: row.n, d: row.d };
+  } finally {
+    db.close();
+  }
+}
+
 async function publish(topic: string, from: number, to: number): Promise<void> {
   for (let i = from; i < to; i++) await f.spy.publish(topic, String(i), { qos: 1 });
 }
@@ -177,17 +192,7 @@ describe('at-least-once recording', () => {
     } finally {
       await bridge.close();
     }
-    const db = new DatabaseSync(path, { readOnly: true });
-    try {
-      const rows = db
-        .prepare(
-          "SELECT COUNT(*) AS n, COUNT(DISTINCT m.payload) AS d FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.topic = 'plant/ack/x'",
-        )
-        .get() as { n: number; d: number };
-      assert.deepEqual({ ...rows }, { n: 200, d: 200 }, 'every message recorded, once');
-    } finally {
-      db.close();
-    }
+    assert.deepEqual(recordedRows(path, 'plant/ack/x'), { n: 200, d: 200 }, 'every message recorded, once');
   });
 
   it('a connection lost between the commit and the PUBACK: the DUP redeliveries are acknowledged, not recorded again', async () => {
@@ -263,17 +268,11 @@ describe('at-least-once recording', () => {
     } finally {
       await bridge.close();
     }
-    const db = new DatabaseSync(path, { readOnly: true });
-    try {
-      const rows = db
-        .prepare(
-          "SELECT COUNT(*) AS n, COUNT(DISTINCT m.payload) AS d FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.topic = 'plant/full/x'",
-        )
-        .get() as { n: number; d: number };
-      assert.deepEqual({ ...rows }, { n: count, d: count }, 'every message recorded, once');
-    } finally {
-      db.close();
-    }
+    assert.deepEqual(
+      recordedRows(path, 'plant/full/x'),
+      { n: count, d: count },
+      'every message recorded, once',
+    );
   });
 
   it('a bridge gone between the commit and the PUBACK: after its restart the DUP copies are found in history by packet id, not recorded again', async () => {
@@ -325,16 +324,6 @@ describe('at-least-once recording', () => {
     } finally {
       await second.close();
     }
-    const db = new DatabaseSync(path, { readOnly: true });
-    try {
-      const rows = db
-        .prepare(
-          "SELECT COUNT(*) AS n, COUNT(DISTINCT m.payload) AS d FROM messages m JOIN topics t ON t.id = m.topic_id WHERE t.topic = 'plant/crash/x'",
-        )
-        .get() as { n: number; d: number };
-      assert.deepEqual({ ...rows }, { n: 60, d: 60 }, 'every message recorded, once');
-    } finally {
-      db.close();
-    }
+    assert.deepEqual(recordedRows(path, 'plant/crash/x'), { n: 60, d: 60 }, 'every message recorded, once');
   });
 });

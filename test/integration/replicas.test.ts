@@ -66,17 +66,21 @@ describe('replica identity', () => {
   });
 });
 
+/** Two bridges in share group `group`, collecting plant/# (session expiry 0). */
+async function replicas(group: string, ...ids: [string, string]): Promise<[TestBridge, TestBridge]> {
+  const env = (id: string) =>
+    bridgeEnv(broker, pki, {
+      MQTT_REPLICA_ID: id,
+      MQTT_SHARE_GROUP: group,
+      MQTT_SUBSCRIBE: 'plant/#',
+      MQTT_SESSION_EXPIRY_SECONDS: '0',
+    });
+  return [await startBridge(env(ids[0])), await startBridge(env(ids[1]))];
+}
+
 describe('share group', () => {
   it('two replicas split the collection, each message is stored once, and a live wait sees every message', async () => {
-    const env = (id: string) =>
-      bridgeEnv(broker, pki, {
-        MQTT_REPLICA_ID: id,
-        MQTT_SHARE_GROUP: 'bridges',
-        MQTT_SUBSCRIBE: 'plant/#',
-        MQTT_SESSION_EXPIRY_SECONDS: '0',
-      });
-    const a = await startBridge(env('a'));
-    const b = await startBridge(env('b'));
+    const [a, b] = await replicas('bridges', 'a', 'b');
     const spy = await connectSpy(broker, pki);
     try {
       await settled(a);
@@ -114,15 +118,7 @@ describe('share group', () => {
   });
 
   it('a resource subscription on one replica: an update for every message, and reading it gives that message, even when the broker gave it to the other replica', async () => {
-    const env = (id: string) =>
-      bridgeEnv(broker, pki, {
-        MQTT_REPLICA_ID: id,
-        MQTT_SHARE_GROUP: 'res',
-        MQTT_SUBSCRIBE: 'plant/#',
-        MQTT_SESSION_EXPIRY_SECONDS: '0',
-      });
-    const a = await startBridge(env('res-a'));
-    const b = await startBridge(env('res-b'));
+    const [a, b] = await replicas('res', 'res-a', 'res-b');
     const spy = await connectSpy(broker, pki);
     const topic = 'plant/res/level';
     const uri = topicUri(topic);
