@@ -8,12 +8,11 @@
  *
  * At-least-once recording: a record may carry the broker acknowledgement of its message (the
  * link holds the PUBACK, see IncomingMessage.hold); it is sent once the batch holding the record
- * is committed, so a process killed before that gets the message again from the broker. A record
- * dropped from the queue is acknowledged at once (it will not be written; holding it would only
- * fill the broker's in-flight window). A full queue whose oldest record holds its acknowledgement
- * is not cut: the recorder pauses the link's intake instead (RecorderOptions.intake) until the
- * writer has taken a batch, and the broker keeps what follows. While history is paused nothing
- * is held: records queued
+ * is committed, so a process killed before that gets the message again from the broker. A full
+ * queue whose oldest record holds its acknowledgement is not cut: the recorder pauses the link's
+ * intake (RecorderOptions.intake) until the writer has taken a batch, and the broker keeps what
+ * follows. Without an intake to pause, such a record is dropped and acknowledged at once. While
+ * history is paused nothing is held: records queued
  * then are acknowledged on arrival, and those held when the fault began are released, so the
  * live tools never stall behind a broken database; they are counted in `ackedUnwritten`.
  */
@@ -148,10 +147,11 @@ export class Recorder {
     if (ack !== undefined) this.acks.set(record, ack);
     this.queuedBytes += RECORD_BYTES + payload.length + message.topic.length;
     while (this.overBounds(1)) {
-      if (this.holdsOldest()) {
+      const intake = this.options.intake;
+      if (intake !== undefined && this.acks.has(this.queue[this.head] as Queued)) {
         // Cutting it would acknowledge a message never written: read no more until there is room.
-        if (this.resumeIntake === undefined && this.options.intake !== undefined) {
-          this.resumeIntake = this.options.intake.pauseIntake();
+        if (this.resumeIntake === undefined) {
+          this.resumeIntake = intake.pauseIntake();
           this.intakePauses++;
         }
         break;
@@ -166,12 +166,6 @@ export class Recorder {
       this.queue.length - this.head > this.options.queueMax * share ||
       this.queuedBytes > this.options.queueMaxBytes * share
     );
-  }
-
-  /** The oldest queued record holds its broker acknowledgement (and the link can pause). */
-  private holdsOldest(): boolean {
-    const oldest = this.queue[this.head];
-    return this.options.intake !== undefined && oldest !== undefined && this.acks.has(oldest);
   }
 
   /** Take messages again once the queue is at most three quarters full (or nothing is held). */
