@@ -54,7 +54,7 @@ export function createApp(
       inContainer: options.inContainer === true,
       startedAt,
       history: (index === 0 ? options.history : undefined) ?? other?.backend,
-      historyPath: index === 0 && options.history !== undefined ? undefined : other?.path,
+      historyAt: index === 0 && options.history !== undefined ? undefined : other,
     });
   });
   const byName = new Map<string, ToolDeps>();

@@ -9,11 +9,14 @@
  * Every other broker records next to it under its own name: `history.db` -> `history.cloud.db`,
  * or the schema `mqtt_history_cloud`. So reordering MQTT_BROKERS_FILE changes nothing: each
  * broker finds its own past. A store whose broker the file no longer names is left alone.
+ *
+ * A SQLite file is read for its name while placing. A PostgreSQL schema is chosen by each
+ * broker's backend at its first connection, under the migration lock (postgres-schema.ts), so a
+ * database that cannot be reached at start still gives every broker its own schema once it can.
  */
-import type { Config, HistoryConfig } from './config/load.js';
+import type { Config } from './config/load.js';
 import { openHistory, type HistoryPlace } from './history/open.js';
-import { PgPool } from './history/postgres.js';
-import { brokerSchemaName, recordedBroker as schemaBroker, SCHEMA } from './history/postgres-schema.js';
+import { brokerSchemaName, SCHEMA } from './history/postgres-schema.js';
 import { recordedBroker as fileBroker } from './history/sqlite.js';
 import type { HistoryBackend } from './history/types.js';
 import { makeClientId } from './mqtt/options.js';
@@ -25,46 +28,58 @@ export function brokerHistoryPath(path: string, broker: string): string {
   return dot > slash + 1 ? `${path.slice(0, dot)}.${broker}${path.slice(dot)}` : `${path}.${broker}`;
 }
 
-/**
- * The broker the main store names, if any. A database that cannot be reached answers undefined:
- * the first broker is then placed there, and its open checks the name once the database answers.
- */
-async function mainOwner(history: HistoryConfig): Promise<string | undefined> {
-  if (history.postgres === undefined) return fileBroker(history.path);
-  const db = new PgPool({ ...history.postgres, schema: SCHEMA, maxConnections: 1 });
-  try {
-    return await schemaBroker(db);
-  } catch {
-    return undefined;
-  } finally {
-    await db.close().catch(() => undefined);
-  }
-}
-
 export interface Placement {
-  /** Each configured broker's place, in configuration order, with how it is shown (logs, mqtt_status). */
+  /**
+   * Each configured broker's place, in configuration order, with how it is shown (logs,
+   * mqtt_status). In PostgreSQL the schema is chosen at the broker's first connection (`choose`),
+   * so a database that is down at start places every broker as it would have when up; until then
+   * `shown` is where it goes unless the main schema names another broker.
+   */
   readonly places: ReadonlyArray<HistoryPlace & { readonly shown: string }>;
-  /** The broker the main store names when the configuration does not name it (its store is left alone). */
-  readonly unconfigured?: string;
 }
 
-export async function placeHistories(config: Config): Promise<Placement> {
+/**
+ * `unconfigured`: told (once) the broker the main store names when the configuration does not
+ * name it; its store is left alone. SQLite: while placing; PostgreSQL: at the first connection.
+ */
+export function placeHistories(
+  config: Config,
+  unconfigured: (broker: string) => void = () => undefined,
+): Placement {
   const history = config.history;
   if (history === undefined) return { places: [] };
   const names = config.brokers.map((b) => b.name);
-  const owner = await mainOwner(history);
-  const main = owner !== undefined ? owner : names[0];
-  const places = names.map((broker) => {
-    if (history.postgres !== undefined) {
-      const location = broker === main ? SCHEMA : brokerSchemaName(broker);
-      // The main schema is shown as the URL alone, as with one broker.
-      const shown = location === SCHEMA ? history.path : `${history.path} (schema ${location})`;
-      return { broker, location, shown };
+  const told = new Set<string>();
+  const mainFor = (owner: string | undefined): string => {
+    if (owner !== undefined && !names.includes(owner) && !told.has(owner)) {
+      told.add(owner);
+      unconfigured(owner);
     }
-    const location = broker === main ? history.path : brokerHistoryPath(history.path, broker);
+    return owner ?? (names[0] as string);
+  };
+  const postgres = history.postgres !== undefined;
+  const sqliteMain = postgres ? '' : mainFor(fileBroker(history.path));
+  const places = names.map((broker, index) => {
+    if (postgres) {
+      const own = brokerSchemaName(broker);
+      let location = index === 0 ? SCHEMA : own;
+      return {
+        broker,
+        location,
+        choose: (owner: string | undefined) => {
+          location = mainFor(owner) === broker ? SCHEMA : own;
+          return location;
+        },
+        // The main schema is shown as the URL alone, as with one broker.
+        get shown() {
+          return location === SCHEMA ? history.path : `${history.path} (schema ${location})`;
+        },
+      };
+    }
+    const location = broker === sqliteMain ? history.path : brokerHistoryPath(history.path, broker);
     return { broker, location, shown: location };
   });
-  return owner !== undefined && !names.includes(owner) ? { places, unconfigured: owner } : { places };
+  return { places };
 }
 
 /**
@@ -79,15 +94,18 @@ export async function openHistories(
   const history = config.history;
   if (history === undefined) return opened;
   try {
-    for (const place of (placement ?? (await placeHistories(config))).places) {
+    for (const place of (placement ?? placeHistories(config)).places) {
       const broker = config.brokers.find((b) => b.name === place.broker);
       if (broker === undefined) continue;
       const { replicaId } = broker.mqtt.replica;
       const session =
         replicaId !== undefined ? makeClientId(broker.mqtt.clientIdPrefix, replicaId) : undefined;
+      const backend = await openHistory(history, broker.policy, place, session);
       opened.set(place.broker, {
-        backend: await openHistory(history, broker.policy, place, session),
-        path: place.shown,
+        backend,
+        get path() {
+          return place.shown;
+        },
       });
     }
   } catch (error) {

@@ -47,8 +47,11 @@ export function createBroker(
     readonly startedAt: number;
     /** This broker's history backend (its own file or database scope). */
     readonly history?: HistoryBackend | undefined;
-    /** Where that backend records, as shown (default HISTORY_PATH or the database URL). */
-    readonly historyPath?: string | undefined;
+    /**
+     * Where that backend records, as shown (default HISTORY_PATH or the database URL); read each
+     * time, as a PostgreSQL schema is chosen at the first connection.
+     */
+    readonly historyAt?: { readonly path: string } | undefined;
   },
 ): Broker {
   const policy = new TopicPolicy(broker.policy);
@@ -103,7 +106,9 @@ export function createBroker(
     history:
       recorder !== undefined && backend !== undefined && config.history !== undefined
         ? {
-            path: options.historyPath ?? config.history.path,
+            get path() {
+              return options.historyAt?.path ?? (config.history?.path as string);
+            },
             backend,
             recorder,
             ...(deferAcks ? { acknowledgements: () => link.ackStats() } : {}),

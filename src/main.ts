@@ -82,12 +82,12 @@ async function run(
 ): Promise<void> {
   let brokerHistory: Awaited<ReturnType<typeof openHistories>>;
   try {
-    const placement = await placeHistories(config);
-    if (placement.unconfigured !== undefined && config.history !== undefined)
+    const placement = placeHistories(config, (broker) =>
       logger.warn(
-        { path: config.history.path, broker: placement.unconfigured },
+        { path: config.history?.path, broker },
         'history: the main history holds a broker this configuration does not name; it is left as it is and no broker reads it (name that broker again to read its past)',
-      );
+      ),
+    );
     brokerHistory = await openHistories(config, placement);
   } catch (error) {
     // Not a history database, corrupt, in use by another bridge, or another broker's: the store

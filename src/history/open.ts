@@ -19,6 +19,11 @@ export interface HistoryPlace {
   readonly broker: string;
   /** SQLite: the file. PostgreSQL: the schema's name (unquoted). */
   readonly location: string;
+  /**
+   * PostgreSQL with several brokers: the schema (unquoted) that is this broker's, given the broker
+   * the main schema names; asked at the first connection, instead of `location`.
+   */
+  readonly choose?: (mainOwner: string | undefined) => string;
 }
 
 /** The one broker's place without MQTT_BROKERS_FILE: HISTORY_PATH, or the schema `mqtt_history`. */
@@ -45,10 +50,12 @@ export function openHistory(
     broker: place.broker,
     session,
   };
+  const { choose } = place;
   if (config.postgres !== undefined)
     return PostgresHistory.open({
       ...common,
       connect: { ...config.postgres, schema: `"${place.location}"` },
+      ...(choose !== undefined ? { choose: (owner: string | undefined) => `"${choose(owner)}"` } : {}),
     });
   return SqliteHistory.open({ location: place.location, ...common });
 }

@@ -10,10 +10,10 @@
  * database that is ours but newer, or that refuses the schema (HistoryOpenError), stops the start.
  */
 import { TopicPolicy } from '../policy/acl.js';
-import { PgPool, type PgConnect } from './postgres.js';
+import { PgPool, type Pg, type PgConnect } from './postgres.js';
 import { pruneStep, usedBytes } from './postgres-prune.js';
 import { PgReader } from './postgres-read.js';
-import { migrate, settleStorage, type Storage } from './postgres-schema.js';
+import { migrate, recordedBroker, SCHEMA, settleStorage, type Storage } from './postgres-schema.js';
 import { PgWriterThread } from './postgres-writer.js';
 import {
   HistoryFault,
@@ -40,6 +40,11 @@ const STATS_WAIT_MS = 1000;
 export interface PostgresOptions extends Omit<HistoryOptions, 'location'> {
   /** The connection; its `schema` scopes this history (one schema per broker). */
   readonly connect: PgConnect;
+  /**
+   * Several brokers in one database: the schema that is this broker's, given the broker the main
+   * schema names (undefined: none yet). Asked once, at the first connection (broker-history.ts).
+   */
+  readonly choose?: (mainOwner: string | undefined) => string;
 }
 
 export class PostgresHistory implements HistoryBackend {
@@ -56,6 +61,8 @@ export class PostgresHistory implements HistoryBackend {
   startFault: HistoryFault | undefined;
   /** How the history is stored (partitions or TimescaleDB hypertables), once migrated. */
   private storage: Storage | undefined;
+  /** The schema was chosen (options.choose); it stays for the life of the process. */
+  private chosen = false;
 
   private constructor(private readonly options: PostgresOptions) {
     this.db = new PgPool(options.connect);
@@ -90,7 +97,17 @@ export class PostgresHistory implements HistoryBackend {
 
   /** The schema is migrated on this database (once per process; again after a failure). */
   private ready(): Promise<void> {
-    this.migrated ??= migrate(this.db, this.options.broker ?? 'default').then(
+    const { choose } = this.options;
+    const place =
+      choose === undefined || this.chosen
+        ? undefined
+        : async (s: Pg) => {
+            const schema = choose(await recordedBroker(s, SCHEMA));
+            this.db.scope(schema);
+            this.writer.scope(schema);
+            this.chosen = true;
+          };
+    this.migrated ??= migrate(this.db, this.options.broker ?? 'default', place).then(
       async () => {
         this.storage = await settleStorage(this.db, this.options.retentionMs);
         this.startFault = undefined;

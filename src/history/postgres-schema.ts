@@ -95,12 +95,15 @@ export type Storage = string;
  * Applies the migrations this database lacks, one replica at a time, then checks that the schema
  * holds `broker`'s history: one made before it recorded its broker is claimed for it; one that
  * names another broker is refused (HistoryOpenError), so one broker's past is never read under
- * another's policy.
+ * another's policy. `place`, when given, first moves db to the schema that is this broker's
+ * (broker-history.ts), under the same lock.
  */
-export async function migrate(db: Pg, broker: string): Promise<void> {
+export async function migrate(db: Pg, broker: string, place?: (s: Pg) => Promise<void>): Promise<void> {
   await db.session(async (s) => {
     await s.query('SELECT pg_advisory_lock($1)', [LOCK.migrate]);
     try {
+      // Under the lock, so two processes that place their brokers at once agree.
+      await place?.(s);
       await s.query(`CREATE SCHEMA IF NOT EXISTS ${db.schema}`);
       await s.query(
         `CREATE TABLE IF NOT EXISTS ${s.schema}.migrations(version integer PRIMARY KEY,
@@ -138,10 +141,10 @@ export async function migrate(db: Pg, broker: string): Promise<void> {
 }
 
 /** The broker whose history this schema holds; undefined: none recorded yet (or no schema). */
-export async function recordedBroker(db: Pg): Promise<string | undefined> {
-  const [table] = await db.query(`SELECT to_regclass('${db.schema}.meta') AS t`);
+export async function recordedBroker(db: Pg, schema = db.schema): Promise<string | undefined> {
+  const [table] = await db.query(`SELECT to_regclass('${schema}.meta') AS t`);
   if (table?.t === null || table?.t === undefined) return undefined;
-  const [row] = await db.query(`SELECT value FROM ${db.schema}.meta WHERE key = 'broker'`);
+  const [row] = await db.query(`SELECT value FROM ${schema}.meta WHERE key = 'broker'`);
   return row === undefined ? undefined : String(row.value);
 }
 

@@ -22,7 +22,12 @@ export class PgWriterThread {
   /** Resent copies of committed records not recorded again, counted by the worker. */
   copiesRemoved = 0;
 
-  constructor(private readonly data: WriterWorkerData) {}
+  constructor(private data: WriterWorkerData) {}
+
+  /** The schema the worker writes in, from its next start (before the first batch: the one chosen). */
+  scope(schema: string): void {
+    this.data = { ...this.data, connect: { ...this.data.connect, schema } };
+  }
 
   /** The worker thread while it runs; exposed for tests that stop it mid-flood. */
   get thread(): Worker | undefined {

@@ -64,14 +64,15 @@ const types = {
 };
 
 class Session implements Pg {
-  readonly schema: string;
-
   constructor(
     private readonly client: pg.PoolClient,
     readonly where: string,
     private readonly c: PgConnect,
-  ) {
-    this.schema = c.schema ?? SCHEMA;
+    private readonly pool: PgPool,
+  ) {}
+
+  get schema(): string {
+    return this.pool.schema;
   }
 
   async query(text: string, params?: readonly unknown[]): Promise<Row[]> {
@@ -104,11 +105,11 @@ class Session implements Pg {
 export class PgPool implements Pg {
   private readonly pool: pg.Pool;
   readonly where: string;
-  readonly schema: string;
+  private scoped: string;
 
   constructor(private readonly c: PgConnect) {
     this.where = `${c.host}:${c.port}/${c.database}`;
-    this.schema = c.schema ?? SCHEMA;
+    this.scoped = c.schema ?? SCHEMA;
     this.pool = new pg.Pool({
       host: c.host,
       port: c.port,
@@ -130,6 +131,15 @@ export class PgPool implements Pg {
     });
     // An idle connection lost (server restart, network): the next query opens a new one.
     this.pool.on('error', () => undefined);
+  }
+
+  get schema(): string {
+    return this.scoped;
+  }
+
+  /** Moves every later statement to another schema (the broker's, once it is chosen). */
+  scope(schema: string): void {
+    this.scoped = schema;
   }
 
   async query(text: string, params?: readonly unknown[]): Promise<Row[]> {
@@ -155,7 +165,7 @@ export class PgPool implements Pg {
     };
     client.on('error', onError);
     try {
-      return await f(new Session(client, this.where, this.c));
+      return await f(new Session(client, this.where, this.c, this));
     } catch (error) {
       // A fault of the connection itself: do not hand it to the next caller.
       if (error instanceof HistoryFault && error.kind !== 'full' && error.kind !== 'readonly') broken = error;

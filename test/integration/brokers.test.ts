@@ -347,6 +347,55 @@ describe('several brokers', () => {
       } finally {
         await reordered.close();
       }
+      // Reordered again, with the database down at start: each broker still finds its schema
+      // once the database answers (no schema for the first broker, no history split).
+      await pg.stop();
+      const late = await spawnBridge('stdio', {
+        MQTT_BROKERS_FILE: join(dir, 'reordered.json'),
+        HISTORY_URL: pg.url('brokers'),
+        HISTORY_FLUSH_MS: '50',
+      });
+      try {
+        await pollTool(
+          late,
+          'mqtt_status',
+          {},
+          (s) => s.brokers?.every((b: { state: string }) => b.state === 'connected') === true,
+        );
+        await pg.start();
+        await siteSpy.publish('plant/pg/late', '22');
+        await cloudSpy.publish('fleet/pg/late', '8');
+        const rows = async (schema: string) =>
+          (
+            await pg.admin(
+              `SELECT t.topic FROM ${schema}.messages m JOIN ${schema}.topics t ON t.id = m.topic_id WHERE t.topic LIKE '%/pg/late' ORDER BY t.topic`,
+              'brokers',
+            )
+          ).rows.map((r) => r.topic);
+        await waitFor(async () => (await rows('mqtt_history')).length >= 1, 20_000, 'site recorded late');
+        await waitFor(
+          async () => (await rows('mqtt_history_cloud')).length >= 1,
+          20_000,
+          'cloud recorded late',
+        );
+        assert.deepEqual(await rows('mqtt_history'), ['plant/pg/late']);
+        assert.deepEqual(await rows('mqtt_history_cloud'), ['fleet/pg/late']);
+        const status = await late.ok('mqtt_status', {});
+        assert.match(status.history.path, /\(schema mqtt_history_cloud\)$/);
+        const site = await late.ok('mqtt_status', { broker: 'site' });
+        assert.doesNotMatch(site.history.path, /\(schema/);
+        assert.equal(site.history.state, 'recording');
+      } finally {
+        await late.close();
+      }
+      const schemas = await pg.admin(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mqtt_history%' ORDER BY nspname",
+        'brokers',
+      );
+      assert.deepEqual(
+        schemas.rows.map((r) => r.nspname),
+        ['mqtt_history', 'mqtt_history_cloud'],
+      );
       const owners = async (schema: string) =>
         (await pg.admin(`SELECT value FROM ${schema}.meta WHERE key = 'broker'`, 'brokers')).rows;
       assert.deepEqual(await owners('mqtt_history'), [{ value: 'site' }]);

@@ -79,8 +79,9 @@ describe('history per broker, by name', () => {
     const dir = tempDir();
     await recordSiteThenCloud(dir);
     const config = configOf(dir, cloud, site);
-    const { places, unconfigured } = await placeHistories(config);
-    assert.equal(unconfigured, undefined);
+    const unconfigured: string[] = [];
+    const { places } = placeHistories(config, (broker) => unconfigured.push(broker));
+    assert.deepEqual(unconfigured, []);
     assert.deepEqual(
       places.map((p) => [p.broker, p.location]),
       [
@@ -102,8 +103,9 @@ describe('history per broker, by name', () => {
     const dir = tempDir();
     await recordSiteThenCloud(dir);
     const config = configOf(dir, cloud);
-    const { places, unconfigured } = await placeHistories(config);
-    assert.equal(unconfigured, 'site');
+    const unconfigured: string[] = [];
+    const { places } = placeHistories(config, (broker) => unconfigured.push(broker));
+    assert.deepEqual(unconfigured, ['site']);
     assert.deepEqual(
       places.map((p) => p.location),
       [join(dir, 'history.cloud.db')],
