@@ -107,7 +107,7 @@ export function createBroker(
       recorder !== undefined && backend !== undefined && config.history !== undefined
         ? {
             get path() {
-              return options.historyAt?.path ?? (config.history?.path as string);
+              return options.historyAt?.path ?? config.history?.path ?? '';
             },
             backend,
             recorder,
