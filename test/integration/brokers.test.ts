@@ -22,6 +22,15 @@ import { connectSpy, type Spy } from '../helpers/spy.js';
 import { startPostgres } from '../helpers/postgres.js';
 
 // The cloud broker lets the bridge write plant/# too: only the bridge's policy keeps it out.
+/** mqtt_status once every broker of a spawned bridge is connected. */
+const allConnected = (bridge: Awaited<ReturnType<typeof spawnBridge>>) =>
+  pollTool(
+    bridge,
+    'mqtt_status',
+    {},
+    (s) => s.brokers?.every((b: { state: string }) => b.state === 'connected') === true,
+  );
+
 const CLOUD_ACL = [
   'user mcp-bridge',
   'topic readwrite fleet/#',
@@ -253,12 +262,7 @@ describe('several brokers', () => {
       HISTORY_PATH: join(dir, 'spawned.db'),
     });
     try {
-      const status = await pollTool(
-        spawned,
-        'mqtt_status',
-        {},
-        (s) => s.brokers?.every((b: { state: string }) => b.state === 'connected') === true,
-      );
+      const status = await allConnected(spawned);
       assert.deepEqual(
         status.brokers.map((b: { name: string }) => b.name),
         ['site', 'cloud'],
@@ -276,18 +280,15 @@ describe('several brokers', () => {
     const pg = await startPostgres();
     try {
       await pg.createDatabase('brokers');
-      const spawned = await spawnBridge('stdio', {
-        MQTT_BROKERS_FILE: join(dir, 'brokers.json'),
-        HISTORY_URL: pg.url('brokers'),
-        HISTORY_FLUSH_MS: '50',
-      });
+      const onPostgres = (file: string) =>
+        spawnBridge('stdio', {
+          MQTT_BROKERS_FILE: join(dir, file),
+          HISTORY_URL: pg.url('brokers'),
+          HISTORY_FLUSH_MS: '50',
+        });
+      const spawned = await onPostgres('brokers.json');
       try {
-        await pollTool(
-          spawned,
-          'mqtt_status',
-          {},
-          (s) => s.brokers?.every((b: { state: string }) => b.state === 'connected') === true,
-        );
+        await allConnected(spawned);
         await siteSpy.publish('plant/pg/temp', '21');
         await cloudSpy.publish('fleet/pg/temp', '7');
         const rows = async (schema: string) =>
@@ -322,10 +323,7 @@ describe('several brokers', () => {
       // The same brokers in the other order: each schema stays with the broker it names.
       const [first, second] = JSON.parse(readFileSync(join(dir, 'brokers.json'), 'utf8')).brokers;
       writeFileSync(join(dir, 'reordered.json'), JSON.stringify({ brokers: [second, first] }));
-      const reordered = await spawnBridge('stdio', {
-        MQTT_BROKERS_FILE: join(dir, 'reordered.json'),
-        HISTORY_URL: pg.url('brokers'),
-      });
+      const reordered = await onPostgres('reordered.json');
       try {
         const status = await pollTool(reordered, 'mqtt_status', {}, (s) => s.history?.state === 'recording');
         assert.match(status.history.path, /\(schema mqtt_history_cloud\)$/);
@@ -350,18 +348,9 @@ describe('several brokers', () => {
       // Reordered again, with the database down at start: each broker still finds its schema
       // once the database answers (no schema for the first broker, no history split).
       await pg.stop();
-      const late = await spawnBridge('stdio', {
-        MQTT_BROKERS_FILE: join(dir, 'reordered.json'),
-        HISTORY_URL: pg.url('brokers'),
-        HISTORY_FLUSH_MS: '50',
-      });
+      const late = await onPostgres('reordered.json');
       try {
-        await pollTool(
-          late,
-          'mqtt_status',
-          {},
-          (s) => s.brokers?.every((b: { state: string }) => b.state === 'connected') === true,
-        );
+        await allConnected(late);
         await pg.start();
         await siteSpy.publish('plant/pg/late', '22');
         await cloudSpy.publish('fleet/pg/late', '8');
