@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { parseBrokersFile } from '../../src/config/brokers-file.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
+  BROKERS_FILE,
+  cloudConnection,
+  siteConnection,
   FILE_PASSWORD,
   PASSPHRASE,
   URL_PASSWORD,
@@ -16,19 +19,15 @@ import {
 } from './support/config-fixtures.js';
 
 // MQTT_BROKERS_FILE: several named brokers, each with its own connection, policy and collection.
-const FILE = '/v/brokers.json';
+const FILE = BROKERS_FILE;
 const site = {
-  name: 'site',
-  url: 'mqtts://site-broker:8883',
-  caFile: pki.ca,
-  certFile: pki.clientCert,
-  keyFile: pki.clientKey,
+  ...siteConnection,
   read: ['plant/#'],
   write: ['plant/+/cmd'],
   deny: [],
   subscribe: ['plant/#'],
 };
-const cloud = { name: 'cloud', url: 'mqtts://cloud-broker:8883', caFile: pki.foreignCa, read: ['fleet/#'] };
+const cloud = { ...cloudConnection, read: ['fleet/#'] };
 
 const YAML = `# the same brokers, in YAML
 brokers:

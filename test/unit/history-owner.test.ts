@@ -14,19 +14,12 @@ import { openHistories, placeHistories } from '../../src/broker-history.js';
 import { loadConfig } from '../../src/config/load.js';
 import { recordedBroker } from '../../src/history/sqlite.js';
 import { HistoryOpenError, type HistoryBackend } from '../../src/history/types.js';
-import { files, pki } from './support/config-fixtures.js';
+import { BROKERS_FILE, cloudConnection, files, siteConnection } from './support/config-fixtures.js';
 
-const FILE = '/v/brokers.json';
-const site = {
-  name: 'site',
-  url: 'mqtts://site-broker:8883',
-  caFile: pki.ca,
-  certFile: pki.clientCert,
-  keyFile: pki.clientKey,
-  read: ['#'],
-};
+const FILE = BROKERS_FILE;
 // Both read everything: only the placement keeps one broker's past out of the other's answers.
-const cloud = { name: 'cloud', url: 'mqtts://cloud-broker:8883', caFile: pki.foreignCa, read: ['#'] };
+const site = { ...siteConnection, read: ['#'] };
+const cloud = { ...cloudConnection, read: ['#'] };
 
 const dirs: string[] = [];
 after(() => {

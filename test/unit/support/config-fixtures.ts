@@ -79,6 +79,16 @@ export interface ErrorCase {
   readonly problems: readonly RegExp[];
 }
 
+/** MQTT_BROKERS_FILE's path in the virtual file system, and its brokers' connections (each test adds the policy). */
+export const BROKERS_FILE = '/v/brokers.json';
+export const siteConnection = {
+  name: 'site',
+  url: 'mqtts://site-broker:8883',
+  caFile: pki.ca,
+  certFile: pki.clientCert,
+  keyFile: pki.clientKey,
+};
+export const cloudConnection = { name: 'cloud', url: 'mqtts://cloud-broker:8883', caFile: pki.foreignCa };
 export const mtls = { MQTT_CA_FILE: pki.ca, MQTT_CERT_FILE: pki.clientCert, MQTT_KEY_FILE: pki.clientKey };
 export const encrypted = {
   MQTT_CA_FILE: pki.ca,
