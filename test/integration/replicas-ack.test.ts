@@ -275,6 +275,37 @@ describe('at-least-once recording', () => {
     );
   });
 
+  it('an intake paused past the keepalive: the connection times out and comes back, and every message is recorded once', async () => {
+    const path = join(f.dir, 'keepalive.db');
+    const bridge = await startBridge(
+      historyEnv(f.broker, f.pki, path, {
+        MQTT_REPLICA_ID: 'keepalive',
+        MQTT_SUBSCRIBE: 'plant/keepalive/#',
+        MQTT_KEEPALIVE_SECONDS: '5',
+      }),
+    );
+    const topic = 'plant/keepalive/x';
+    try {
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      const history = bridge.app.deps.history;
+      assert.ok(history !== undefined);
+      await publish(topic, 0, 20);
+      await waitFor(() => history.recorder.status().written >= 20, 10_000, 'first 20 written');
+      // What a writer slower than 1.5 keepalives does to the link: no packet is read meanwhile,
+      // so the PINGRESP is not either, and mqtt.js gives the connection up.
+      const resume = bridge.app.link.pauseIntake();
+      const before = bridge.app.link.status().reconnectCount;
+      await publish(topic, 20, 40);
+      await waitFor(() => bridge.app.link.status().reconnectCount > before, 20_000, 'keepalive timeout');
+      resume();
+      await waitFor(() => history.recorder.status().written >= 40, 20_000, 'all 40 written');
+      await waitFor(() => bridge.app.link.ackStats().held === 0, 10_000, 'every PUBACK sent');
+    } finally {
+      await bridge.close();
+    }
+    assert.deepEqual(recordedRows(path, topic), { n: 40, d: 40 }, 'every message recorded, once');
+  });
+
   it('a bridge gone between the commit and the PUBACK: after its restart the DUP copies are found in history by packet id, not recorded again', async () => {
     const path = join(f.dir, 'crash.db');
     const env = historyEnv(f.broker, f.pki, path, {
