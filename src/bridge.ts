@@ -100,6 +100,11 @@ export interface AckStats {
   readonly duplicatesRemoved: number;
   /** Other redeliveries (DUP) recorded: may repeat a record committed before a crash of this process. */
   readonly redeliveredRecorded: number;
+  /**
+   * Reconnects on which the broker had kept no session (expired while away, or restarted without
+   * persistence): what was published meanwhile and not delivered is not in history.
+   */
+  readonly sessionsLost: number;
 }
 
 export interface BrokerLink {

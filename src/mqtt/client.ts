@@ -113,6 +113,7 @@ export class MqttLink implements BrokerLink {
     lostWithConnection: 0,
     duplicatesRemoved: 0,
     redeliveredRecorded: 0,
+    sessionsLost: 0,
   };
 
   constructor(private readonly deps: LinkDeps) {
@@ -134,7 +135,17 @@ export class MqttLink implements BrokerLink {
     });
     this.client.on('connect', (connack) => {
       // A new session has nothing to redeliver: the remembered ids mean nothing any more.
-      if (connack.sessionPresent !== true) this.staleCommitted.clear();
+      if (connack.sessionPresent !== true) {
+        this.staleCommitted.clear();
+        if (deps.deferAcks === true && this.connectedSince !== undefined) {
+          // Reconnected, and the broker kept nothing: what it had not delivered is gone.
+          this.acks.sessionsLost++;
+          this.log.warn(
+            { clientId: this.clientId },
+            'the broker kept no session for this replica (expired while away, or a broker restart without persistence): messages published while disconnected and not yet delivered are not in history',
+          );
+        }
+      }
       this.onConnect();
     });
     this.client.on('error', (error) => this.onError(error));

@@ -29,6 +29,7 @@ const HistoryStatus = z.object({
       redeliveredRecorded: count,
       ackedUnwritten: count,
       intakePauses: count,
+      sessionsLost: count,
     })
     .optional()
     .describe(
@@ -39,7 +40,9 @@ const HistoryStatus = z.object({
         'history by packet id and not recorded again); redeliveredRecorded (resent messages recorded: their ' +
         'first delivery was never committed); ackedUnwritten (acknowledged ' +
         'without a commit: while history was paused); intakePauses (times a full queue stopped the bridge ' +
-        'reading from the broker until the writer caught up; the broker kept the messages meanwhile)',
+        'reading from the broker until the writer caught up; the broker kept the messages meanwhile); ' +
+        'sessionsLost (reconnects on which the broker had kept no session: expired while away, or restarted ' +
+        'without persistence; what was published meanwhile and not delivered is not in history)',
     ),
 });
 
@@ -218,6 +221,7 @@ function acknowledgements(
     redeliveredRecorded: Math.max(0, link.redeliveredRecorded - copiesRemoved),
     ackedUnwritten: recorder.ackedUnwritten,
     intakePauses: recorder.intakePauses,
+    sessionsLost: link.sessionsLost,
   };
 }
 

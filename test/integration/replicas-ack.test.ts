@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import { sleep, waitFor } from '../helpers/broker.js';
+import { sleep, startBroker, waitFor } from '../helpers/broker.js';
+import { connectSpy } from '../helpers/spy.js';
 import { historyEnv, historyFixture, written, type HistoryFixture } from '../helpers/history.js';
 import { startBridge } from '../helpers/bridge.js';
 import { spawnBridge } from '../helpers/spawned.js';
@@ -300,10 +301,43 @@ describe('at-least-once recording', () => {
       resume();
       await waitFor(() => history.recorder.status().written >= 40, 20_000, 'all 40 written');
       await waitFor(() => bridge.app.link.ackStats().held === 0, 10_000, 'every PUBACK sent');
+      assert.equal(bridge.app.link.ackStats().sessionsLost, 0, 'the broker kept the session');
     } finally {
       await bridge.close();
     }
     assert.deepEqual(recordedRows(path, topic), { n: 40, d: 40 }, 'every message recorded, once');
+  });
+
+  it('a broker that kept no session (restarted without persistence): the reconnect is counted as a lost session and warned of', async () => {
+    // Its own broker: the restart would cut the suite's spy.
+    const broker = await startBroker({ pki: f.pki });
+    const path = join(f.dir, 'session-lost.db');
+    const bridge = await startBridge(
+      historyEnv(broker, f.pki, path, { MQTT_REPLICA_ID: 'lost', MQTT_SUBSCRIBE: 'plant/lost/#' }),
+    );
+    try {
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      assert.equal(bridge.app.link.ackStats().sessionsLost, 0, 'a first connection loses nothing');
+      await broker.restart();
+      await waitFor(() => bridge.app.link.ackStats().sessionsLost === 1, 20_000, 'session lost counted');
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected again');
+      const acks = (await bridge.ok('mqtt_status')).history.acknowledgements;
+      assert.equal(acks.sessionsLost, 1, JSON.stringify(acks));
+      assert.match(bridge.logs.text(), /the broker kept no session for this replica/);
+      // Recording goes on on the new session.
+      const spy = await connectSpy(broker, f.pki);
+      try {
+        await spy.publish('plant/lost/x', 'after');
+        const recorder = bridge.app.deps.history?.recorder;
+        await waitFor(() => (recorder?.status().written ?? 0) >= 1, 10_000, 'recorded after');
+      } finally {
+        await spy.close();
+      }
+    } finally {
+      await bridge.close();
+      await broker.stop();
+    }
+    assert.deepEqual(recordedRows(path, 'plant/lost/x'), { n: 1, d: 1 });
   });
 
   it('a bridge gone between the commit and the PUBACK: after its restart the DUP copies are found in history by packet id, not recorded again', async () => {
