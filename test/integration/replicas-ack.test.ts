@@ -79,6 +79,15 @@ function recordedRows(path: string, topic: string): { n: number; d: number } {
   }
 }
 
+/** An in-process bridge recording as replica `name` (plant/<name>/#) into <name>.db. */
+async function replica(name: string, extra: Record<string, string> = {}, broker = f.broker) {
+  const path = join(f.dir, `${name}.db`);
+  const bridge = await startBridge(
+    historyEnv(broker, f.pki, path, { MQTT_REPLICA_ID: name, MQTT_SUBSCRIBE: `plant/${name}/#`, ...extra }),
+  );
+  return { bridge, path };
+}
+
 async function publish(topic: string, from: number, to: number): Promise<void> {
   for (let i = from; i < to; i++) await f.spy.publish(topic, String(i), { qos: 1 });
 }
@@ -238,16 +247,11 @@ describe('at-least-once recording', () => {
   });
 
   it('more held messages than the queue takes: the bridge stops reading from the broker until the writer catches up, and records every one', async () => {
-    const path = join(f.dir, 'full.db');
-    const bridge = await startBridge(
-      historyEnv(f.broker, f.pki, path, {
-        MQTT_REPLICA_ID: 'full',
-        MQTT_SUBSCRIBE: 'plant/full/#',
-        // The broker may have 65,535 unacknowledged messages out to the bridge; the queue takes 100.
-        HISTORY_QUEUE_MAX: '100',
-        HISTORY_FLUSH_MS: '200',
-      }),
-    );
+    const { bridge, path } = await replica('full', {
+      // The broker may have 65,535 unacknowledged messages out to the bridge; the queue takes 100.
+      HISTORY_QUEUE_MAX: '100',
+      HISTORY_FLUSH_MS: '200',
+    });
     const count = 600;
     try {
       await waitFor(() => bridge.app.link.connected, 5000, 'connected');
@@ -277,14 +281,7 @@ describe('at-least-once recording', () => {
   });
 
   it('an intake paused past the keepalive: the connection times out and comes back, and every message is recorded once', async () => {
-    const path = join(f.dir, 'keepalive.db');
-    const bridge = await startBridge(
-      historyEnv(f.broker, f.pki, path, {
-        MQTT_REPLICA_ID: 'keepalive',
-        MQTT_SUBSCRIBE: 'plant/keepalive/#',
-        MQTT_KEEPALIVE_SECONDS: '5',
-      }),
-    );
+    const { bridge, path } = await replica('keepalive', { MQTT_KEEPALIVE_SECONDS: '5' });
     const topic = 'plant/keepalive/x';
     try {
       await waitFor(() => bridge.app.link.connected, 5000, 'connected');
@@ -311,10 +308,7 @@ describe('at-least-once recording', () => {
   it('a broker that kept no session (restarted without persistence): the reconnect is counted as a lost session and warned of', async () => {
     // Its own broker: the restart would cut the suite's spy.
     const broker = await startBroker({ pki: f.pki });
-    const path = join(f.dir, 'session-lost.db');
-    const bridge = await startBridge(
-      historyEnv(broker, f.pki, path, { MQTT_REPLICA_ID: 'lost', MQTT_SUBSCRIBE: 'plant/lost/#' }),
-    );
+    const { bridge, path } = await replica('lost', {}, broker);
     try {
       await waitFor(() => bridge.app.link.connected, 5000, 'connected');
       assert.equal(bridge.app.link.ackStats().sessionsLost, 0, 'a first connection loses nothing');
