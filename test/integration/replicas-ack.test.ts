@@ -308,7 +308,12 @@ describe('at-least-once recording', () => {
   it('a broker that kept no session (restarted without persistence): the reconnect is counted as a lost session and warned of', async () => {
     // Its own broker: the restart would cut the suite's spy.
     const broker = await startBroker({ pki: f.pki });
-    const { bridge, path } = await replica('lost', {}, broker);
+    // Stopped also when the bridge fails to start.
+    const started = await replica('lost', {}, broker).catch(async (error: unknown) => {
+      await broker.stop();
+      throw error;
+    });
+    const { bridge, path } = started;
     try {
       await waitFor(() => bridge.app.link.connected, 5000, 'connected');
       assert.equal(bridge.app.link.ackStats().sessionsLost, 0, 'a first connection loses nothing');
