@@ -168,6 +168,63 @@ export function scanData(data: string, maxBytes: number, maxMetrics: number): Sc
   return out;
 }
 
+/** What walkData found (valid until the next call). */
+export interface WalkedData {
+  readonly seq: number | undefined;
+  /**
+   * Every metric's first field is its alias. Encoders write fields in field-number order, so
+   * such a message carries no metric names of its own: its metrics are the BIRTH's, by alias.
+   */
+  readonly aliasLed: boolean;
+}
+
+const walked = { seq: undefined as number | undefined, aliasLed: true };
+
+/**
+ * A cheaper walk than scanData, for the tracker's live path: the payload's own fields (seq; a
+ * uuid must be well-formed UTF-8) and each metric's length and first byte, not the metrics'
+ * fields. Undefined when the payload is not of the plain shape at that level (decode it in full
+ * then); scanData reads the metrics later, and may still find them not plain.
+ */
+export function walkData(data: string, maxBytes: number): WalkedData | undefined {
+  if (data.length > Math.min(maxBytes, MAX_PLAIN_BYTES)) return undefined;
+  text = data;
+  pos = 0;
+  const end = data.length;
+  let seq: number | undefined;
+  let aliasLed = true;
+  try {
+    while (pos < end) {
+      const tag = varint(end);
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (tag > 0xffffffff || field >= PAYLOAD_WIRE.length || PAYLOAD_WIRE[field] !== wire) return undefined;
+      if (field === 3) {
+        seq = varint(end);
+      } else if (field === 4) {
+        skipString(end); // uuid
+      } else if (field === 2) {
+        const length = varint(end);
+        if (length === 0 || text.charCodeAt(pos) !== ALIAS_TAG) aliasLed = false;
+        skip(length, end);
+      } else {
+        skipField(wire, end);
+      }
+    }
+  } catch (error) {
+    if (error instanceof NotPlain) return undefined;
+    throw error;
+  } finally {
+    text = '';
+  }
+  walked.seq = seq;
+  walked.aliasLed = aliasLed;
+  return walked;
+}
+
+/** Metric field 2 (alias), wire type 0. */
+const ALIAS_TAG = (2 << 3) | 0;
+
 function scanMetric(start: number, end: number, out: Columns | undefined): void {
   pos = start;
   let name: string | undefined;

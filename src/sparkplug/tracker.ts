@@ -8,6 +8,15 @@
  * the metrics and the BIRTHs kept are all bounded, and what is dropped is counted. Reads pick the
  * BIRTH that was in effect when a message arrived, so an old DATA message keeps its old names even
  * after a rebirth with other aliases.
+ *
+ * A plain NDATA/DDATA costs a walk of its own fields (seq, for the gap count) when it is taken
+ * from the queue; its metrics wait with the other DATA of the same node or device (at most
+ * PENDING_PER_TARGET there, at most `queue` in all) until a reader asks or the bound is reached.
+ * Then they are applied oldest first, as they arrived, except that a message is skipped when
+ * newer ones set every metric it can set (all its metrics go by alias, and newer messages carry
+ * every alias of the BIRTH): a device that reports all its metrics each time costs one walk of
+ * its metrics per PENDING_PER_TARGET messages. A skipped message is not decoded, so a malformed
+ * metric inside it is not counted in decodeErrors (reading the message itself shows the error).
  */
 import {
   bdSeqOf,
@@ -23,7 +32,7 @@ import {
   type SparkplugTopic,
   type ViewLimits,
 } from '../decode/sparkplug.js';
-import { scanData, type ScannedData } from '../decode/sparkplug-scan.js';
+import { scanData, walkData, type WalkedData } from '../decode/sparkplug-scan.js';
 import type { StoredMessage } from '../store/types.js';
 import { LazyMetric, type MetricValue } from './lazy-metric.js';
 
@@ -36,6 +45,7 @@ export interface SparkplugLimits {
   readonly metrics: number;
   /** BIRTHs kept per node or device (the newest). */
   readonly births: number;
+  /** Messages taken but not applied yet, queued or pending (see the module comment), each. */
   readonly queue: number;
   /** Payloads larger than this are not decoded. */
   readonly decodeBytes: number;
@@ -61,13 +71,20 @@ interface Holder {
   readonly births: Array<{ readonly at: number; readonly birth: Birth }>;
   readonly metrics: Map<string, MetricValue>;
   updatedAt: number;
-  /**
-   * The lazy metrics of `metrics` by alias under one BIRTH, so that a plain DATA by alias updates
-   * each in place with one lookup (not alias -> name -> metric). Any other change to `metrics`
-   * drops it; it holds at most the BIRTH's aliases.
-   */
-  refs?: { readonly birth: Birth; readonly byAlias: Map<number, LazyMetric> } | undefined;
+  /** Plain DATA whose metrics are not applied yet, oldest first (undefined: none so far). */
+  pending?: Pending | undefined;
 }
+
+/** Plain DATA messages of one node or device, all under one BIRTH, by column. */
+class Pending {
+  readonly data: string[] = [];
+  readonly at: number[] = [];
+  readonly aliasLed: boolean[] = [];
+  constructor(public birth: Birth | undefined) {}
+}
+
+/** Plain DATA kept per node or device before its metrics are applied. */
+export const PENDING_PER_TARGET = 32;
 
 export interface DeviceState extends Holder {
   readonly device: string;
@@ -85,6 +102,8 @@ export interface NodeState extends Holder {
 export interface TrackerStats {
   readonly nodes: number;
   readonly queued: number;
+  /** Plain DATA taken from the queue whose metrics are not applied yet. */
+  readonly pending: number;
   readonly decodeErrors: number;
   readonly staleDeaths: number;
   readonly dropped: {
@@ -124,6 +143,9 @@ export class SparkplugTracker {
   private readonly known = new Map<string, KnownTopic | null>();
   private queue: StoredMessage[] = [];
   private scheduled = false;
+  /** Nodes and devices with pending DATA, the one pending longest first. */
+  private readonly dirty = new Set<Holder>();
+  private pendingCount = 0;
   private metricCount = 0;
   private decodeErrors = 0;
   private staleDeaths = 0;
@@ -186,13 +208,20 @@ export class SparkplugTracker {
 
   nodes(): IterableIterator<NodeState> {
     this.drain();
+    this.resolveAll();
     return this.nodeMap.values();
   }
 
+  /** The counts, with every message taken so far applied (so decodeErrors is up to date). */
   stats(): TrackerStats {
+    const queued = this.queue.length;
+    const pending = this.pendingCount;
+    this.drain();
+    this.resolveAll();
     return {
       nodes: this.nodeMap.size,
-      queued: this.queue.length,
+      queued,
+      pending,
       decodeErrors: this.decodeErrors,
       staleDeaths: this.staleDeaths,
       dropped: { ...this.dropped },
@@ -216,10 +245,9 @@ export class SparkplugTracker {
     const { topic, key } = known;
     if (topic.type === 'NCMD' || topic.type === 'DCMD') return; // commands say nothing about state
     if (topic.type === 'NDATA' || topic.type === 'DDATA') {
-      // The plain shape: seq and names now, values when read; anything else is decoded in full.
-      const scanned = scanData(message.data, this.limits.decodeBytes, this.limits.view.maxMetrics);
-      if (scanned !== undefined)
-        return this.applyScanned(topic, key, scanned, message.data, message.receivedAt);
+      // The plain shape: seq now, metrics later, values when read; anything else is decoded in full.
+      const walked = walkData(message.data, this.limits.decodeBytes);
+      if (walked !== undefined) return this.defer(topic, key, walked, message.data, message.receivedAt);
     }
     let raw;
     try {
@@ -253,6 +281,7 @@ export class SparkplugTracker {
         device.deathAt = at;
       }
     } else {
+      this.resolve(node);
       this.values(node, viewSparkplug(raw, this.birthAt(topic, at), this.limits.view), at);
     }
   }
@@ -268,45 +297,118 @@ export class SparkplugTracker {
       device.online = false;
       device.deathAt = at;
     } else {
+      this.resolve(device);
       this.values(device, viewSparkplug(raw, this.birthAt(topic, at), this.limits.view), at);
     }
   }
 
-  private applyScanned(
-    topic: SparkplugTopic,
-    key: string,
-    scanned: ScannedData,
-    data: string,
-    at: number,
-  ): void {
+  /** A plain DATA: its seq counted now, its metrics pending. */
+  private defer(topic: SparkplugTopic, key: string, walked: WalkedData, data: string, at: number): void {
     const node = this.node(topic, key, at);
     if (node === undefined) return;
-    this.checkSeq(node, topic, scanned.seq);
+    this.checkSeq(node, topic, walked.seq);
     const target = topic.device === undefined ? node : this.device(node, topic.device);
     if (target === undefined) return;
+    target.updatedAt = at;
     const birth = birthIn(target, at);
+    let pending = target.pending;
+    if (pending === undefined) pending = target.pending = new Pending(birth);
+    else if (pending.birth !== birth) {
+      this.resolve(target);
+      pending.birth = birth;
+    }
+    if (pending.data.length === 0) this.dirty.add(target);
+    pending.data.push(data);
+    pending.at.push(at);
+    pending.aliasLed.push(walked.aliasLed);
+    this.pendingCount++;
+    if (pending.data.length >= PENDING_PER_TARGET) this.resolve(target);
+    while (this.pendingCount > this.limits.queue) {
+      const oldest = this.dirty.values().next().value as Holder;
+      this.resolve(oldest);
+    }
+  }
+
+  private resolveAll(): void {
+    for (const target of this.dirty) this.resolve(target);
+  }
+
+  /**
+   * Applies a node's or device's pending DATA, oldest first, skipping the messages whose every
+   * metric newer ones set (see the module comment).
+   */
+  private resolve(target: Holder): void {
+    const pending = target.pending;
+    if (pending === undefined || pending.data.length === 0) return;
+    this.dirty.delete(target);
+    const { data, at, aliasLed, birth } = pending;
+    this.pendingCount -= data.length;
+    // Newest first: how far back newer messages set every alias of the BIRTH.
+    const need = birth?.byAliasNumber.size ?? 0;
+    let from = 0;
+    if (need > 0) {
+      const seen = new Set<string>();
+      for (let k = data.length - 1; k > 0; k--) {
+        const scanned = scanData(data[k] as string, this.limits.decodeBytes, this.limits.view.maxMetrics);
+        if (scanned === undefined) continue;
+        for (let i = 0; i < scanned.count; i++) {
+          const alias = scanned.aliases[i] as number;
+          if (scanned.names[i] !== undefined || alias < 0) continue;
+          const name = birth?.byAliasNumber.get(alias)?.name;
+          if (name !== undefined) seen.add(name);
+        }
+        if (seen.size >= need) {
+          from = k;
+          break;
+        }
+      }
+    }
+    for (let k = 0; k < data.length; k++) {
+      if (k < from && aliasLed[k] === true) continue;
+      this.applyData(target, data[k] as string, at[k] as number, birth);
+    }
+    data.length = 0;
+    at.length = 0;
+    aliasLed.length = 0;
+  }
+
+  /** Drops a node's or device's pending DATA (a BIRTH declares its metrics anew; an eviction). */
+  private discard(target: Holder): void {
+    const pending = target.pending;
+    if (pending === undefined || pending.data.length === 0) return;
+    this.dirty.delete(target);
+    this.pendingCount -= pending.data.length;
+    pending.data.length = 0;
+    pending.at.length = 0;
+    pending.aliasLed.length = 0;
+  }
+
+  /** One DATA message's metrics: by the walk and lazily, or, when not plain, decoded in full. */
+  private applyData(target: Holder, data: string, at: number, birth: Birth | undefined): void {
+    const scanned = scanData(data, this.limits.decodeBytes, this.limits.view.maxMetrics);
+    if (scanned === undefined) {
+      let raw;
+      try {
+        raw = decodeSparkplug(Buffer.from(data, 'latin1'), this.limits.decodeBytes);
+      } catch (error) {
+        if (!(error instanceof SparkplugDecodeError)) throw error;
+        this.decodeErrors++;
+        return;
+      }
+      this.values(target, viewSparkplug(raw, birth, this.limits.view), at);
+      return;
+    }
     const { names, aliases, starts, ends } = scanned;
     for (let i = 0; i < scanned.count; i++) {
       const alias = aliases[i] as number;
-      const own = names[i];
+      const name = names[i] ?? (alias < 0 ? undefined : birth?.byAliasNumber.get(alias)?.name);
+      if (name === undefined) continue;
       const start = starts[i] as number;
       const end = ends[i] as number;
-      const byAlias =
-        own === undefined && alias >= 0 && birth !== undefined ? aliasRefs(target, birth) : undefined;
-      const ref = byAlias?.get(alias);
-      if (ref !== undefined) {
-        ref.reset(data, start, end, birth, at);
-        continue;
-      }
-      const name = own ?? (alias < 0 ? undefined : birth?.byAliasNumber.get(alias)?.name);
-      if (name === undefined) continue;
       const kept = target.metrics.get(name);
-      if (kept instanceof LazyMetric) {
-        kept.reset(data, start, end, birth, at);
-        byAlias?.set(alias, kept);
-      } else this.set(target, name, new LazyMetric(data, start, end, birth, this.limits.view, at));
+      if (kept instanceof LazyMetric) kept.reset(data, start, end, birth, at);
+      else this.set(target, name, new LazyMetric(data, start, end, birth, this.limits.view, at));
     }
-    target.updatedAt = at;
   }
 
   /**
@@ -326,10 +428,10 @@ export class SparkplugTracker {
     target.birthAt = at;
     target.births.push({ at, birth });
     if (target.births.length > this.limits.births) target.births.shift();
-    // A BIRTH declares the metrics anew: the old values go.
+    // A BIRTH declares the metrics anew: the old values go, and DATA not applied yet with them.
+    this.discard(target);
     this.metricCount -= target.metrics.size;
     target.metrics.clear();
-    target.refs = undefined;
   }
 
   private values(target: Holder, view: PayloadView, at: number): void {
@@ -341,12 +443,11 @@ export class SparkplugTracker {
         at: metric.timestamp !== undefined ? Date.parse(metric.timestamp) : at,
       });
     }
-    target.updatedAt = at;
+    if (at > target.updatedAt) target.updatedAt = at; // a pending DATA applied late is older
   }
 
   /** A metric's current value, within the bound on metrics kept (beyond it: counted, not kept). */
   private set(target: Holder, name: string, value: MetricValue): void {
-    target.refs = undefined;
     if (!target.metrics.has(name)) {
       if (this.metricCount >= this.limits.metrics) {
         this.dropped.metrics++;
@@ -375,7 +476,11 @@ export class SparkplugTracker {
       const [oldestKey, oldest] = this.nodeMap.entries().next().value as [string, NodeState];
       this.nodeMap.delete(oldestKey);
       this.metricCount -= oldest.metrics.size;
-      for (const d of oldest.devices.values()) this.metricCount -= d.metrics.size;
+      this.discard(oldest);
+      for (const d of oldest.devices.values()) {
+        this.metricCount -= d.metrics.size;
+        this.discard(d);
+      }
       this.dropped.nodes++;
     }
     node = {
@@ -407,16 +512,6 @@ export class SparkplugTracker {
 
 function nodeKey(topic: { group: string; edge: string }): string {
   return `${topic.group}\u0000${topic.edge}`;
-}
-
-/** The holder's lazy metrics by alias under this BIRTH (started anew for another BIRTH). */
-function aliasRefs(target: Holder, birth: Birth): Map<number, LazyMetric> {
-  let refs = target.refs;
-  if (refs === undefined || refs.birth !== birth) {
-    refs = { birth, byAlias: new Map() };
-    target.refs = refs;
-  }
-  return refs.byAlias;
 }
 
 /** The BIRTH of a node or device in effect at `at` (its newest one from before then). */

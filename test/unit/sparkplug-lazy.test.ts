@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { scanData } from '../../src/decode/sparkplug-scan.js';
 import { birthOf, decodeSparkplug, viewSparkplug, type Birth } from '../../src/decode/sparkplug.js';
-import { SPARKPLUG_LIMITS, SparkplugTracker } from '../../src/sparkplug/tracker.js';
+import { PENDING_PER_TARGET, SPARKPLUG_LIMITS, SparkplugTracker } from '../../src/sparkplug/tracker.js';
 import type { StoredMessage } from '../../src/store/types.js';
 import { ALL_TYPES, encode, metric } from '../helpers/edge-node.js';
 
@@ -249,5 +249,90 @@ describe('a lazy value replaced', () => {
     for (let i = 10; i <= 12; i++) byAlias(i, i, 500);
     byAlias(99, 13);
     assert.deepEqual(read(), [12, 12]);
+  });
+});
+
+describe('pending DATA', () => {
+  // A small BIRTH of doubles by alias, and DATA carrying some or all of them.
+  const names = ['a', 'b', 'c'];
+  const smallBirth = encode({
+    seq: 0,
+    metrics: names.map((name, i) => ({ name, alias: i + 1, datatype: 10, doubleValue: 0 })),
+  });
+  const data = (values: Record<string, number>, own: Record<string, number> = {}) =>
+    encode({
+      metrics: [
+        ...Object.entries(values).map(([n, v]) => ({ alias: names.indexOf(n) + 1, doubleValue: v })),
+        ...Object.entries(own).map(([n, v]) => ({ name: n, datatype: 10, doubleValue: v })),
+      ],
+    });
+  const values = (t: SparkplugTracker, device = 'd') =>
+    Object.fromEntries(
+      [...([...t.nodes()][0]?.devices.get(device)?.metrics ?? [])].map(([n, v]) => [n, [v.value, v.at]]),
+    );
+
+  it('many DATA of one device, all metrics each time: reads see the newest, as the eager path does', () => {
+    const t = new SparkplugTracker();
+    t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', smallBirth, 1));
+    for (let i = 2; i < 2 + PENDING_PER_TARGET * 2 + 5; i++)
+      t.enqueue(stored('spBv1.0/g/DDATA/e/d', data({ a: i, b: -i, c: i / 2 }), i));
+    t.drain();
+    assert.ok(t.stats().pending > 0, 'the last ones wait');
+    const last = 1 + PENDING_PER_TARGET * 2 + 5;
+    assert.deepEqual(values(t), { a: [last, last], b: [-last, last], c: [last / 2, last] });
+    assert.equal(t.stats().pending, 0);
+  });
+
+  it('an older message is not skipped when newer ones do not set all it sets', () => {
+    const t = new SparkplugTracker();
+    t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', smallBirth, 1));
+    // Only a and b from here on: c keeps its value from the first DATA; x is a name of its own.
+    t.enqueue(stored('spBv1.0/g/DDATA/e/d', data({ a: 1, c: 7 }, { x: 9 }), 2));
+    for (let i = 3; i < 10; i++) t.enqueue(stored('spBv1.0/g/DDATA/e/d', data({ a: i, b: i }), i));
+    // Every alias in the newest, but the named metric is only in an older message.
+    t.enqueue(stored('spBv1.0/g/DDATA/e/d', data({ c: 3 }, { y: 1 }), 10));
+    for (let i = 11; i < 20; i++) t.enqueue(stored('spBv1.0/g/DDATA/e/d', data({ a: i, b: i, c: i }), i));
+    assert.deepEqual(values(t), { a: [19, 19], b: [19, 19], c: [19, 19], x: [9, 2], y: [1, 10] });
+  });
+
+  it('a BIRTH drops what was pending for its device; another device keeps its own', () => {
+    const t = new SparkplugTracker();
+    for (const d of ['d', 'e']) t.enqueue(stored(`spBv1.0/g/DBIRTH/e/${d}`, smallBirth, 1));
+    for (const d of ['d', 'e']) t.enqueue(stored(`spBv1.0/g/DDATA/e/${d}`, data({ a: 5 }), 2));
+    t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', smallBirth, 3));
+    assert.deepEqual(values(t, 'd'), { a: [0, 3], b: [0, 3], c: [0, 3] });
+    assert.deepEqual(values(t, 'e'), { a: [5, 2], b: [0, 1], c: [0, 1] });
+  });
+
+  it('pending DATA in all stays within the queue bound, applied oldest device first', () => {
+    const t = new SparkplugTracker({ ...SPARKPLUG_LIMITS, queue: 5 });
+    // Taken from the queue one by one (its own bound is the same 5).
+    const take = (topic: string, bytes: Buffer, at: number) => {
+      t.enqueue(stored(topic, bytes, at));
+      t.drain();
+    };
+    for (let d = 0; d < 20; d++) take(`spBv1.0/g/DBIRTH/e/d${d}`, smallBirth, 1);
+    for (let d = 0; d < 20; d++) take(`spBv1.0/g/DDATA/e/d${d}`, data({ b: d }), 2);
+    const { pending, dropped } = t.stats();
+    assert.equal(pending, 5);
+    assert.equal(dropped.queue, 0);
+    for (let d = 0; d < 20; d++) assert.deepEqual(values(t, `d${d}`).b, [d, 2]);
+  });
+
+  it('a device last updated by DATA applied late keeps the newest update time', () => {
+    const t = new SparkplugTracker();
+    t.enqueue(stored('spBv1.0/g/DBIRTH/e/d', smallBirth, 1));
+    t.enqueue(stored('spBv1.0/g/DDATA/e/d', data({ a: 1 }), 5));
+    // Not plain (metadata): decoded in full, after the pending one is applied.
+    t.enqueue(
+      stored(
+        'spBv1.0/g/DDATA/e/d',
+        encode({ metrics: [{ alias: 2, doubleValue: 2, metadata: { contentType: 'x' } }] }),
+        6,
+      ),
+    );
+    t.enqueue(stored('spBv1.0/g/DDATA/e/d', data({ c: 3 }), 7));
+    assert.deepEqual(values(t), { a: [1, 5], b: [2, 6], c: [3, 7] });
+    assert.equal([...t.nodes()][0]?.devices.get('d')?.updatedAt, 7);
   });
 });
