@@ -63,13 +63,16 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
+/** One checked-out connection of a PgPool: its place, schema and error words are the pool's. */
 class Session implements Pg {
   constructor(
     private readonly client: pg.PoolClient,
-    readonly where: string,
-    private readonly c: PgConnect,
     private readonly pool: PgPool,
   ) {}
+
+  get where(): string {
+    return this.pool.where;
+  }
 
   get schema(): string {
     return this.pool.schema;
@@ -79,7 +82,7 @@ class Session implements Pg {
     try {
       return (await this.client.query(text, params as unknown[])).rows as Row[];
     } catch (error) {
-      throw describe(error, this.c);
+      throw this.pool.describe(error);
     }
   }
 
@@ -137,6 +140,11 @@ export class PgPool implements Pg {
     return this.scoped;
   }
 
+  /** A driver or server error in operator words, with no secret in them. */
+  describe(error: unknown): HistoryFault {
+    return describe(error, this.c);
+  }
+
   /** Moves every later statement to another schema (the broker's, once it is chosen). */
   scope(schema: string): void {
     this.scoped = schema;
@@ -165,7 +173,7 @@ export class PgPool implements Pg {
     };
     client.on('error', onError);
     try {
-      return await f(new Session(client, this.where, this.c, this));
+      return await f(new Session(client, this));
     } catch (error) {
       // A fault of the connection itself: do not hand it to the next caller.
       if (error instanceof HistoryFault && error.kind !== 'full' && error.kind !== 'readonly') broken = error;
