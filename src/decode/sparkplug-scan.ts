@@ -129,42 +129,11 @@ function skipField(wire: number, end: number): void {
  * (decode it in full then). `maxBytes` is the decode limit (a larger payload is not plain).
  */
 export function scanData(data: string, maxBytes: number, maxMetrics: number): ScannedData | undefined {
-  if (data.length > Math.min(maxBytes, MAX_PLAIN_BYTES)) return undefined;
-  text = data;
-  pos = 0;
-  const end = data.length;
   const out = columns;
   out.count = 0;
   out.names.length = 0;
-  let seq: number | undefined;
-  let total = 0;
-  try {
-    while (pos < end) {
-      const tag = varint(end);
-      const field = tag >>> 3;
-      const wire = tag & 7;
-      if (tag > 0xffffffff || field >= PAYLOAD_WIRE.length || PAYLOAD_WIRE[field] !== wire) return undefined;
-      if (field === 3) {
-        seq = varint(end);
-      } else if (field === 4) {
-        skipString(end); // uuid
-      } else if (field === 2) {
-        const length = varint(end);
-        const start = pos;
-        skip(length, end);
-        // Every metric is walked (a malformed one makes the payload not plain); the first are kept.
-        scanMetric(start, pos, total++ < maxMetrics ? out : undefined);
-      } else {
-        skipField(wire, end);
-      }
-    }
-  } catch (error) {
-    if (error instanceof NotPlain) return undefined;
-    throw error;
-  } finally {
-    text = '';
-  }
-  out.seq = seq;
+  if (!walkPayload(data, maxBytes, out, maxMetrics)) return undefined;
+  out.seq = walked.seq;
   return out;
 }
 
@@ -187,39 +156,51 @@ const walked = { seq: undefined as number | undefined, aliasLed: true };
  * then); scanData reads the metrics later, and may still find them not plain.
  */
 export function walkData(data: string, maxBytes: number): WalkedData | undefined {
-  if (data.length > Math.min(maxBytes, MAX_PLAIN_BYTES)) return undefined;
+  return walkPayload(data, maxBytes, undefined, 0) ? walked : undefined;
+}
+
+/**
+ * The payload's own fields into `walked`; each metric scanned into `out` (its first `maxMetrics`),
+ * or, without `out`, only its first byte looked at. False when not plain.
+ */
+function walkPayload(data: string, maxBytes: number, out: Columns | undefined, maxMetrics: number): boolean {
+  if (data.length > Math.min(maxBytes, MAX_PLAIN_BYTES)) return false;
   text = data;
   pos = 0;
   const end = data.length;
   let seq: number | undefined;
   let aliasLed = true;
+  let total = 0;
   try {
     while (pos < end) {
       const tag = varint(end);
       const field = tag >>> 3;
       const wire = tag & 7;
-      if (tag > 0xffffffff || field >= PAYLOAD_WIRE.length || PAYLOAD_WIRE[field] !== wire) return undefined;
+      if (tag > 0xffffffff || field >= PAYLOAD_WIRE.length || PAYLOAD_WIRE[field] !== wire) return false;
       if (field === 3) {
         seq = varint(end);
       } else if (field === 4) {
         skipString(end); // uuid
       } else if (field === 2) {
         const length = varint(end);
+        const start = pos;
         if (length === 0 || text.charCodeAt(pos) !== ALIAS_TAG) aliasLed = false;
         skip(length, end);
+        // Every metric is walked (a malformed one makes the payload not plain); the first are kept.
+        if (out !== undefined) scanMetric(start, pos, total++ < maxMetrics ? out : undefined);
       } else {
         skipField(wire, end);
       }
     }
   } catch (error) {
-    if (error instanceof NotPlain) return undefined;
+    if (error instanceof NotPlain) return false;
     throw error;
   } finally {
     text = '';
   }
   walked.seq = seq;
   walked.aliasLed = aliasLed;
-  return walked;
+  return true;
 }
 
 /** Metric field 2 (alias), wire type 0. */
