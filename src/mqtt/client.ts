@@ -23,6 +23,7 @@ import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { explainConnectionError, explainSilentClose, reasonText, type ExplainContext } from './explain.js';
 import { backoffDelay } from './backoff.js';
+import { DeferredAcks } from './deferred-acks.js';
 import {
   clientOptions,
   initialVersion,
@@ -48,22 +49,15 @@ export interface LinkDeps {
   readonly deferAcks?: boolean;
 }
 
-/** What a handleMessage callback gets for a deferred message: mqtt.js then sends no PUBACK. */
-const DEFERRED = new Error('PUBACK deferred until the message is recorded');
-/** Message ids remembered as committed but not acknowledged on a connection that is gone. */
-const MAX_STALE_COMMITTED = 65_535;
-
-/** mqtt.js' own packet writer (the one its PUBACK goes through); not in its public types. */
-interface RawSend {
-  _sendPacket(
-    packet: { cmd: 'puback'; messageId: number; reasonCode: number },
-    cb: undefined,
-    cbStorePut: undefined,
-    noStore: boolean,
-  ): void;
-}
-
 const INSECURE_WARNING_MS = 60_000;
+const NO_ACKS: AckStats = {
+  held: 0,
+  sent: 0,
+  lostWithConnection: 0,
+  duplicatesRemoved: 0,
+  redeliveredRecorded: 0,
+  sessionsLost: 0,
+};
 
 export class MqttLink implements BrokerLink {
   readonly clientId: string;
@@ -98,23 +92,8 @@ export class MqttLink implements BrokerLink {
   private rotating = false;
   /** The next attempt is made at once (a protocol fallback), not after a backoff delay. */
   private retryNow = false;
-  /** Counts connections: a deferred PUBACK is sent only on the connection its message came on. */
-  private generation = 0;
-  /** Packets whose PUBACK a listener holds (mqtt.js' handleMessage then skips it). */
-  private readonly deferred = new WeakSet<IPublishPacket>();
-  /** Message ids committed after their connection was gone (the broker redelivers them with DUP). */
-  private readonly staleCommitted = new Set<number>();
-  /** pauseIntake(): set until resumed; `stalled` is the callback mqtt.js waits on meanwhile. */
-  private intakePaused = false;
-  private stalled: (() => void) | undefined;
-  private readonly acks = {
-    held: 0,
-    sent: 0,
-    lostWithConnection: 0,
-    duplicatesRemoved: 0,
-    redeliveredRecorded: 0,
-    sessionsLost: 0,
-  };
+  /** At-least-once recording (LinkDeps.deferAcks): held PUBACKs and the intake pause. */
+  private readonly deferred: DeferredAcks | undefined;
 
   constructor(private readonly deps: LinkDeps) {
     this.log = deps.logger.child({ component: 'mqtt' });
@@ -133,19 +112,10 @@ export class MqttLink implements BrokerLink {
       timeoutMs: deps.config.publishTimeoutMs,
       protocolVersion: () => this.version,
     });
+    this.deferred =
+      deps.deferAcks === true ? new DeferredAcks(this.client, this.log, this.clientId) : undefined;
     this.client.on('connect', (connack) => {
-      // A new session has nothing to redeliver: the remembered ids mean nothing any more.
-      if (connack.sessionPresent !== true) {
-        this.staleCommitted.clear();
-        if (deps.deferAcks === true && this.connectedSince !== undefined) {
-          // Reconnected, and the broker kept nothing: what it had not delivered is gone.
-          this.acks.sessionsLost++;
-          this.log.warn(
-            { clientId: this.clientId },
-            'the broker kept no session for this replica (expired while away, or a broker restart without persistence): messages published while disconnected and not yet delivered are not in history',
-          );
-        }
-      }
+      this.deferred?.connected(connack.sessionPresent === true, this.connectedSince !== undefined);
       this.onConnect();
     });
     this.client.on('error', (error) => this.onError(error));
@@ -159,45 +129,21 @@ export class MqttLink implements BrokerLink {
       });
     });
     this.client.on('message', (topic, payload, packet) => this.deliver(topic, payload, packet));
-    if (deps.deferAcks === true) {
-      // mqtt.js emits 'message' and then calls handleMessage; the PUBACK follows its callback
-      // unless that gets an error. Incoming packets are handled one at a time, so holding the
-      // callback itself would stall the connection: the PUBACK is sent later by ackLater.
-      this.client.handleMessage = (packet, callback) => {
-        let done = (): void => callback();
-        if (packet.cmd === 'publish' && this.deferred.has(packet)) {
-          this.deferred.delete(packet);
-          done = () => callback(DEFERRED);
-        }
-        // Intake paused: mqtt.js takes no further packet until this one's callback runs.
-        if (this.intakePaused) this.stalled = done;
-        else done();
-      };
-    }
   }
 
   /**
    * At-least-once recording with a full queue: take no further message from the connection until
    * the returned resume() is called (the message being delivered now is the last). The broker
    * keeps what follows for this session; the socket's own flow control holds the rest. Only
-   * with deferred acknowledgements (the handleMessage hook above); otherwise nothing pauses.
+   * with deferred acknowledgements (deferred-acks.ts); otherwise nothing pauses.
    */
   pauseIntake(): () => void {
-    this.intakePaused = true;
-    let resumed = false;
-    return () => {
-      if (resumed) return;
-      resumed = true;
-      this.intakePaused = false;
-      const stalled = this.stalled;
-      this.stalled = undefined;
-      stalled?.();
-    };
+    return this.deferred?.pauseIntake() ?? (() => {});
   }
 
   /** Deferred acknowledgements so far (at-least-once recording). */
   ackStats(): AckStats {
-    return { ...this.acks };
+    return this.deferred?.stats() ?? NO_ACKS;
   }
 
   /** Start connecting. Never throws: problems are reported through status() and the logs. */
@@ -371,58 +317,14 @@ export class MqttLink implements BrokerLink {
       ...(route !== 'both' ? { route } : {}),
     };
     const { messageId } = packet;
-    if (this.deps.deferAcks !== true || packet.qos !== 1 || route === 'live' || messageId === undefined) {
+    const deferred = this.deferred;
+    if (deferred === undefined || packet.qos !== 1 || route === 'live' || messageId === undefined) {
       for (const listener of this.listeners) listener(message);
       return;
     }
-    if (packet.dup && this.staleCommitted.delete(messageId)) {
-      // Committed on the previous connection, whose PUBACK could not be sent: mqtt.js acknowledges it now.
-      this.acks.duplicatesRemoved++;
-      return;
-    }
-    let release: (() => void) | undefined;
-    const held: IncomingMessage = {
-      ...message,
-      delivery: { mid: messageId, redelivered: packet.dup },
-      hold: () => {
-        if (release === undefined) {
-          release = this.ackLater(messageId);
-          this.deferred.add(packet);
-          if (packet.dup) this.acks.redeliveredRecorded++;
-        }
-        return release;
-      },
-    };
+    const held = deferred.holdable(message, packet, messageId);
+    if (held === undefined) return;
     for (const listener of this.listeners) listener(held);
-  }
-
-  /** The PUBACK of a held message, to send once (on the same connection, or never: then it is redelivered). */
-  private ackLater(messageId: number): () => void {
-    const generation = this.generation;
-    this.acks.held++;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.acks.held--;
-      if (generation === this.generation && this.client.connected) {
-        this.acks.sent++;
-        // noStore: straight to the socket, like mqtt.js' own PUBACK.
-        (this.client as unknown as RawSend)._sendPacket(
-          { cmd: 'puback', messageId, reasonCode: 0 },
-          undefined,
-          undefined,
-          true,
-        );
-        return;
-      }
-      this.acks.lostWithConnection++;
-      if (this.staleCommitted.size >= MAX_STALE_COMMITTED) {
-        const oldest = this.staleCommitted.values().next().value;
-        if (oldest !== undefined) this.staleCommitted.delete(oldest);
-      }
-      this.staleCommitted.add(messageId);
-    };
   }
 
   private connectNow(): void {
@@ -518,7 +420,7 @@ export class MqttLink implements BrokerLink {
   }
 
   private onClose(): void {
-    this.generation++;
+    this.deferred?.closed();
     const wasConnected = this.state === 'connected';
     const silent = !this.errored && !this.closing && !this.rotating;
     this.brokerSubscriptions.connectionLost();
