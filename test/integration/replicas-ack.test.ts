@@ -8,10 +8,13 @@
  * - a bridge killed (-9) with messages received but not yet committed to history gets them again
  *   from the broker after its restart, because their PUBACK waited for the commit;
  * - a bridge gone after the commit but before the PUBACK: the copies the broker resends to the
- *   restarted process are found in history by packet id and not recorded twice.
+ *   restarted process are found in history by packet id and not recorded twice;
+ * - a broker with persistence keeps the session, and what queued for it, across its restart; a
+ *   broker without it, or a session that expired while the bridge was away, loses them, and the
+ *   bridge counts and says that.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
@@ -337,6 +340,95 @@ describe('at-least-once recording', () => {
       await broker.stop();
     }
     assert.deepEqual(recordedRows(path, 'plant/lost/x'), { n: 1, d: 1 });
+  });
+
+  it('a broker restarted with persistence: the session outlives the restart, no session is counted lost, and what was queued while the bridge was away is recorded once', async () => {
+    const store = join(f.dir, 'mosquitto-persist');
+    mkdirSync(store);
+    // Its own broker (the restarts would cut the suite's spy), keeping sessions on disk.
+    const broker = await startBroker({
+      pki: f.pki,
+      extraConfig: ['persistence true', `persistence_location ${store}/`],
+    });
+    const topic = 'plant/persist/x';
+    try {
+      let started = await replica('persist', {}, broker);
+      try {
+        await waitFor(() => started.bridge.app.link.connected, 5000, 'connected');
+        await broker.restart();
+        await waitFor(
+          () => started.bridge.app.link.connected && started.bridge.app.link.status().reconnectCount > 0,
+          20_000,
+          'reconnected after the broker restart',
+        );
+        assert.equal(started.bridge.app.link.ackStats().sessionsLost, 0, 'the broker kept the session');
+        const spy = await connectSpy(broker, f.pki);
+        try {
+          for (let i = 0; i < 10; i++) await spy.publish(topic, String(i), { qos: 1 });
+        } finally {
+          await spy.close();
+        }
+        const recorder = started.bridge.app.deps.history?.recorder;
+        await waitFor(() => (recorder?.status().written ?? 0) >= 10, 10_000, 'recorded before leaving');
+      } finally {
+        await started.bridge.close();
+      }
+      // Away: 30 messages queue for its session, the broker restarts, 10 more queue.
+      let spy = await connectSpy(broker, f.pki);
+      try {
+        for (let i = 10; i < 40; i++) await spy.publish(topic, String(i), { qos: 1 });
+      } finally {
+        await spy.close();
+      }
+      await broker.restart();
+      spy = await connectSpy(broker, f.pki);
+      try {
+        for (let i = 40; i < 50; i++) await spy.publish(topic, String(i), { qos: 1 });
+      } finally {
+        await spy.close();
+      }
+      started = await replica('persist', {}, broker);
+      try {
+        const recorder = started.bridge.app.deps.history?.recorder;
+        await waitFor(() => (recorder?.status().written ?? 0) >= 40, 10_000, 'the queued messages recorded');
+        await waitFor(() => started.bridge.app.link.ackStats().held === 0, 10_000, 'every PUBACK sent');
+      } finally {
+        await started.bridge.close();
+      }
+      assert.deepEqual(recordedRows(started.path, topic), { n: 50, d: 50 }, 'every message recorded, once');
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  it('a session that expires while the bridge is away: the reconnect is counted as a lost session, and recording goes on', async () => {
+    // The broker forgets the session 1 s after the connection is gone; the bridge is back after 3-6 s.
+    const { bridge, path } = await replica('expired', {
+      MQTT_SESSION_EXPIRY_SECONDS: '1',
+      MQTT_RECONNECT_MIN_MS: '6000',
+      MQTT_RECONNECT_MAX_MS: '6000',
+    });
+    const topic = 'plant/expired/x';
+    try {
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected');
+      await sleep(200);
+      await f.spy.publish(topic, 'before', { qos: 1 });
+      const recorder = bridge.app.deps.history?.recorder;
+      await waitFor(() => (recorder?.status().written ?? 0) >= 1, 10_000, 'recorded before');
+      (bridge.app.link as unknown as { client: MqttClient }).client.stream.destroy();
+      await waitFor(() => !bridge.app.link.connected, 5000, 'disconnected');
+      await f.spy.publish(topic, 'while away', { qos: 1 });
+      await waitFor(() => bridge.app.link.ackStats().sessionsLost === 1, 20_000, 'session lost counted');
+      await waitFor(() => bridge.app.link.connected, 5000, 'connected again');
+      assert.match(bridge.logs.text(), /the broker kept no session for this replica \(expired while away/);
+      await sleep(200);
+      await f.spy.publish(topic, 'after', { qos: 1 });
+      await waitFor(() => (recorder?.status().written ?? 0) >= 2, 10_000, 'recorded after');
+    } finally {
+      await bridge.close();
+    }
+    // The message published while it was away went with the expired session, and the bridge said so.
+    assert.deepEqual(recordedRows(path, topic), { n: 2, d: 2 });
   });
 
   it('a bridge gone between the commit and the PUBACK: after its restart the DUP copies are found in history by packet id, not recorded again', async () => {
