@@ -3,7 +3,8 @@
  * replicas in one share group and HAProxy in front (docs/SCALING.md). A flood is recorded exactly
  * once across the replicas (counted in the database with psql); a replica killed mid-flood and
  * started again loses nothing the broker acknowledged to the publisher; MCP sessions through the
- * proxy stick to the replica that holds them, and reads through either replica agree.
+ * proxy stick to the replica that holds them, and reads through either replica agree; a replica
+ * lost ends only its own sessions and calls.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { freePort } from '../../helpers/broker.js';
+import { freePort, sleep } from '../../helpers/broker.js';
 import { raw } from '../../helpers/raw-http.js';
 import { ROOT, docker, dockerOk, eventually, leftovers, loadYaml, type DockerPki } from './docker.js';
 import { composeBaseEnv, composeProject } from './compose.js';
@@ -336,6 +337,58 @@ export function describeScale(context: () => ScaleContext): void {
         try {
           assert.equal(fresh.replica, 'a');
           assert.equal((await tool(fresh, 'mqtt_status')).history.state, 'recording');
+        } finally {
+          await fresh.close();
+        }
+      } finally {
+        await a.close();
+        await b.client.close();
+        await composeOk(['start', 'bridge-b']);
+      }
+    });
+
+    it('a replica killed during a call: the proxy ends that call at once, a call on the other replica finishes undisturbed, and the client continues there', async () => {
+      await healthy('bridge-b', 120_000);
+      const sessions = await sessionsOnBoth();
+      const a = sessions.get('a');
+      const b = sessions.get('b');
+      assert.ok(a !== undefined && b !== undefined);
+      const errors: string[] = [];
+      b.client.onerror = (error) => errors.push(error.message);
+      try {
+        const wait = { name: 'mqtt_wait_for_messages', arguments: { filter: 'plant/quiet/#' } };
+        const onA = a.client.callTool({ ...wait, arguments: { ...wait.arguments, timeoutMs: 8000 } });
+        // The SDK Client fails a request at its own timeout when the stream carrying it ends
+        // without an answer (there is nothing to resume: the replica and its sessions are gone).
+        const onB = b.client.callTool(
+          { ...wait, arguments: { ...wait.arguments, timeoutMs: 60_000 } },
+          undefined,
+          {
+            timeout: 15_000,
+          },
+        );
+        onB.catch(() => undefined);
+        await sleep(1000);
+        const killedAt = Date.now();
+        await dockerOk(['kill', '-s', 'KILL', await serviceId('bridge-b')]);
+        const ended = await eventually(
+          async () => errors.find((m) => /SSE stream disconnected/.test(m)),
+          10_000,
+          "the proxy to end the killed replica's response stream",
+          50,
+        );
+        const endedMs = Date.now() - killedAt;
+        const resultA = (await onA) as CallToolResult;
+        assert.notEqual(resultA.isError, true, JSON.stringify(resultA.content));
+        assert.equal((resultA.structuredContent as { timedOut: boolean }).timedOut, true);
+        await assert.rejects(onB, /timed out/i);
+        process.stderr.write(
+          `scale: replica killed during a call: its stream ended ${endedMs} ms after the kill (${ended}); the call on the other replica ran its full 8 s\n`,
+        );
+        const fresh = await session();
+        try {
+          assert.equal(fresh.replica, 'a');
+          assert.equal((await tool(fresh, 'mqtt_status')).connection.state, 'connected');
         } finally {
           await fresh.close();
         }
