@@ -12,6 +12,9 @@
 #   mqtt-mcp-bridge-standin/timescaledb:2-pg17        trixie + PostgreSQL 17 and Debian's
 #                                                     TimescaleDB (Apache edition), preloaded;
 #                                                     the same entrypoint as postgres:15
+#   mqtt-mcp-bridge-standin/mosquitto:2-trixie        trixie + its newer Mosquitto (2.0.21), the
+#                                                     same layout as mosquitto:2 (the broker
+#                                                     behaviour tests run on both versions)
 #
 #   sh scripts/docker-images.sh [--rebuild] [--print-tags]
 #
@@ -38,16 +41,17 @@ postgres_tag="$prefix/postgres:15"
 haproxy_tag="$prefix/haproxy:2"
 trixie_tag="$prefix/debian:trixie"
 timescaledb_tag="$prefix/timescaledb:2-pg17"
+mosquitto_trixie_tag="$prefix/mosquitto:2-trixie"
 rebuild=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --rebuild) rebuild=1; shift ;;
     --print-tags)
-      printf 'DEBIAN_IMAGE=%s\nNODE_IMAGE=%s\nMOSQUITTO_IMAGE=%s\nPOSTGRES_IMAGE=%s\nHAPROXY_IMAGE=%s\nTIMESCALEDB_IMAGE=%s\n' \
-        "$debian_tag" "$node_tag" "$mosquitto_tag" "$postgres_tag" "$haproxy_tag" "$timescaledb_tag"
+      printf 'DEBIAN_IMAGE=%s\nNODE_IMAGE=%s\nMOSQUITTO_IMAGE=%s\nPOSTGRES_IMAGE=%s\nHAPROXY_IMAGE=%s\nTIMESCALEDB_IMAGE=%s\nMOSQUITTO_TRIXIE_IMAGE=%s\n' \
+        "$debian_tag" "$node_tag" "$mosquitto_tag" "$postgres_tag" "$haproxy_tag" "$timescaledb_tag" "$mosquitto_trixie_tag"
       exit 0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "docker-images: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -174,14 +178,17 @@ DOCKERFILE
   say "built $node_tag"
 }
 
+# A Mosquitto image: tag, base image.
 build_mosquitto() {
-  if have "$mosquitto_tag"; then say "$mosquitto_tag is present"; return; fi
-  ctx="$work/mosquitto"
+  mosquitto_image="$1"
+  mosquitto_base="$2"
+  if have "$mosquitto_image"; then say "$mosquitto_image is present"; return; fi
+  ctx="$work/mosquitto-$(echo "$mosquitto_image" | sed 's/.*://')"
   mkdir -p "$ctx"
   # Same layout and uid as the official eclipse-mosquitto image: /mosquitto/{config,data,log},
   # user and group mosquitto = 1883, the broker and its clients (for the healthcheck).
   cat >"$ctx/Dockerfile" <<DOCKERFILE
-FROM $debian_tag
+FROM $mosquitto_base
 RUN groupadd --system --gid 1883 mosquitto \\
  && useradd --system --uid 1883 --gid 1883 --no-create-home --home-dir /var/empty --shell /usr/sbin/nologin mosquitto \\
  && apt-get update -qq \\
@@ -195,9 +202,9 @@ EXPOSE 1883
 USER 1883:1883
 CMD ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"]
 DOCKERFILE
-  say "building $mosquitto_tag (apt-get install mosquitto)"
-  build "$mosquitto_tag" "$ctx"
-  say "built $mosquitto_tag"
+  say "building $mosquitto_image (apt-get install mosquitto)"
+  build "$mosquitto_image" "$ctx"
+  say "built $mosquitto_image"
 }
 
 # A PostgreSQL image: tag, base image, major, Debian packages, shared_preload_libraries (or "").
@@ -297,15 +304,17 @@ DOCKERFILE
 
 if [ "$rebuild" -eq 1 ]; then
   # Untag (and, where nothing else uses them, delete) the old ones first, children first.
-  for tag in "$timescaledb_tag" "$trixie_tag" "$haproxy_tag" "$postgres_tag" "$mosquitto_tag" "$node_tag" "$debian_tag"; do
+  for tag in "$mosquitto_trixie_tag" "$timescaledb_tag" "$trixie_tag" "$haproxy_tag" "$postgres_tag" "$mosquitto_tag" "$node_tag" "$debian_tag"; do
     docker rmi "$tag" >/dev/null 2>&1 || true
   done
 fi
 build_debian "$suite" "$debian_tag"
 build_node
-build_mosquitto
+build_mosquitto "$mosquitto_tag" "$debian_tag"
 build_postgres "$postgres_tag" "$debian_tag" 15 postgresql-15 ""
 build_haproxy
 # TimescaleDB: Debian ships it from trixie on (postgresql-17-timescaledb), not in bookworm.
 build_debian trixie "$trixie_tag"
 build_postgres "$timescaledb_tag" "$trixie_tag" 17 "postgresql-17 postgresql-17-timescaledb" timescaledb
+# The newer Mosquitto (closer to the eclipse-mosquitto release the compose files pin).
+build_mosquitto "$mosquitto_trixie_tag" "$trixie_tag"

@@ -4,7 +4,7 @@
  * - a member killed (socket destroyed, no DISCONNECT) with unacknowledged QoS 1 messages: with a
  *   kept session those stay with its session (not handed to the other member), it goes on getting
  *   its turn of new messages (queued for it while away), and it gets both when it comes back, the
- *   unacknowledged ones with DUP; with session expiry 0 they are gone;
+ *   unacknowledged ones with DUP; with session expiry 0 they are gone (helpers/share-members.ts);
  * - a bridge killed (-9) with messages received but not yet committed to history gets them again
  *   from the broker after its restart, because their PUBACK waited for the commit;
  * - a bridge gone after the commit but before the PUBACK: the copies the broker resends to the
@@ -18,54 +18,18 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { sleep, startBroker, waitFor } from '../helpers/broker.js';
 import { connectSpy } from '../helpers/spy.js';
 import { historyEnv, historyFixture, written, type HistoryFixture } from '../helpers/history.js';
 import { startBridge } from '../helpers/bridge.js';
 import { spawnBridge } from '../helpers/spawned.js';
+import { describeShareMembers } from '../helpers/share-members.js';
 
 let f: HistoryFixture;
 historyFixture('mqtt-mcp-replicas-', (made) => {
   f = made;
 });
-
-interface Member {
-  readonly client: MqttClient;
-  readonly got: Array<{ payload: string; dup: boolean }>;
-}
-
-/**
- * A raw MQTT 5 client in share group `g` on `filter`. `ack: false` never acknowledges (mqtt.js'
- * handleMessage gets an error, so it sends no PUBACK), like a bridge whose batch is not committed.
- */
-async function member(
-  id: string,
-  filter: string,
-  options: { ack: boolean; expiry: number },
-): Promise<Member> {
-  const spy = f.pki.issueClient('spy');
-  const client = await mqtt.connectAsync({
-    protocol: 'mqtts',
-    host: '127.0.0.1',
-    port: f.broker.port,
-    protocolVersion: 5,
-    ca: readFileSync(f.pki.ca),
-    cert: readFileSync(spy.cert),
-    key: readFileSync(spy.key),
-    reconnectPeriod: 0,
-    clientId: id,
-    clean: false,
-    properties: { sessionExpiryInterval: options.expiry, receiveMaximum: 1000 },
-  });
-  const got: Member['got'] = [];
-  client.on('message', (_topic, payload, packet: IPublishPacket) =>
-    got.push({ payload: payload.toString(), dup: packet.dup }),
-  );
-  if (!options.ack) client.handleMessage = (_packet, callback) => callback(new Error('not acknowledged'));
-  await client.subscribeAsync(`$share/g/${filter}`, { qos: 1 });
-  return { client, got };
-}
 
 /** Rows of `topic` in the SQLite history at `path`, and how many distinct payloads they carry. */
 function recordedRows(path: string, topic: string): { n: number; d: number } {
@@ -95,72 +59,13 @@ async function publish(topic: string, from: number, to: number): Promise<void> {
   for (let i = from; i < to; i++) await f.spy.publish(topic, String(i), { qos: 1 });
 }
 
-describe('Mosquitto: a shared-subscription member that disappears', () => {
-  it('kept session: its unacknowledged messages wait for it, new ones queue for it, and both come back to it', async () => {
-    const topic = 'plant/share-kept/x';
-    const lost = await member('member-lost', topic, { ack: false, expiry: 300 });
-    const other = await member('member-other', topic, { ack: true, expiry: 300 });
-    try {
-      await publish(topic, 0, 40);
-      await waitFor(() => lost.got.length + other.got.length >= 40, 5000, 'round 1 delivered');
-      const unacked = lost.got.map((m) => m.payload);
-      assert.ok(unacked.length > 0 && other.got.length > 0, 'round robin over both members');
-      // Killed: the socket goes, no DISCONNECT.
-      lost.client.stream.destroy();
-      await f.broker.waitForLog(/Client member-lost .*(closed its connection|disconnected)/);
-      await publish(topic, 40, 80);
-      await sleep(300);
-      const otherRound2 = other.got.filter((m) => Number(m.payload) >= 40).length;
-      // Not handed over: the other member gets only its turns; the rest queues for the lost one.
-      assert.ok(otherRound2 < 40, `the other member got ${otherRound2} of 40 while one was away`);
-      assert.ok(
-        !other.got.some((m) => unacked.includes(m.payload)),
-        'unacknowledged messages are not redelivered to another member',
-      );
-      const back = await member('member-lost', topic, { ack: true, expiry: 300 });
-      try {
-        await waitFor(() => back.got.length >= unacked.length + (40 - otherRound2), 5000, 'resumed');
-        const again = back.got.filter((m) => unacked.includes(m.payload));
-        assert.equal(again.length, unacked.length, 'every unacknowledged message comes back to its member');
-        assert.ok(
-          again.every((m) => m.dup),
-          'redelivered with DUP',
-        );
-        const total = new Set([...other.got, ...back.got].map((m) => m.payload));
-        assert.equal(total.size, 80, 'nothing lost across the group once the member is back');
-      } finally {
-        await back.client.endAsync(true);
-      }
-    } finally {
-      lost.client.end(true);
-      await other.client.endAsync(true);
-    }
-  });
-
-  it('session expiry 0: its unacknowledged messages are gone, not given to the other member', async () => {
-    const topic = 'plant/share-gone/x';
-    const lost = await member('gone-lost', topic, { ack: false, expiry: 0 });
-    const other = await member('gone-other', topic, { ack: true, expiry: 0 });
-    try {
-      await publish(topic, 0, 20);
-      await waitFor(() => lost.got.length + other.got.length >= 20, 5000, 'delivered');
-      const unacked = lost.got.map((m) => m.payload);
-      lost.client.stream.destroy();
-      await f.broker.waitForLog(/Client gone-lost .*(closed its connection|disconnected)/);
-      await publish(topic, 20, 30);
-      await waitFor(() => other.got.filter((m) => Number(m.payload) >= 20).length >= 10, 5000, 'round 2');
-      await sleep(200);
-      assert.ok(!other.got.some((m) => unacked.includes(m.payload)), 'not redelivered to the other member');
-      assert.equal(
-        other.got.filter((m) => Number(m.payload) >= 20).length,
-        10,
-        'without the session every new message goes to the member still there',
-      );
-    } finally {
-      lost.client.end(true);
-      await other.client.endAsync(true);
-    }
-  });
+describeShareMembers('Mosquitto (installed)', () => {
+  const spy = f.pki.issueClient('spy');
+  return {
+    port: f.broker.port,
+    tls: { ca: readFileSync(f.pki.ca), cert: readFileSync(spy.cert), key: readFileSync(spy.key) },
+    waitForLog: (pattern) => f.broker.waitForLog(pattern),
+  };
 });
 
 describe('at-least-once recording', () => {

@@ -100,6 +100,8 @@ export function prepareEngineAndStandins(): {
   postgresImage: string;
   haproxyImage: string;
   timescaledbImage: string;
+  /** Mosquitto from Debian trixie, newer than mosquittoImage's (bookworm). */
+  mosquittoTrixieImage: string;
 } {
   for (const script of ['scripts/docker-setup.sh', 'scripts/docker-images.sh']) {
     const result = spawnSync('sh', [script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -117,6 +119,7 @@ export function prepareEngineAndStandins(): {
     postgresImage: tags.POSTGRES_IMAGE!,
     haproxyImage: tags.HAPROXY_IMAGE!,
     timescaledbImage: tags.TIMESCALEDB_IMAGE!,
+    mosquittoTrixieImage: tags.MOSQUITTO_TRIXIE_IMAGE!,
   };
 }
 

@@ -26,18 +26,9 @@ const BROKER_HARDENING = [
   '64',
 ];
 
-/** Start the shipped mosquitto/mosquitto.conf and ACL on `network`, reachable as `mosquitto`. */
-export async function startBrokerContainer(image: string, network: string, pki: DockerPki): Promise<string> {
-  const id = await dockerOk([
-    'run',
-    '-d',
-    '--label',
-    RUN_LABEL_ARG,
-    '--network',
-    network,
-    '--network-alias',
-    'mosquitto',
-    ...BROKER_HARDENING,
+/** The shipped mosquitto/mosquitto.conf, ACL and the PKI's server certificate, mounted read-only. */
+function brokerMounts(pki: DockerPki): string[] {
+  return [
     '-v',
     `${join(ROOT, 'mosquitto/mosquitto.conf')}:/mosquitto/config/mosquitto.conf:ro`,
     '-v',
@@ -46,6 +37,18 @@ export async function startBrokerContainer(image: string, network: string, pki: 
       '-v',
       `${join(pki.dir, f)}:/mosquitto/certs/${f}:ro`,
     ]),
+  ];
+}
+
+async function runBroker(image: string, placement: readonly string[], pki: DockerPki): Promise<string> {
+  const id = await dockerOk([
+    'run',
+    '-d',
+    '--label',
+    RUN_LABEL_ARG,
+    ...placement,
+    ...BROKER_HARDENING,
+    ...brokerMounts(pki),
     image,
   ]);
   await eventually(
@@ -54,6 +57,26 @@ export async function startBrokerContainer(image: string, network: string, pki: 
     'mosquitto to report running',
   );
   return id;
+}
+
+/** Start the shipped mosquitto/mosquitto.conf and ACL on `network`, reachable as `mosquitto`. */
+export function startBrokerContainer(image: string, network: string, pki: DockerPki): Promise<string> {
+  return runBroker(image, ['--network', network, '--network-alias', 'mosquitto'], pki);
+}
+
+/**
+ * The same broker with its mTLS port published on 127.0.0.1 only (an ephemeral port), for clients
+ * on this host; its log (stderr) through `docker logs`.
+ */
+export async function startPublishedBroker(
+  image: string,
+  pki: DockerPki,
+): Promise<{ id: string; port: number; log(): Promise<string> }> {
+  const id = await runBroker(image, ['-p', '127.0.0.1::8883'], pki);
+  const mapped = await dockerOk(['port', id, '8883/tcp']);
+  const port = Number(/:(\d+)\s*$/m.exec(mapped)?.[1]);
+  if (!(port > 0)) throw new Error(`docker port said ${mapped}`);
+  return { id, port, log: async () => (await docker(['logs', id])).stderr };
 }
 
 export interface ClientIdentity {
