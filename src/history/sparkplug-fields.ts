@@ -13,6 +13,7 @@ import {
   type Birth,
   type SparkplugTopic,
 } from '../decode/sparkplug.js';
+import { scalarNumber, scanData } from '../decode/sparkplug-scan.js';
 import type { NumericField } from './numeric.js';
 
 const MAX_BIRTHS = 10_000;
@@ -95,23 +96,28 @@ export class SparkplugFields {
     }
   }
 
-  /** Fields of a payload on a Sparkplug topic; undefined for any other topic. */
+  /**
+   * Fields of a payload on a Sparkplug topic; undefined for any other topic. A DATA of the plain
+   * shape is read by the walk (plainFields), anything else decoded in full; both give the same.
+   */
   fields(topic: string, payload: string, maxFields: number): NumericField[] | undefined {
     const t = parseSparkplugTopic(topic);
     if (t === undefined) return undefined;
     const birthType = t.type === 'NBIRTH' || t.type === 'DBIRTH';
     if (!birthType && t.type !== 'NDATA' && t.type !== 'DDATA') return [];
+    const key = keyOf(t);
+    if (!birthType) {
+      const birth = this.births.get(key) ?? this.recorded(key, birthTopicOf(t));
+      const plain = plainFields(payload, birth, maxFields);
+      if (plain !== undefined) return plain;
+      const raw = decode(payload);
+      return raw === undefined ? [] : numericMetrics(viewSparkplug(raw, birth, LIMITS).metrics, maxFields);
+    }
     const raw = decode(payload);
     if (raw === undefined) return [];
-    const key = keyOf(t);
-    let birth: Birth | undefined;
-    if (birthType) {
-      birth = birthOf(raw, LIMITS.maxMetrics);
-      this.missing.delete(key);
-      this.keep(key, birth);
-    } else {
-      birth = this.births.get(key) ?? this.recorded(key, birthTopicOf(t));
-    }
+    const birth = birthOf(raw, LIMITS.maxMetrics);
+    this.missing.delete(key);
+    this.keep(key, birth);
     return numericMetrics(viewSparkplug(raw, birth, LIMITS).metrics, maxFields);
   }
 
@@ -135,6 +141,34 @@ export class SparkplugFields {
     this.births.set(key, birth);
     if (this.births.size > MAX_BIRTHS) this.births.delete(this.births.keys().next().value as string);
   }
+}
+
+/**
+ * The numeric fields of a DATA payload of the plain shape (sparkplug-scan.ts), read from its
+ * bytes without the protobufjs decode and view: what numericMetrics of the full view gives, name
+ * and data type resolved as metricView resolves them. Undefined when the payload is not plain, or
+ * a metric before the cap carries what only the full view turns into a value (a string, bytes,
+ * more than one value field).
+ */
+function plainFields(data: string, birth: Birth | undefined, maxFields: number): NumericField[] | undefined {
+  const scanned = scanData(data, DECODE_BYTES, LIMITS.maxMetrics);
+  if (scanned === undefined) return undefined;
+  const { names, aliases, datatypes, valueFields, valueAt } = scanned;
+  const out: NumericField[] = [];
+  for (let i = 0; i < scanned.count && out.length < maxFields; i++) {
+    const alias = aliases[i] as number;
+    const declared = alias < 0 ? undefined : birth?.byAliasNumber.get(alias);
+    const name = names[i] ?? declared?.name;
+    if (name === undefined) continue;
+    const field = valueFields[i] as number;
+    if (field === -1 || field === 15 || field === 16) return undefined;
+    if (field === 0 || field === 7) continue; // no value, or is_null
+    const own = datatypes[i] as number;
+    const datatype = declared?.datatype ?? birth?.datatypes.get(name) ?? (own >= 0 ? own : 0);
+    const value = scalarNumber(data, field, valueAt[i] as number, datatype);
+    if (value !== undefined) out.push({ field: name, value });
+  }
+  return out;
 }
 
 /** The key a node's or device's BIRTH is kept under: `group/edge[/device]`. */
