@@ -37,7 +37,7 @@ import { runList, runRead } from './cases/read.js';
 import { runScaling } from './cases/scaling.js';
 import { startBenchBroker } from './lib/broker.js';
 import { benchOptions, packageVersion, type BenchContext } from './lib/context.js';
-import { ROOT } from './lib/proc.js';
+import { PINNED, ROOT } from './lib/proc.js';
 import { writeReport } from './report.js';
 
 const options = benchOptions(process.env);
@@ -79,6 +79,8 @@ const meta = {
     commit: `${tryRun('git', ['rev-parse', '--short', 'HEAD'])}${tryRun('git', ['status', '--porcelain', '--', 'src']) === '' ? '' : ' (src modified)'}`,
   },
   options,
+  /** BENCH_PIN=1: subscribers under test on CPU 1, the rest on CPU 0 (bench/lib/proc.ts). */
+  pinned: PINNED,
   durations: {} as Record<string, number>,
   totalSeconds: 0,
   errors: {} as Record<string, string>,
@@ -90,6 +92,12 @@ log(
   `versions: node ${meta.versions.node}, mqtt ${meta.versions.mqtt}, SDK ${meta.versions.sdk}, zod ${meta.versions.zod}, mosquitto ${meta.versions.mosquitto}, ${meta.versions.openssl}`,
 );
 log(`options: ${JSON.stringify(options)}`);
+if (PINNED) {
+  if (os.cpus().length < 2) throw new Error('BENCH_PIN=1 needs at least 2 CPUs');
+  // The runner (and what it starts unpinned) with the broker and the publishers, on CPU 0.
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  log('BENCH_PIN=1: subscribers under test on CPU 1; broker, publishers and this runner on CPU 0');
+}
 
 const pki = createPki();
 pki.issueClient('spy');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { adopt } from '../../test/helpers/broker.js';
 import type { BenchContext } from '../lib/context.js';
 import { connectMqtt, publishFlood } from '../lib/context.js';
-import { cpuOf, jsonLines, sleep, tsxWorker } from '../lib/proc.js';
+import { cpuOf, jsonLines, onCpu, sleep, tsxWorker } from '../lib/proc.js';
 import { linearFit, spread, type Spread } from '../lib/stats.js';
 
 export interface IngestTrial {
@@ -157,8 +157,12 @@ export function nodeSubscriber(
       'bench/workers/ingest.ts',
       [mode, ctx.broker.url, ctx.pki.dir, String(count)],
       gcSamples
-        ? { nodeArgs: ['--expose-gc'], env: { ...process.env, ...env, BENCH_GC_SAMPLES: '1' } }
-        : { env: { ...process.env, ...env } },
+        ? {
+            nodeArgs: ['--expose-gc'],
+            env: { ...process.env, ...env, BENCH_GC_SAMPLES: '1' },
+            cpu: 'subject',
+          }
+        : { env: { ...process.env, ...env }, cpu: 'subject' },
     );
     let onReady: () => void = () => undefined;
     const ready = new Promise<void>((r) => (onReady = r));
@@ -222,7 +226,7 @@ function mosquittoSub(ctx: BenchContext, count: number) {
     const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     // bash's `times` prints the CPU time of the waited-for child: mosquitto_sub's own.
     const child = adopt(
-      spawn('bash', ['-c', `mosquitto_sub ${quoted}; times >&2`], {
+      spawn(...onCpu('subject', 'bash', ['-c', `mosquitto_sub ${quoted}; times >&2`]), {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       }),

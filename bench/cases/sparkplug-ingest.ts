@@ -32,15 +32,11 @@ export async function runSparkplugIngest(ctx: BenchContext): Promise<SparkplugIn
   const trial = async (who: 'bare' | 'history'): Promise<IngestTrial> => {
     const sub = nodeSubscriber(ctx, who, messages)();
     await sub.ready;
-    const flood = runWorker('bench/workers/flood.ts', [
-      ctx.broker.url,
-      ctx.pki.dir,
-      String(messages),
-      String(devices),
-      '0',
-      'spBv1.0/bench',
-      'sparkplug',
-    ]);
+    const flood = runWorker(
+      'bench/workers/flood.ts',
+      [ctx.broker.url, ctx.pki.dir, String(messages), String(devices), '0', 'spBv1.0/bench', 'sparkplug'],
+      { cpu: 'load' },
+    );
     const [result] = await Promise.all([sub.done, flood]);
     return result;
   };

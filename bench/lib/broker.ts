@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MOSQUITTO, adopt, freePort, sleep } from '../../test/helpers/broker.js';
 import type { Pki } from '../../test/helpers/pki.js';
+import { onCpu } from './proc.js';
 
 export interface BenchBroker {
   readonly port: number;
@@ -62,7 +63,7 @@ export async function startBenchBroker(pki: Pki, options: { nodelay: boolean }):
       ].join('\n'),
     );
     const child: ChildProcess = adopt(
-      spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }),
+      spawn(...onCpu('load', MOSQUITTO, ['-c', conf]), { stdio: ['ignore', 'ignore', 'pipe'] }),
     );
     const deadline = Date.now() + 5000;
     let running = false;

@@ -116,7 +116,7 @@ export function publishFlood(
     String(flood.size ?? 60),
   ];
   if (flood.prefix !== undefined) args.push(flood.prefix, flood.scheme ?? 'flat');
-  return runWorker('bench/workers/flood.ts', args);
+  return runWorker('bench/workers/flood.ts', args, { cpu: 'load' });
 }
 
 export function packageVersion(name: string): string {

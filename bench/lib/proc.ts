@@ -44,20 +44,46 @@ export function cpuOf(pid: number): number {
   }
 }
 
+/**
+ * BENCH_PIN=1: where a process of an ingest comparison runs. The subscriber under test (bare
+ * mqtt.js, the bridge with every thread it starts, mosquitto_sub) on CPU 1; the broker, the
+ * publishers and the runner on CPU 0. Both sides of a comparison then get one core to themselves,
+ * instead of whichever share the scheduler gives three busy processes on two cores (the bare
+ * client's rate otherwise swings between about 130k and 220k msg/s from round to round).
+ */
+export type BenchCpu = 'subject' | 'load';
+
+export const PINNED = process.env.BENCH_PIN === '1';
+
+/** The command and arguments that run `command` on its CPU (unchanged without BENCH_PIN=1). */
+export function onCpu(
+  cpu: BenchCpu | undefined,
+  command: string,
+  args: readonly string[],
+): [string, string[]] {
+  if (!PINNED || cpu === undefined) return [command, [...args]];
+  return ['taskset', ['-c', cpu === 'subject' ? '1' : '0', command, ...args]];
+}
+
 /** Spawn a bench worker (a .ts file under bench/) with tsx; stdout piped, stderr inherited. */
 export function tsxWorker(
   file: string,
   args: readonly string[],
-  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv; cpu?: BenchCpu } = {},
 ): ChildProcess {
   const spawnOptions: SpawnOptions = {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: options.env ?? process.env,
   };
-  return adopt(
-    spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', file, ...args], spawnOptions),
-  );
+  const [command, argv] = onCpu(options.cpu, process.execPath, [
+    ...(options.nodeArgs ?? []),
+    '--import',
+    'tsx',
+    file,
+    ...args,
+  ]);
+  return adopt(spawn(command, argv, spawnOptions));
 }
 
 /** Call onMessage for every JSON line the child prints on stdout. */
@@ -78,7 +104,7 @@ export function jsonLines(child: ChildProcess, onMessage: (message: Record<strin
 export function runWorker(
   file: string,
   args: readonly string[],
-  options: { nodeArgs?: readonly string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { nodeArgs?: readonly string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv; cpu?: BenchCpu } = {},
 ): Promise<Record<string, any>> {
   const child = tsxWorker(file, args, options);
   return new Promise((resolvePromise, reject) => {
