@@ -1,7 +1,7 @@
 /**
- * The recorder: the ingest path's only contact with history. enqueue() appends a small record to
- * a bounded queue (no parsing, no I/O); a timer hands the queue to the backend as one batch every
- * flush interval, one batch in flight at a time. When the backend cannot keep up or cannot write
+ * The recorder: the ingest path's only contact with history. enqueue() appends the stored message
+ * to a bounded queue (no copy, no parsing, no I/O); a timer hands the queue to the backend as one
+ * batch, of records made then, every flush interval, one batch in flight at a time. When the backend cannot keep up or cannot write
  * (a HistoryFault: disk full, read-only, locked, vanished), records wait in the queue, the oldest
  * are dropped past its bounds and counted, and the same batch is tried again with a growing pause
  * until the fault clears. Pruning runs in small steps between batches.
@@ -49,10 +49,12 @@ const MAX_LINK_EVENTS = 1000;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
-/** A record waiting in the queue, with the store's sequence number of its message. */
-interface Queued extends HistoryRecord {
-  readonly seq: number;
-}
+/**
+ * A record waiting in the queue is the store's own message (kept by the store anyway, so waiting
+ * allocates nothing); the HistoryRecord handed to the backend is made when its batch is taken,
+ * and dies young.
+ */
+type Queued = StoredMessage;
 
 export interface RecorderStatus {
   readonly state: 'recording' | 'paused';
@@ -75,13 +77,16 @@ export class Recorder {
   private head = 0;
   private queuedBytes = 0;
   private events: LinkEvent[] = [];
-  private inFlight: { records: Queued[]; events: LinkEvent[]; bytes: number } | undefined;
+  private inFlight:
+    { messages: Queued[]; records: HistoryRecord[]; events: LinkEvent[]; bytes: number } | undefined;
   /**
    * Held broker acknowledgements (at-least-once recording), by record: each sends its PUBACK once.
    * Kept beside the records, not on them: the records go to the SQLite worker by structured
    * clone, which cannot carry a function.
    */
   private readonly acks = new Map<Queued, () => void>();
+  /** At-least-once recording: the packet id of each queued message that has one. */
+  private readonly deliveries = new Map<Queued, Delivery>();
   /**
    * The store sequence number of the newest message written: every collected message after it
    * is in memory only (not yet written, or dropped and counted), so reads take it from there.
@@ -128,24 +133,10 @@ export class Recorder {
       if (this.fault === undefined) ack = hold();
       else this.ackedUnwritten++;
     }
-    const data = message.data;
-    const payload =
-      data.length > this.options.maxPayloadBytes ? data.slice(0, this.options.maxPayloadBytes) : data;
-    const record: Queued = {
-      topic: message.topic,
-      payload,
-      sizeBytes: message.sizeBytes,
-      qos: message.qos,
-      retain: message.retain,
-      receivedAt: message.receivedAt,
-      properties: message.properties,
-      seq: message.seq,
-      mid: delivery?.mid,
-      redelivered: delivery?.redelivered,
-    };
-    this.queue.push(record);
-    if (ack !== undefined) this.acks.set(record, ack);
-    this.queuedBytes += RECORD_BYTES + payload.length + message.topic.length;
+    this.queue.push(message);
+    if (ack !== undefined) this.acks.set(message, ack);
+    if (delivery !== undefined) this.deliveries.set(message, delivery);
+    this.queuedBytes += this.cost(message);
     while (this.overBounds(1)) {
       const intake = this.options.intake;
       if (intake !== undefined && this.acks.has(this.queue[this.head] as Queued)) {
@@ -227,10 +218,34 @@ export class Recorder {
     return this.queue.length - this.head + this.events.length;
   }
 
+  /** What a queued message is charged: the record it becomes, with its payload as recorded. */
+  private cost(m: Queued): number {
+    return RECORD_BYTES + Math.min(m.storedBytes, this.options.maxPayloadBytes) + m.topic.length;
+  }
+
+  /** The record a queued message becomes, its payload cut to HISTORY_MAX_PAYLOAD_BYTES. */
+  private record(m: Queued): HistoryRecord {
+    const data = m.data;
+    const max = this.options.maxPayloadBytes;
+    const delivery = this.deliveries.get(m);
+    return {
+      topic: m.topic,
+      payload: data.length > max ? data.slice(0, max) : data,
+      sizeBytes: m.sizeBytes,
+      qos: m.qos,
+      retain: m.retain,
+      receivedAt: m.receivedAt,
+      properties: m.properties,
+      mid: delivery?.mid,
+      redelivered: delivery?.redelivered,
+    };
+  }
+
   private dropOldest(): void {
     const r = this.queue[this.head];
     if (r === undefined) return;
-    this.queuedBytes -= RECORD_BYTES + r.payload.length + r.topic.length;
+    this.queuedBytes -= this.cost(r);
+    this.deliveries.delete(r);
     this.head++;
     if (this.acks.size > 0 && this.release(r)) this.ackedUnwritten++;
     if (this.fault === undefined) this.dropped.queueFull++;
@@ -277,9 +292,15 @@ export class Recorder {
     if (this.inFlight === undefined) {
       if (this.pending() === 0) return;
       const end = Math.min(this.queue.length, this.head + this.batchMax);
-      const records = this.queue.slice(this.head, end);
+      const messages = this.queue.slice(this.head, end);
+      const records = new Array<HistoryRecord>(messages.length);
       let bytes = 0;
-      for (const r of records) bytes += RECORD_BYTES + r.payload.length + r.topic.length;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i] as Queued;
+        records[i] = this.record(m);
+        bytes += this.cost(m);
+      }
+      if (this.deliveries.size > 0) for (const m of messages) this.deliveries.delete(m);
       if (end === this.queue.length) {
         this.queue = [];
         this.head = 0;
@@ -287,16 +308,16 @@ export class Recorder {
         this.head = end;
       }
       this.queuedBytes -= bytes;
-      this.inFlight = { records, events: this.events, bytes };
+      this.inFlight = { messages, records, events: this.events, bytes };
       this.events = [];
       this.resumeWhenRoom();
     }
     const batch = this.inFlight;
     try {
       await this.backend.append(batch.records, batch.events);
-      if (this.acks.size > 0) for (const r of batch.records) this.release(r);
+      if (this.acks.size > 0) for (const m of batch.messages) this.release(m);
       this.written += batch.records.length;
-      const last = batch.records[batch.records.length - 1];
+      const last = batch.messages[batch.messages.length - 1];
       if (last !== undefined) this.writtenSeq = last.seq;
       this.inFlight = undefined;
       if (this.fault !== undefined) {
@@ -329,7 +350,7 @@ export class Recorder {
     const release = (r: Queued) => {
       if (this.release(r)) this.ackedUnwritten++;
     };
-    for (const r of this.inFlight?.records ?? []) release(r);
+    for (const m of this.inFlight?.messages ?? []) release(m);
     for (let i = this.head; i < this.queue.length; i++) release(this.queue[i] as Queued);
     this.resumeWhenRoom(true);
   }
