@@ -5,18 +5,12 @@
  * before; both give the same 20 fields. Microseconds per message, 100,000 messages, 5 rounds.
  * Usage: node --import tsx bench/sparkplug-fields.ts
  */
-import { birthOf, decodeSparkplug, encodeSparkplug, viewSparkplug } from '../src/decode/sparkplug.js';
+import { birthOf, decodeSparkplug, viewSparkplug } from '../src/decode/sparkplug.js';
 import { numericMetrics, SparkplugFields } from '../src/history/sparkplug-fields.js';
+import { BENCH_BIRTH, BENCH_DATA } from './lib/sparkplug-payloads.js';
 
-const metrics = (named: boolean): Parameters<typeof encodeSparkplug>[0]['metrics'] =>
-  Array.from({ length: 20 }, (_, k) => ({
-    ...(named ? { name: `m${k}` } : {}),
-    alias: k + 1,
-    datatype: 10,
-    doubleValue: 20 + k / 10,
-  })) as unknown as Parameters<typeof encodeSparkplug>[0]['metrics'];
-const birth = encodeSparkplug({ timestamp: Date.now(), metrics: metrics(true) }).toString('latin1');
-const data = encodeSparkplug({ timestamp: Date.now(), metrics: metrics(false) }).toString('latin1');
+const birth = BENCH_BIRTH.toString('latin1');
+const data = BENCH_DATA.toString('latin1');
 const fields = new SparkplugFields();
 fields.fields('spBv1.0/bench/DBIRTH/e/d', birth, 64);
 const declared = birthOf(decodeSparkplug(Buffer.from(birth, 'latin1'), 1 << 20), 1000);

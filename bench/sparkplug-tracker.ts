@@ -5,18 +5,11 @@
  * ingest hands them over, until all are applied; microseconds per message over 5 repetitions.
  * Usage: node --import tsx bench/sparkplug-tracker.ts
  */
-import { encodeSparkplug } from '../src/decode/sparkplug.js';
 import { MessageStore } from '../src/store/message-store.js';
 import { SparkplugTracker } from '../src/sparkplug/tracker.js';
-const metrics = (named: boolean): Parameters<typeof encodeSparkplug>[0]['metrics'] =>
-  Array.from({ length: 20 }, (_, k) => ({
-    ...(named ? { name: `m${k}` } : {}),
-    alias: k + 1,
-    datatype: 10,
-    doubleValue: 20 + k / 10,
-  })) as unknown as Parameters<typeof encodeSparkplug>[0]['metrics'];
-const birth = encodeSparkplug({ timestamp: Date.now(), metrics: metrics(true) });
-const data = encodeSparkplug({ timestamp: Date.now(), metrics: metrics(false) });
+import { BENCH_BIRTH, BENCH_DATA } from './lib/sparkplug-payloads.js';
+const birth = BENCH_BIRTH;
+const data = BENCH_DATA;
 const store = new MessageStore({
   maxTopics: 100000,
   maxMessagesPerTopic: 100,

@@ -12,8 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { encodeSparkplug } from '../../src/decode/sparkplug.js';
 import { jsonPayload, topicName, type TopicScheme } from '../lib/payload.js';
+import { BENCH_BIRTH, BENCH_DATA } from '../lib/sparkplug-payloads.js';
 
 const [url, pkiDir, countText, topicsText, sizeText, prefix = 'bench', scheme = 'flat'] = process.argv.slice(
   2,
@@ -22,16 +22,8 @@ const count = Number(countText);
 const topics = Number(topicsText);
 const payload = Buffer.from(jsonPayload(Number(sizeText)));
 const sparkplug = scheme === 'sparkplug';
-// Metric aliases are not in encodeSparkplug's own (NCMD) shape; the protobuf type takes them.
-const metrics = (named: boolean) =>
-  Array.from({ length: 20 }, (_, k) => ({
-    ...(named ? { name: `m${k}` } : {}),
-    alias: k + 1,
-    datatype: 10,
-    doubleValue: 20 + k / 10,
-  })) as unknown as Parameters<typeof encodeSparkplug>[0]['metrics'];
-const birth = encodeSparkplug({ timestamp: Date.now(), metrics: metrics(true) });
-const data = encodeSparkplug({ timestamp: Date.now(), metrics: metrics(false) });
+const birth = BENCH_BIRTH;
+const data = BENCH_DATA;
 
 /** The i-th message: its topic and payload. */
 function message(i: number): [string, Buffer] {

@@ -23,7 +23,7 @@ import { BridgeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { explainConnectionError, explainSilentClose, reasonText, type ExplainContext } from './explain.js';
 import { backoffDelay } from './backoff.js';
-import { DeferredAcks } from './deferred-acks.js';
+import { DeferredAcks, noAcks } from './deferred-acks.js';
 import {
   clientOptions,
   initialVersion,
@@ -50,14 +50,6 @@ export interface LinkDeps {
 }
 
 const INSECURE_WARNING_MS = 60_000;
-const NO_ACKS: AckStats = {
-  held: 0,
-  sent: 0,
-  lostWithConnection: 0,
-  duplicatesRemoved: 0,
-  redeliveredRecorded: 0,
-  sessionsLost: 0,
-};
 
 export class MqttLink implements BrokerLink {
   readonly clientId: string;
@@ -143,7 +135,7 @@ export class MqttLink implements BrokerLink {
 
   /** Deferred acknowledgements so far (at-least-once recording). */
   ackStats(): AckStats {
-    return this.deferred?.stats() ?? NO_ACKS;
+    return this.deferred?.stats() ?? noAcks();
   }
 
   /** Start connecting. Never throws: problems are reported through status() and the logs. */

@@ -27,6 +27,18 @@ interface RawSend {
   ): void;
 }
 
+/** Counts of deferred acknowledgements, all zero (a link without at-least-once recording reports these). */
+export function noAcks(): { -readonly [K in keyof AckStats]: AckStats[K] } {
+  return {
+    held: 0,
+    sent: 0,
+    lostWithConnection: 0,
+    duplicatesRemoved: 0,
+    redeliveredRecorded: 0,
+    sessionsLost: 0,
+  };
+}
+
 export class DeferredAcks {
   /** Counts connections: a deferred PUBACK is sent only on the connection its message came on. */
   private generation = 0;
@@ -37,14 +49,7 @@ export class DeferredAcks {
   /** pauseIntake(): set until resumed; `stalled` is the callback mqtt.js waits on meanwhile. */
   private intakePaused = false;
   private stalled: (() => void) | undefined;
-  private readonly acks = {
-    held: 0,
-    sent: 0,
-    lostWithConnection: 0,
-    duplicatesRemoved: 0,
-    redeliveredRecorded: 0,
-    sessionsLost: 0,
-  };
+  private readonly acks = noAcks();
 
   constructor(
     private readonly client: MqttClient,

@@ -12,6 +12,7 @@ import { birthOf, decodeSparkplug, viewSparkplug, type Birth } from '../../src/d
 import { numericMetrics, SparkplugFields } from '../../src/history/sparkplug-fields.js';
 import { SPARKPLUG_BIRTH, sparkplugData } from '../history/contract.js';
 import { ALL_TYPES, encode, metric } from '../helpers/edge-node.js';
+import { randomMetric } from '../helpers/sparkplug-arbitraries.js';
 
 const DDATA = 'spBv1.0/g/DDATA/e/d';
 const DBIRTH = 'spBv1.0/g/DBIRTH/e/d';
@@ -105,22 +106,10 @@ describe('SparkplugFields: DATA read by the walk', () => {
       fc.record({ floatValue: fc.float() }),
       fc.constant({}),
     );
-    const m = fc.tuple(
-      fc.record(
-        {
-          name: fc.oneof(fc.constant(''), fc.constantFrom(...ALL_TYPES.map((x) => x.name)), fc.string()),
-          alias: fc.integer({ min: 0, max: 40 }),
-          datatype: fc.integer({ min: 0, max: 40 }),
-          timestamp: fc.integer({ min: 0, max: 2 ** 45 }),
-          isNull: fc.boolean(),
-        },
-        { requiredKeys: [] },
-      ),
-      value,
-    );
+    const m = randomMetric(value);
     fc.assert(
       fc.property(fc.array(m, { maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (metrics, max) => {
-        const payload = encode({ seq: 1, metrics: metrics.map(([a, b]) => ({ ...a, ...b })) });
+        const payload = encode({ seq: 1, metrics });
         assert.deepEqual(fields(payload, max), reference(payload, birth, max));
       }),
       { numRuns: 1000 },

@@ -14,6 +14,7 @@ import { birthOf, decodeSparkplug, viewSparkplug, type Birth } from '../../src/d
 import { PENDING_PER_TARGET, SPARKPLUG_LIMITS, SparkplugTracker } from '../../src/sparkplug/tracker.js';
 import type { StoredMessage } from '../../src/store/types.js';
 import { ALL_TYPES, encode, metric } from '../helpers/edge-node.js';
+import { randomMetric } from '../helpers/sparkplug-arbitraries.js';
 
 const LIMITS = SPARKPLUG_LIMITS.view;
 const MAX = SPARKPLUG_LIMITS.decodeBytes;
@@ -100,25 +101,10 @@ describe('lazy DATA values', () => {
       fc.record({ booleanValue: fc.boolean() }),
       fc.record({ floatValue: fc.float() }),
     );
-    const m = fc.tuple(
-      fc.record(
-        {
-          name: fc.oneof(fc.constant(''), fc.constantFrom(...ALL_TYPES.map((x) => x.name)), fc.string()),
-          alias: fc.integer({ min: 0, max: 40 }),
-          datatype: fc.integer({ min: 0, max: 40 }),
-          timestamp: fc.integer({ min: 0, max: 2 ** 45 }),
-          isNull: fc.boolean(),
-        },
-        { requiredKeys: [] },
-      ),
-      value,
-    );
+    const m = randomMetric(value);
     fc.assert(
       fc.property(fc.array(m, { maxLength: 30 }), fc.option(fc.nat(300)), (metrics, s) => {
-        const payload = encode({
-          ...(s !== null ? { seq: s } : {}),
-          metrics: metrics.map(([a, b]) => ({ ...a, ...b })),
-        });
+        const payload = encode({ ...(s !== null ? { seq: s } : {}), metrics });
         assert.deepEqual(tracked(afterBirth(payload)), mergeBirth(payload));
       }),
       { numRuns: 500 },

@@ -119,6 +119,18 @@ export function describeScale(context: () => ScaleContext): void {
       assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result.content)}`);
       return result.structuredContent;
     };
+    /** With b gone: a new session lands on a, connected and recording. */
+    const continuesOnA = async (): Promise<void> => {
+      const fresh = await session();
+      try {
+        assert.equal(fresh.replica, 'a');
+        const status = await tool(fresh, 'mqtt_status');
+        assert.equal(status.connection.state, 'connected');
+        assert.equal(status.history.state, 'recording');
+      } finally {
+        await fresh.close();
+      }
+    };
     before(
       async () => {
         ctx = context();
@@ -333,13 +345,7 @@ export function describeScale(context: () => ScaleContext): void {
         assert.equal(orphan.status, 404, orphan.body);
         // a's session is untouched, and a new session lands on a.
         assert.equal((await tool(a, 'mqtt_status')).connection.clientId, 'mcp-bridge-a');
-        const fresh = await session();
-        try {
-          assert.equal(fresh.replica, 'a');
-          assert.equal((await tool(fresh, 'mqtt_status')).history.state, 'recording');
-        } finally {
-          await fresh.close();
-        }
+        await continuesOnA();
       } finally {
         await a.close();
         await b.client.close();
@@ -385,13 +391,7 @@ export function describeScale(context: () => ScaleContext): void {
         process.stderr.write(
           `scale: replica killed during a call: its stream ended ${endedMs} ms after the kill (${ended}); the call on the other replica ran its full 8 s\n`,
         );
-        const fresh = await session();
-        try {
-          assert.equal(fresh.replica, 'a');
-          assert.equal((await tool(fresh, 'mqtt_status')).connection.state, 'connected');
-        } finally {
-          await fresh.close();
-        }
+        await continuesOnA();
       } finally {
         await a.close();
         await b.client.close();
