@@ -1,10 +1,11 @@
 /**
  * A cheap first pass over an NDATA/DDATA payload for the tracker's live path and the history
  * writer's numeric series (scalarNumber): the `seq` and, per metric, its name or alias, its
- * datatype, where its value is and its bytes, without decoding values (the protobufjs decode and the
- * view cost some 15 µs for 20 metrics; this walk well under one). It reads the store's latin1
- * text of the payload (one character per byte) and makes no Buffer (but for text that is not ASCII); a metric is kept as its
- * offsets in that text and decoded when someone reads it (viewMetricBytes in sparkplug.ts).
+ * datatype, where its value is and its bytes, without decoding values (the protobufjs decode and
+ * the view cost some 15 µs for 20 metrics; this walk well under one). It reads the store's latin1
+ * text of the payload (one character per byte) and makes no Buffer (but for text that is not
+ * ASCII); a metric is kept as its offsets in that text and decoded when someone reads it
+ * (viewMetricBytes in sparkplug.ts).
  *
  * The walk is strict: it answers only for the plain shape (known fields with their own wire types,
  * well-formed varints, lengths inside the buffer, payloads of at most MAX_PLAIN_BYTES, no
@@ -12,6 +13,8 @@
  * undefined and the caller decodes the whole payload as before, so a malformed or unusual payload
  * ends exactly as the full decode ends it (an error counted, or the full view).
  */
+
+import { intOfType } from './sparkplug-schema.js';
 
 /**
  * Larger payloads are decoded at once: a lazy metric keeps the text of its payload alive until it
@@ -294,17 +297,13 @@ export function scalarNumber(data: string, field: number, at: number, datatype: 
     pos = at;
     let v: number;
     try {
-      v = varint(data.length);
+      v = field === 11 ? varint(data.length) : varint32(data.length);
     } finally {
       text = '';
     }
-    if (field === 14) return v % 2 ** 32 !== 0 ? 1 : 0;
+    if (field === 14) return v !== 0 ? 1 : 0;
     if (field === 11) return datatype === 13 ? undefined : v;
-    const u = v % 2 ** 32;
-    if (datatype === 1) return (u << 24) >> 24;
-    if (datatype === 2) return (u << 16) >> 16;
-    if (datatype === 3) return u | 0;
-    return u;
+    return intOfType(v, datatype);
   }
   if (field !== 12 && field !== 13) return undefined;
   const n = field === 12 ? 4 : 8;

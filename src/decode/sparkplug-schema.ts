@@ -159,3 +159,15 @@ export const DATATYPES: Readonly<Record<number, string>> = {
   33: 'StringArray',
   34: 'DateTimeArray',
 };
+
+/**
+ * An int_value (a uint32 on the wire) as its data type reads it: Int8, Int16 and Int32 (1, 2, 3)
+ * signed, every other type as the unsigned number.
+ */
+export function intOfType(unsigned: number, datatype: number): number {
+  const v = unsigned >>> 0;
+  if (datatype === 1) return (v << 24) >> 24;
+  if (datatype === 2) return (v << 16) >> 16;
+  if (datatype === 3) return v | 0;
+  return v;
+}

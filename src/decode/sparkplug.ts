@@ -11,7 +11,7 @@
  * strings, DateTime as ISO 8601, bytes as base64.
  */
 import protobuf from 'protobufjs';
-import { DATATYPES, SPARKPLUG_SCHEMA } from './sparkplug-schema.js';
+import { DATATYPES, SPARKPLUG_SCHEMA, intOfType } from './sparkplug-schema.js';
 
 const root = protobuf.Root.fromJSON(SPARKPLUG_SCHEMA satisfies protobuf.INamespace);
 const PayloadType = root.lookupType('Payload');
@@ -313,19 +313,8 @@ function valueOf(
 
 /** A scalar by data type: signed integers from the unsigned fields, wide values exactly. */
 function scalarOf(raw: RawScalar, type: number): JsonValue {
-  if (raw.intValue !== undefined && (raw.value === undefined || raw.value === 'intValue')) {
-    const v = raw.intValue >>> 0;
-    switch (type) {
-      case 1:
-        return (v << 24) >> 24;
-      case 2:
-        return (v << 16) >> 16;
-      case 3:
-        return v | 0;
-      default:
-        return v;
-    }
-  }
+  if (raw.intValue !== undefined && (raw.value === undefined || raw.value === 'intValue'))
+    return intOfType(raw.intValue, type);
   if (raw.longValue !== undefined) {
     const unsigned = BigInt.asUintN(64, BigInt(wideString(raw.longValue)));
     if (type === 13) return dateText(Number(unsigned));

@@ -1,8 +1,9 @@
 /**
  * The recorder: the ingest path's only contact with history. enqueue() appends the stored message
  * to a bounded queue (no copy, no parsing, no I/O); a timer hands the queue to the backend as one
- * batch, of records made then, every flush interval, one batch in flight at a time. When the backend cannot keep up or cannot write
- * (a HistoryFault: disk full, read-only, locked, vanished), records wait in the queue, the oldest
+ * batch, of records made then, every flush interval, one batch in flight at a time. When the
+ * backend cannot keep up or cannot write (a HistoryFault: disk full, read-only, locked, vanished),
+ * records wait in the queue, the oldest
  * are dropped past its bounds and counted, and the same batch is tried again with a growing pause
  * until the fault clears. Pruning runs in small steps between batches.
  *
@@ -223,11 +224,15 @@ export class Recorder {
     return RECORD_BYTES + Math.min(m.storedBytes, this.options.maxPayloadBytes) + m.topic.length;
   }
 
-  /** The record a queued message becomes, its payload cut to HISTORY_MAX_PAYLOAD_BYTES. */
+  /**
+   * The record a queued message becomes, once, when its batch is taken: its payload cut to
+   * HISTORY_MAX_PAYLOAD_BYTES, its packet id (at-least-once recording) taken from `deliveries`.
+   */
   private record(m: Queued): HistoryRecord {
     const data = m.data;
     const max = this.options.maxPayloadBytes;
     const delivery = this.deliveries.get(m);
+    if (delivery !== undefined) this.deliveries.delete(m);
     return {
       topic: m.topic,
       payload: data.length > max ? data.slice(0, max) : data,
@@ -300,7 +305,6 @@ export class Recorder {
         records[i] = this.record(m);
         bytes += this.cost(m);
       }
-      if (this.deliveries.size > 0) for (const m of messages) this.deliveries.delete(m);
       if (end === this.queue.length) {
         this.queue = [];
         this.head = 0;
