@@ -16,6 +16,8 @@
  * first message and last write are reported so that several replicas can be added up.
  * BENCH_AT_LEAST_ONCE=1: a replica's at-least-once recording (MQTT_REPLICA_ID, a kept session,
  * QoS 1 collection; each PUBACK held until its batch commits); its acknowledgement counts are reported.
+ * BENCH_STORE_PER_TOPIC sets the bridge's STORE_MAX_MESSAGES_PER_TOPIC (an experiment: what the
+ * store's retention costs ingest).
  * Usage: tsx bench/workers/ingest.ts <bridge|bare|history> <url> <pkiDir> <count> [storeMaxBytes]
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -179,6 +181,11 @@ if (mode === 'bare') {
           }
         : {}),
       ...(storeMaxBytes !== undefined ? { STORE_MAX_BYTES: storeMaxBytes } : {}),
+      // What keeping messages in memory costs the ingest path: BENCH_STORE_PER_TOPIC=1 keeps only
+      // each topic's last value (default: the bridge's 100 per topic).
+      ...(process.env.BENCH_STORE_PER_TOPIC !== undefined
+        ? { STORE_MAX_MESSAGES_PER_TOPIC: process.env.BENCH_STORE_PER_TOPIC }
+        : {}),
       ...(mode === 'history'
         ? process.env.BENCH_HISTORY_URL !== undefined
           ? { HISTORY_URL: process.env.BENCH_HISTORY_URL }
