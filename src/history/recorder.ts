@@ -3,9 +3,9 @@
  * to a bounded queue (no copy, no parsing, no I/O); a timer hands the queue to the backend as one
  * batch, of records made then, every flush interval, one batch in flight at a time. When the
  * backend cannot keep up or cannot write (a HistoryFault: disk full, read-only, locked, vanished),
- * records wait in the queue, the oldest
- * are dropped past its bounds and counted, and the same batch is tried again with a growing pause
- * until the fault clears. Pruning runs in small steps between batches.
+ * records wait in the queue, the oldest are dropped past its bounds and counted, and the same
+ * batch is tried again with a growing pause until the fault clears. Pruning runs in small steps
+ * between batches.
  *
  * At-least-once recording: a record may carry the broker acknowledgement of its message (the
  * link holds the PUBACK, see IncomingMessage.hold); it is sent once the batch holding the record
