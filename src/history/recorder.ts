@@ -1,6 +1,6 @@
 /**
  * The recorder: the ingest path's only contact with history. enqueue() appends the stored message
- * to a bounded queue (no copy, no parsing, no I/O); a timer hands the queue to the backend as one
+ * to a bounded queue of columns (no parsing, no I/O); a timer hands the queue to the backend as one
  * batch, of records made then, every flush interval, one batch in flight at a time. When the
  * backend cannot keep up or cannot write (a HistoryFault: disk full, read-only, locked, vanished),
  * records wait in the queue, the oldest are dropped past its bounds and counted, and the same
@@ -21,6 +21,7 @@ import type { Logger } from '../logging/logger.js';
 import { topicMatches } from '../mqtt/topic.js';
 import type { StoredMessage } from '../store/types.js';
 import type { Delivery } from '../bridge.js';
+import { RecordQueue } from './record-queue.js';
 import { HistoryFault, type HistoryBackend, type HistoryRecord, type LinkEvent } from './types.js';
 
 export interface RecorderOptions {
@@ -51,11 +52,10 @@ const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
 /**
- * A record waiting in the queue is the store's own message (kept by the store anyway, so waiting
- * allocates nothing); the HistoryRecord handed to the backend is made when its batch is taken,
- * and dies young.
+ * A record waiting in the queue is a row of its columns (record-queue.ts), named by its position;
+ * the HistoryRecord handed to the backend is made when its batch is taken, and dies young.
  */
-type Queued = StoredMessage;
+type Queued = number;
 
 export interface RecorderStatus {
   readonly state: 'recording' | 'paused';
@@ -73,13 +73,11 @@ export interface RecorderStatus {
 }
 
 export class Recorder {
-  private queue: Queued[] = [];
-  /** Records before this index in `queue` were dropped (oldest first). */
-  private head = 0;
+  private readonly queue = new RecordQueue();
   private queuedBytes = 0;
   private events: LinkEvent[] = [];
   private inFlight:
-    { messages: Queued[]; records: HistoryRecord[]; events: LinkEvent[]; bytes: number } | undefined;
+    { from: Queued; to: Queued; lastSeq: number; records: HistoryRecord[]; events: LinkEvent[] } | undefined;
   /**
    * Held broker acknowledgements (at-least-once recording), by record: each sends its PUBACK once.
    * Kept beside the records, not on them: the records go to the SQLite worker by structured
@@ -134,13 +132,13 @@ export class Recorder {
       if (this.fault === undefined) ack = hold();
       else this.ackedUnwritten++;
     }
-    this.queue.push(message);
-    if (ack !== undefined) this.acks.set(message, ack);
-    if (delivery !== undefined) this.deliveries.set(message, delivery);
-    this.queuedBytes += this.cost(message);
+    const at = this.queue.push(message);
+    if (ack !== undefined) this.acks.set(at, ack);
+    if (delivery !== undefined) this.deliveries.set(at, delivery);
+    this.queuedBytes += this.cost(at);
     while (this.overBounds(1)) {
       const intake = this.options.intake;
-      if (intake !== undefined && this.acks.has(this.queue[this.head] as Queued)) {
+      if (intake !== undefined && this.acks.has(this.queue.head)) {
         // Cutting it would acknowledge a message never written: read no more until there is room.
         if (this.resumeIntake === undefined) {
           this.resumeIntake = intake.pauseIntake();
@@ -155,7 +153,7 @@ export class Recorder {
   /** Whether the queue holds more than `share` of its bounds. */
   private overBounds(share: number): boolean {
     return (
-      this.queue.length - this.head > this.options.queueMax * share ||
+      this.queue.length > this.options.queueMax * share ||
       this.queuedBytes > this.options.queueMaxBytes * share
     );
   }
@@ -179,7 +177,7 @@ export class Recorder {
   }
 
   status(): RecorderStatus {
-    const queued = this.queue.length - this.head + (this.inFlight?.records.length ?? 0);
+    const queued = this.queue.length + (this.inFlight?.records.length ?? 0);
     const counts = {
       written: this.written,
       queued,
@@ -216,50 +214,37 @@ export class Recorder {
   }
 
   private pending(): number {
-    return this.queue.length - this.head + this.events.length;
+    return this.queue.length + this.events.length;
   }
 
   /** What a queued message is charged: the record it becomes, with its payload as recorded. */
-  private cost(m: Queued): number {
-    return RECORD_BYTES + Math.min(m.storedBytes, this.options.maxPayloadBytes) + m.topic.length;
+  private cost(at: Queued): number {
+    const q = this.queue;
+    return RECORD_BYTES + Math.min(q.storedBytesAt(at), this.options.maxPayloadBytes) + q.topicAt(at).length;
   }
 
   /**
    * The record a queued message becomes, once, when its batch is taken: its payload cut to
    * HISTORY_MAX_PAYLOAD_BYTES, its packet id (at-least-once recording) taken from `deliveries`.
    */
-  private record(m: Queued): HistoryRecord {
-    const data = m.data;
-    const max = this.options.maxPayloadBytes;
-    const delivery = this.deliveries.get(m);
-    if (delivery !== undefined) this.deliveries.delete(m);
-    return {
-      topic: m.topic,
-      payload: data.length > max ? data.slice(0, max) : data,
-      sizeBytes: m.sizeBytes,
-      qos: m.qos,
-      retain: m.retain,
-      receivedAt: m.receivedAt,
-      properties: m.properties,
-      mid: delivery?.mid,
-      redelivered: delivery?.redelivered,
-    };
+  private record(at: Queued): HistoryRecord {
+    const record = this.queue.record(at, this.options.maxPayloadBytes);
+    if (this.deliveries.size === 0) return record;
+    const delivery = this.deliveries.get(at);
+    if (delivery === undefined) return record;
+    this.deliveries.delete(at);
+    return { ...record, mid: delivery.mid, redelivered: delivery.redelivered };
   }
 
   private dropOldest(): void {
-    const r = this.queue[this.head];
-    if (r === undefined) return;
-    this.queuedBytes -= this.cost(r);
-    this.deliveries.delete(r);
-    this.head++;
-    if (this.acks.size > 0 && this.release(r)) this.ackedUnwritten++;
+    if (this.queue.length === 0) return;
+    const at = this.queue.head;
+    this.queuedBytes -= this.cost(at);
+    this.deliveries.delete(at);
+    this.queue.shift();
+    if (this.acks.size > 0 && this.release(at)) this.ackedUnwritten++;
     if (this.fault === undefined) this.dropped.queueFull++;
     else this.dropped.whilePaused++;
-    // Drop the dead front now and then, so the array does not hold what was dropped.
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
   }
 
   private schedule(ms: number): void {
@@ -296,33 +281,28 @@ export class Recorder {
   private async flush(): Promise<void> {
     if (this.inFlight === undefined) {
       if (this.pending() === 0) return;
-      const end = Math.min(this.queue.length, this.head + this.batchMax);
-      const messages = this.queue.slice(this.head, end);
-      const records = new Array<HistoryRecord>(messages.length);
+      const from = this.queue.head;
+      const to = from + Math.min(this.queue.length, this.batchMax);
+      const records: HistoryRecord[] = [];
       let bytes = 0;
-      for (let i = 0; i < messages.length; i++) {
-        const m = messages[i] as Queued;
-        records[i] = this.record(m);
-        bytes += this.cost(m);
-      }
-      if (end === this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      } else {
-        this.head = end;
+      let lastSeq = this.writtenSeq;
+      for (let at = from; at < to; at++) {
+        records.push(this.record(at));
+        bytes += this.cost(at);
+        lastSeq = this.queue.seqAt(at);
+        this.queue.shift();
       }
       this.queuedBytes -= bytes;
-      this.inFlight = { messages, records, events: this.events, bytes };
+      this.inFlight = { from, to, lastSeq, records, events: this.events };
       this.events = [];
       this.resumeWhenRoom();
     }
     const batch = this.inFlight;
     try {
       await this.backend.append(batch.records, batch.events);
-      if (this.acks.size > 0) for (const m of batch.messages) this.release(m);
+      if (this.acks.size > 0) for (let at = batch.from; at < batch.to; at++) this.release(at);
       this.written += batch.records.length;
-      const last = batch.messages[batch.messages.length - 1];
-      if (last !== undefined) this.writtenSeq = last.seq;
+      this.writtenSeq = batch.lastSeq;
       this.inFlight = undefined;
       if (this.fault !== undefined) {
         this.logger.info({ path: 'history' }, 'history: recording again');
@@ -354,8 +334,9 @@ export class Recorder {
     const release = (r: Queued) => {
       if (this.release(r)) this.ackedUnwritten++;
     };
-    for (const m of this.inFlight?.messages ?? []) release(m);
-    for (let i = this.head; i < this.queue.length; i++) release(this.queue[i] as Queued);
+    const batch = this.inFlight;
+    if (batch !== undefined) for (let at = batch.from; at < batch.to; at++) release(at);
+    for (let at = this.queue.head; at < this.queue.tail; at++) release(at);
     this.resumeWhenRoom(true);
   }
 

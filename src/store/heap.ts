@@ -1,6 +1,6 @@
 /**
- * Small ordering helpers for the store: a binary heap with a caller-given order, the "newest
- * first" order of stored messages, and selection of the k smallest items without a full sort.
+ * Small ordering helpers for the store: a binary heap with a caller-given order, and selection
+ * of the k smallest items without a full sort.
  */
 
 export class MinHeap<T> {
@@ -58,6 +58,12 @@ export class MinHeap<T> {
     for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
+  /** Replace each item by `to(item)`, which must keep the order (e.g. renumbered slots). */
+  remap(to: (item: T) => T): void {
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) items[i] = to(items[i] as T);
+  }
+
   private down(start: number): void {
     const items = this.items;
     const n = items.length;
@@ -79,14 +85,6 @@ export class MinHeap<T> {
     this.items[i] = this.items[j] as T;
     this.items[j] = t;
   }
-}
-
-/** Newest first: later receive time, then higher sequence number. */
-export function newestFirst(
-  a: { receivedAt: number; seq: number },
-  b: { receivedAt: number; seq: number },
-): boolean {
-  return a.receivedAt > b.receivedAt || (a.receivedAt === b.receivedAt && a.seq > b.seq);
 }
 
 /** The k first items in `less` order, in that order. O(n + k log n); reorders `items`. */

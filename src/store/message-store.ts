@@ -2,8 +2,9 @@
  * The in-memory message store: bounded on every axis (topics, messages per topic, total
  * bytes, age), evicting oldest first and counting every drop. Amortised O(1) per message.
  *
- * Layout: each stored message is a node in two doubly linked lists, its topic's list
- * (oldest -> newest) and one global list in receive order, which makes age eviction exact.
+ * Layout: each stored message is a slot in columns (nodes.ts: no object per message), linked
+ * into two doubly linked lists by slot number, its topic's list (oldest -> newest) and one global
+ * list in receive order, which makes age eviction exact.
  * A topic's latest message is its last-known value; byte pressure evicts the oldest history
  * first and a last-known value (with its topic) only when no history is left. To find the
  * oldest history without rescanning last-known values, a scan frontier walks the global list
@@ -18,7 +19,7 @@ import type { MessageProperties } from '../bridge.js';
 import type { HeldBasis, StoreLimits, StoredMessage, StoreStats, TopicInfo } from './types.js';
 import { MESSAGE_BYTES, TOPIC_BYTES, propertiesBytes, textBytes } from './cost.js';
 import { MinHeap } from './heap.js';
-import { Entry, Msg, MsgList } from './nodes.js';
+import { Entry, LISTED, NONE, PASSED, QUEUED, Slots } from './nodes.js';
 import { compareTopics, latestOfEach, mergeNewest, scanNewest } from './search.js';
 import { TopicIndex } from './topic-index.js';
 
@@ -29,16 +30,21 @@ export type AdmitTopic = (topic: string) => boolean;
 
 export class MessageStore {
   private readonly index = new TopicIndex<Entry>();
-  private readonly main = new MsgList();
-  /** The next message the byte-eviction scan looks at; undefined: the end of `main`. */
-  private frontier: Msg | undefined = undefined;
+  private readonly slots = new Slots();
+  /** Oldest and newest message in receive order (the global list). */
+  private mainHead = NONE;
+  private mainTail = NONE;
+  /** The next message the byte-eviction scan looks at; NONE: the end of the global list. */
+  private frontier = NONE;
   /** Messages behind the frontier that became history, oldest (lowest seq) first. */
-  private readonly lateHistory = new MinHeap<Msg>((a, b) => a.seq < b.seq);
+  private readonly lateHistory = new MinHeap<number>(
+    (a, b) => (this.slots.seq[a] as number) < (this.slots.seq[b] as number),
+  );
   /**
-   * Heap bytes of messages evicted otherwise (per-topic cap, age, topic drop) while in
-   * lateHistory, which still refers to them until they are popped or swept out.
+   * Slots of messages evicted otherwise (per-topic cap, age, topic drop) while in lateHistory,
+   * which still names them until they are popped or swept out (their payloads are let go at once).
    */
-  private sweepable = 0;
+  private zombies = 0;
   private lruHead: Entry | undefined = undefined;
   private lruTail: Entry | undefined = undefined;
   private seq = 0;
@@ -81,7 +87,7 @@ export class MessageStore {
     now: number,
   ): StoredMessage | undefined {
     let entry = this.index.get(topic);
-    if (retain && entry !== undefined && isReplayOf(entry, payload, now - this.limits.maxAgeMs)) {
+    if (retain && entry !== undefined && this.isReplayOf(entry, payload, now - this.limits.maxAgeMs)) {
       this.replaysIgnored++;
       return undefined;
     }
@@ -111,36 +117,43 @@ export class MessageStore {
     const data = Buffer.isBuffer(payload)
       ? payload.toString('latin1', 0, keep)
       : Buffer.from(payload.buffer, payload.byteOffset, keep).toString('latin1');
-    const msg = new Msg(entry, data, qos, retain, now, size, ++this.seq, properties);
+    const s = this.slots.take();
+    const sl = this.slots; // after take(), which may have replaced the columns
+    sl.fill(s, entry, data, qos, retain, now, size, ++this.seq, properties);
+    const stored = sl.view(s);
 
     const previous = entry.tail;
     // The former last-known value is history now; if the scan already passed it, queue it.
-    if (previous !== undefined && previous.passed) {
-      previous.queued = true;
+    if (previous !== NONE && ((sl.flags[previous] as number) & PASSED) !== 0) {
+      sl.flags[previous] = (sl.flags[previous] as number) | QUEUED;
       this.lateHistory.push(previous);
     }
-    msg.tPrev = previous;
-    if (previous === undefined) entry.head = msg;
-    else previous.tNext = msg;
-    entry.tail = msg;
+    sl.tPrev[s] = previous;
+    if (previous === NONE) entry.head = s;
+    else sl.tNext[previous] = s;
+    entry.tail = s;
     entry.stored++;
     entry.received++;
     entry.lastReceivedAt = now;
     entry.lastRetain = retain;
     entry.lastSizeBytes = size;
-    this.main.push(msg);
-    if (this.frontier === undefined) this.frontier = msg;
+    sl.flags[s] = (sl.flags[s] as number) | LISTED;
+    sl.gPrev[s] = this.mainTail;
+    if (this.mainTail === NONE) this.mainHead = s;
+    else sl.gNext[this.mainTail] = s;
+    this.mainTail = s;
+    if (this.frontier === NONE) this.frontier = s;
     this.messages++;
     this.received++;
-    this.bytes += messageBytes(msg);
+    this.bytes += this.messageBytes(s);
 
-    if (entry.stored > this.limits.maxMessagesPerTopic && entry.head !== undefined) {
+    if (entry.stored > this.limits.maxMessagesPerTopic && entry.head !== NONE) {
       this.evict(entry.head);
       this.dropped.perTopic++;
     }
     while (this.bytes + this.index.bytes > this.limits.maxBytes && this.evictForBytes()) this.dropped.bytes++;
     this.pruneAge(now);
-    return msg;
+    return stored;
   }
 
   /**
@@ -151,8 +164,8 @@ export class MessageStore {
     this.pruneAge(options.now);
     const since = options.since ?? 0;
     return (
-      scanNewest(this.index, this.main.tail, filter, options.limit, { since }) ??
-      mergeNewest(this.index, filter, options.limit, since)
+      scanNewest(this.index, this.slots, this.mainTail, filter, options.limit, { since }) ??
+      mergeNewest(this.index, this.slots, filter, options.limit, since)
     );
   }
 
@@ -165,12 +178,11 @@ export class MessageStore {
     // The scan takes the count of matching topics from the index, which also holds empty topics.
     const newest =
       this.emptyTopics === 0
-        ? scanNewest(this.index, this.main.tail, filter, options.limit, { lastKnown: true })
+        ? scanNewest(this.index, this.slots, this.mainTail, filter, options.limit, { lastKnown: true })
         : undefined;
     if (newest !== undefined) return { messages: newest, matched: this.index.countMatches(filter) };
-    return latestOfEach(this.index, filter, options.limit);
+    return latestOfEach(this.index, this.slots, filter, options.limit);
   }
-
   /**
    * Known topics matching any of the filters, in tree order (level by level, each sorted by
    * name), and how many matched in all. One filter costs about what it returns.
@@ -229,6 +241,11 @@ export class MessageStore {
     return { topics, dropped, droppedUntil };
   }
 
+  /** The message columns' size and the slots in use (tests and benchmarks: they grow and shrink). */
+  columns(): { capacity: number; used: number } {
+    return { capacity: this.slots.capacity, used: this.slots.used };
+  }
+
   /** Newest sequence number handed out so far (0 before the first message). */
   get lastSeq(): number {
     return this.seq;
@@ -250,28 +267,35 @@ export class MessageStore {
   /** Drop messages older than the age limit. Cheap when nothing is due. */
   pruneAge(now: number): void {
     const cutoff = now - this.limits.maxAgeMs;
-    for (let m = this.main.head; m !== undefined && m.receivedAt < cutoff; m = this.main.head) {
+    for (
+      let m = this.mainHead;
+      m !== NONE && (this.slots.receivedAt[m] as number) < cutoff;
+      m = this.mainHead
+    ) {
       this.evict(m);
       this.dropped.age++;
     }
+    if (this.slots.sparse) this.compact();
   }
 
   /** Evict one message under byte pressure: the oldest history, else the oldest last-known value. */
   private evictForBytes(): boolean {
+    const sl = this.slots;
     // History that the scan passed while it was a last-known value is the oldest history.
     for (let m = this.lateHistory.peek(); m !== undefined; m = this.lateHistory.peek()) {
       this.lateHistory.pop();
-      m.queued = false;
-      if (m.listed) {
+      sl.flags[m] = (sl.flags[m] as number) & ~QUEUED;
+      if (((sl.flags[m] as number) & LISTED) !== 0) {
         this.evict(m);
         return true;
       }
-      this.sweepable -= messageBytes(m);
+      this.zombies--;
+      sl.release(m);
     }
-    for (let m = this.frontier; m !== undefined; m = this.frontier) {
-      if (m.entry.tail === m) {
-        m.passed = true;
-        this.frontier = m.gNext;
+    for (let m = this.frontier; m !== NONE; m = this.frontier) {
+      if ((sl.entry[m] as Entry).tail === m) {
+        sl.flags[m] = (sl.flags[m] as number) | PASSED;
+        this.frontier = sl.gNext[m] as number;
         continue;
       }
       this.evict(m);
@@ -279,10 +303,11 @@ export class MessageStore {
     }
     // Only last-known values are left: the oldest goes, and its topic with it (a name without a
     // value would hold on to as many bytes as a value, and keep a newer value from being stored).
-    const oldest = this.main.head;
-    if (oldest !== undefined) {
+    const oldest = this.mainHead;
+    if (oldest !== NONE) {
+      const entry = sl.entry[oldest] as Entry;
       this.evict(oldest);
-      if (oldest.entry.stored === 0) this.dropTopic(oldest.entry);
+      if (entry.stored === 0) this.dropTopic(entry);
       return true;
     }
     // Only topic names are left; drop the least recently updated topic.
@@ -293,39 +318,90 @@ export class MessageStore {
     return false;
   }
 
-  private evict(m: Msg): void {
-    if (m === this.frontier) this.frontier = m.gNext;
-    this.main.remove(m);
-    const e = m.entry;
-    if (m.tPrev === undefined) e.head = m.tNext;
-    else m.tPrev.tNext = m.tNext;
-    if (m.tNext === undefined) e.tail = m.tPrev;
-    else m.tNext.tPrev = m.tPrev;
-    m.tPrev = m.tNext = undefined;
-    if (m.receivedAt > e.lastEvictedAt) e.lastEvictedAt = m.receivedAt;
+  private evict(m: number): void {
+    const sl = this.slots;
+    const gPrev = sl.gPrev[m] as number;
+    const gNext = sl.gNext[m] as number;
+    if (m === this.frontier) this.frontier = gNext;
+    if (gPrev === NONE) this.mainHead = gNext;
+    else sl.gNext[gPrev] = gNext;
+    if (gNext === NONE) this.mainTail = gPrev;
+    else sl.gPrev[gNext] = gPrev;
+    const e = sl.entry[m] as Entry;
+    const tPrev = sl.tPrev[m] as number;
+    const tNext = sl.tNext[m] as number;
+    if (tPrev === NONE) e.head = tNext;
+    else sl.tNext[tPrev] = tNext;
+    if (tNext === NONE) e.tail = tPrev;
+    else sl.tPrev[tNext] = tPrev;
+    const receivedAt = sl.receivedAt[m] as number;
+    if (receivedAt > e.lastEvictedAt) e.lastEvictedAt = receivedAt;
     if (--e.stored === 0) this.emptyTopics++;
     this.messages--;
-    const cost = messageBytes(m);
-    this.bytes -= cost;
-    // An evicted message may still sit in the heap, keeping its payload alive: sweep them out in
-    // bulk once they hold a 64th of what the store counts (amortised O(1) per evicted byte).
-    if (m.queued) {
-      this.sweepable += cost;
-      if (this.sweepable * 64 > this.bytes + this.index.bytes) this.sweep();
+    this.bytes -= this.messageBytes(m);
+    const flags = sl.flags[m] as number;
+    if ((flags & QUEUED) === 0) {
+      sl.release(m);
+      return;
     }
+    // The heap still names the slot: let go of its payload now, of the slot once the heap lets go
+    // of it; sweep them out in bulk once they hold a 64th of what the store counts.
+    sl.flags[m] = flags & ~LISTED;
+    sl.clear(m);
+    this.zombies++;
+    if (this.zombies * MESSAGE_BYTES * 64 > this.bytes + this.index.bytes) this.sweep();
   }
 
   private sweep(): void {
+    const sl = this.slots;
     this.lateHistory.retain((x) => {
-      if (x.listed) return true;
-      x.queued = false;
+      if (((sl.flags[x] as number) & LISTED) !== 0) return true;
+      sl.release(x);
       return false;
     });
-    this.sweepable = 0;
+    this.zombies = 0;
+  }
+
+  /**
+   * Shrink the columns to half again the slots in use: every message in a slot past the new end
+   * moves to a free slot below it, and whatever named it (its neighbours in both lists, its
+   * topic's ends, the frontier, the heap) is re-pointed. O(capacity), after at least a third of
+   * it was let go since the columns last changed size, so amortised O(1) per message.
+   */
+  private compact(): void {
+    if (this.zombies > 0) this.sweep();
+    const sl = this.slots;
+    const capacity = sl.compactCapacity;
+    if (capacity >= sl.capacity) return;
+    const moved = new Int32Array(sl.capacity - capacity).fill(NONE);
+    let hole = 0;
+    for (let from = capacity; from < sl.capacity; from++) {
+      if (sl.flags[from] === 0) continue;
+      while (sl.flags[hole] !== 0) hole++;
+      const to = hole++;
+      sl.move(from, to);
+      moved[from - capacity] = to;
+      const gPrev = sl.gPrev[to] as number;
+      const gNext = sl.gNext[to] as number;
+      if (gPrev === NONE) this.mainHead = to;
+      else sl.gNext[gPrev] = to;
+      if (gNext === NONE) this.mainTail = to;
+      else sl.gPrev[gNext] = to;
+      const e = sl.entry[to] as Entry;
+      const tPrev = sl.tPrev[to] as number;
+      const tNext = sl.tNext[to] as number;
+      if (tPrev === NONE) e.head = to;
+      else sl.tNext[tPrev] = to;
+      if (tNext === NONE) e.tail = to;
+      else sl.tPrev[tNext] = to;
+      if (this.frontier === from) this.frontier = to;
+    }
+    this.lateHistory.remap((x) => (x >= capacity ? (moved[x - capacity] as number) : x));
+    sl.shrinkTo(capacity);
   }
 
   private dropTopic(entry: Entry): void {
-    for (let m = entry.head; m !== undefined; m = entry.head) this.evict(m);
+    for (let m = entry.head; m !== NONE; m = entry.head) this.evict(m);
     this.emptyTopics--;
     this.lruRemove(entry);
     this.index.delete(entry.topic);
@@ -347,22 +423,29 @@ export class MessageStore {
     else e.uNext.uPrev = e.uPrev;
     e.uPrev = e.uNext = undefined;
   }
-}
 
-/**
- * Is this retained delivery the same message as the topic's last-known value (same bytes, same
- * size), which is still held (received at `cutoff` or later)?
- */
-function isReplayOf(entry: Entry, payload: Uint8Array, cutoff: number): boolean {
-  const last = entry.tail;
-  if (last === undefined || last.receivedAt < cutoff || last.sizeBytes !== payload.byteLength) return false;
-  const data = last.data;
-  const n = data.length;
-  for (let i = 0; i < n; i++) if (data.charCodeAt(i) !== payload[i]) return false;
-  return true;
-}
+  /**
+   * Is this retained delivery the same message as the topic's last-known value (same bytes, same
+   * size), which is still held (received at `cutoff` or later)?
+   */
+  private isReplayOf(entry: Entry, payload: Uint8Array, cutoff: number): boolean {
+    const last = entry.tail;
+    const sl = this.slots;
+    if (last === NONE || (sl.receivedAt[last] as number) < cutoff || sl.size[last] !== payload.byteLength)
+      return false;
+    const data = sl.data[last] as string;
+    const n = data.length;
+    for (let i = 0; i < n; i++) if (data.charCodeAt(i) !== payload[i]) return false;
+    return true;
+  }
 
-/** What a stored message costs on the heap (its payload string, properties and node). */
-function messageBytes(m: Msg): number {
-  return MESSAGE_BYTES + m.data.length + (m.properties === undefined ? 0 : propertiesBytes(m.properties));
+  /** What a stored message costs (its payload string, properties and two slots of the columns). */
+  private messageBytes(s: number): number {
+    const properties = this.slots.properties[s];
+    return (
+      MESSAGE_BYTES +
+      (this.slots.data[s] as string).length +
+      (properties === undefined ? 0 : propertiesBytes(properties))
+    );
+  }
 }

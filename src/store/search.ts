@@ -4,8 +4,8 @@
  * skewed store falls back instead of getting slow), else a walk of the matching topics in the
  * trie with a k-way merge of their lists.
  */
-import { MinHeap, firstK, newestFirst } from './heap.js';
-import type { Entry, Msg } from './nodes.js';
+import { MinHeap, firstK } from './heap.js';
+import { NONE, type Entry, type Slots } from './nodes.js';
 import type { TopicIndex } from './topic-index.js';
 import type { StoredMessage } from './types.js';
 
@@ -18,7 +18,8 @@ import type { StoredMessage } from './types.js';
  */
 export function scanNewest(
   index: TopicIndex<Entry>,
-  newest: Msg | undefined,
+  slots: Slots,
+  newest: number,
   filter: string,
   limit: number,
   options: { since?: number; lastKnown?: boolean } = {},
@@ -39,9 +40,11 @@ export function scanNewest(
   const lastKnown = options.lastKnown === true;
   let budget = expected * 8 + 256;
   const out: StoredMessage[] = [];
-  for (let m = newest; m !== undefined && out.length < limit; m = m.gPrev) {
-    if (m.receivedAt < since) break;
-    if ((!lastKnown || m.entry.tail === m) && matches(m.entry.topic)) out.push(m);
+  const { gPrev, receivedAt, entry } = slots;
+  for (let m = newest; m !== NONE && out.length < limit; m = gPrev[m] as number) {
+    if ((receivedAt[m] as number) < since) break;
+    const e = entry[m] as Entry;
+    if ((!lastKnown || e.tail === m) && matches(e.topic)) out.push(slots.view(m));
     if (--budget === 0) return undefined;
   }
   return out;
@@ -50,37 +53,50 @@ export function scanNewest(
 /** The matching topics' lists merged newest first (k-way, by a heap): O(matching topics). */
 export function mergeNewest(
   index: TopicIndex<Entry>,
+  slots: Slots,
   filter: string,
   limit: number,
   since: number,
 ): StoredMessage[] {
-  const tails: Msg[] = [];
+  const { receivedAt, tPrev } = slots;
+  const tails: number[] = [];
   index.match(filter, (entry) => {
-    if (entry.tail !== undefined && entry.tail.receivedAt >= since) tails.push(entry.tail);
+    if (entry.tail !== NONE && (receivedAt[entry.tail] as number) >= since) tails.push(entry.tail);
   });
-  const heap = new MinHeap<Msg>(newestFirst, tails);
+  const heap = new MinHeap<number>(newestSlot(slots), tails);
   const out: StoredMessage[] = [];
   for (let top = heap.peek(); top !== undefined && out.length < limit; top = heap.peek()) {
-    out.push(top);
-    const next = top.tPrev;
-    if (next !== undefined && next.receivedAt >= since) heap.replaceTop(next);
+    out.push(slots.view(top));
+    const next = tPrev[top] as number;
+    if (next !== NONE && (receivedAt[next] as number) >= since) heap.replaceTop(next);
     else heap.pop();
   }
   return out;
 }
 
+/** Newest first, by slot: later receive time, then higher sequence number. */
+function newestSlot(slots: Slots): (a: number, b: number) => boolean {
+  const { receivedAt, seq } = slots;
+  return (a, b) => {
+    const x = receivedAt[a] as number;
+    const y = receivedAt[b] as number;
+    return x > y || (x === y && (seq[a] as number) > (seq[b] as number));
+  };
+}
+
 /** The newest message of every matching topic, the first `limit` newest first, and their count. */
 export function latestOfEach(
   index: TopicIndex<Entry>,
+  slots: Slots,
   filter: string,
   limit: number,
 ): { messages: StoredMessage[]; matched: number } {
-  const all: Msg[] = [];
+  const all: number[] = [];
   index.match(filter, (entry) => {
-    if (entry.tail !== undefined) all.push(entry.tail);
+    if (entry.tail !== NONE) all.push(entry.tail);
   });
   const matched = all.length; // before firstK, which may shorten the array
-  return { messages: firstK(all, limit, newestFirst), matched };
+  return { messages: firstK(all, limit, newestSlot(slots)).map((s) => slots.view(s)), matched };
 }
 
 /** Tree order: compare level by level, each level by name. */

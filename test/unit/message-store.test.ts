@@ -383,3 +383,63 @@ describe('MessageStore against a reference model (seeded)', () => {
     });
   }
 });
+
+describe('MessageStore against a reference model at scale (its columns grow and shrink)', () => {
+  for (const seed of [5]) {
+    it(`seed ${seed}: 20,000 appends in bursts that fill the store and age out`, () => {
+      const rng = createRng(seed);
+      const limits: StoreLimits = {
+        maxTopics: 400,
+        maxMessagesPerTopic: 40,
+        maxBytes: storeBytes(['a'], []) * 400 + 1800 * (MESSAGE_BYTES + 20),
+        maxAgeMs: 2000,
+        maxPayloadBytes: 40,
+      };
+      const store = new MessageStore(limits);
+      const model = new ReferenceStore(limits);
+      const topics = Array.from({ length: 500 }, (_, i) => `t/${i % 7}/${i}`);
+      const fmt = (m: { topic: string; receivedAt?: number; time?: number; seq: number }) =>
+        `${m.topic}@${m.receivedAt ?? m.time}#${m.seq}`;
+      let now = 1000;
+      let grew = 0;
+      let shrank = 0;
+      let capacity = store.columns().capacity;
+      for (let step = 0; step < 20_000; step++) {
+        // Bursts of a few thousand messages, then a pause that ages most of them out.
+        now += step % 5000 === 4999 ? rng.int(2000, 3000) : rng.chance(0.25) ? 1 : 0;
+        // A few hot topics take most messages, so the per-topic cap evicts in the middle of the list.
+        const topic = rng.chance(0.5) ? rng.pick(topics.slice(0, 5)) : rng.pick(topics);
+        const size = rng.int(0, 40);
+        store.append(topic, Buffer.alloc(size, step & 0xff), 0, false, undefined, now);
+        model.append(topic, size, now, () => true);
+        const columns = store.columns();
+        if (columns.capacity > capacity) grew++;
+        if (columns.capacity < capacity) shrank++;
+        capacity = columns.capacity;
+        assert.ok(columns.capacity <= 2 * Math.max(columns.used, 1024), `capacity at step ${step}`);
+        if (step % 397 === 0 || step === 19_999) {
+          const limit = rng.chance(0.5) ? ALL : rng.int(1, 50);
+          const filter = rng.chance(0.5) ? '#' : `t/${rng.int(0, 6)}/+`;
+          const got = store.query(filter, { limit, now }).map(fmt);
+          const want = model
+            .query(ALL, 0, now)
+            .filter((m) => filter === '#' || m.topic.startsWith(filter.slice(0, -1)))
+            .slice(0, limit)
+            .map(fmt);
+          assert.deepEqual(got, want, `step ${step}`);
+          const stats = store.stats(now);
+          assert.equal(stats.bytes, model.bytes(), `bytes at step ${step}`);
+          assert.deepEqual(stats.dropped, model.dropped, `dropped at step ${step}`);
+          const latest = store.latest('#', { limit: ALL, now }).messages.map(fmt);
+          const newestOfEach = new Map<string, string>();
+          for (const m of model.query(ALL, 0, now))
+            if (!newestOfEach.has(m.topic)) newestOfEach.set(m.topic, fmt(m));
+          assert.deepEqual([...latest].sort(), [...newestOfEach.values()].sort(), `latest at step ${step}`);
+        }
+      }
+      assert.ok(grew > 0 && shrank > 0, `the columns grew ${grew} and shrank ${shrank} times`);
+      const { dropped } = store.stats(now);
+      assert.ok(dropped.age > 0 && dropped.bytes > 0 && dropped.perTopic > 0, JSON.stringify(dropped));
+    });
+  }
+});

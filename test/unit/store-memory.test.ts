@@ -1,9 +1,10 @@
 /**
  * The store's byte limit bounds its heap, whatever shape of topics, payloads and properties a
  * device publisher chooses: each shape (support/store-shapes.ts) runs in a process of its own
- * with the V8 heap limit of the container (--max-old-space-size=211), and the heap after a full
- * GC never grows past what the store counts (beyond a 64th for evicted messages not yet swept
- * out, and a fixed allowance for code and caches), nor what it counts past STORE_MAX_BYTES.
+ * with the V8 heap limit of the container (--max-old-space-size=211), and the heap after a full GC
+ * (with the typed arrays of the message columns) never grows past what the store counts (beyond a
+ * 64th for evicted messages not yet swept out, and a fixed allowance for code and caches), nor
+ * what it counts past STORE_MAX_BYTES.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
