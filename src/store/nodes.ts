@@ -234,9 +234,7 @@ export class Slots {
 
 /** A plain array of exactly `length` items, filled (no holes, so V8 keeps it packed). */
 function resized<T>(a: T[], length: number, filler: T): T[] {
-  const b: T[] = [];
-  const keep = Math.min(length, a.length);
-  for (let i = 0; i < keep; i++) b.push(a[i] as T);
-  for (let i = keep; i < length; i++) b.push(filler);
+  const b = a.slice(0, length); // a copy of a packed array is packed
+  for (let i = b.length; i < length; i++) b.push(filler);
   return b;
 }
