@@ -267,7 +267,7 @@ function why(r: Results, row: TargetRow): string {
     return (
       `The wall rates are close to the broker's own delivery rate (mosquitto_sub gets ${fi(ing.drain.subRate.median)} msg/s drained, ${fi(ing.live.subRate.median)} live), so they mostly measure the broker and the noise of a shared 2-core machine (see the spread); ` +
       `the per-message CPU is the stable figure: the bridge processes ${fi(ing.drain.bridgeCapacity.median)} msgs per CPU-second against ${fi(ing.drain.bareCapacity.median)} for bare mqtt.js (ratio ${f(ing.drain.capacityRatio.median, 3)}). ` +
-      `In the ingest profile the bridge's own code takes ${pct(areaShare(r, 'ingest-bridge', 'bridge'))} of busy time (${topBridge(r, 'ingest-bridge')}) and GC ${pct(areaShare(r, 'ingest-bridge', 'GC'))} against ${pct(areaShare(r, 'ingest-bare', 'GC'))} for bare mqtt.js: every stored message is a Msg object and a latin1 string copy of its payload, both surviving into the old generation.`
+      `In the ingest profile the bridge's own code takes ${pct(areaShare(r, 'ingest-bridge', 'bridge'))} of busy time (${topBridge(r, 'ingest-bridge')}) and GC ${pct(areaShare(r, 'ingest-bridge', 'GC'))} against ${pct(areaShare(r, 'ingest-bare', 'GC'))} for bare mqtt.js: every stored message keeps a latin1 string copy of its payload (its other fields are slots of typed-array columns), surviving into the old generation.`
     );
   }
   if (a.startsWith('ingest flood, memory')) {
