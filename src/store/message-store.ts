@@ -320,20 +320,15 @@ export class MessageStore {
 
   private evict(m: number): void {
     const sl = this.slots;
-    const gPrev = sl.gPrev[m] as number;
-    const gNext = sl.gNext[m] as number;
-    if (m === this.frontier) this.frontier = gNext;
-    if (gPrev === NONE) this.mainHead = gNext;
-    else sl.gNext[gPrev] = gNext;
-    if (gNext === NONE) this.mainTail = gPrev;
-    else sl.gPrev[gNext] = gPrev;
+    if (m === this.frontier) this.frontier = sl.gNext[m] as number;
     const e = sl.entry[m] as Entry;
-    const tPrev = sl.tPrev[m] as number;
-    const tNext = sl.tNext[m] as number;
-    if (tPrev === NONE) e.head = tNext;
-    else sl.tNext[tPrev] = tNext;
-    if (tNext === NONE) e.tail = tPrev;
-    else sl.tPrev[tNext] = tPrev;
+    this.repoint(
+      m,
+      sl.gNext[m] as number,
+      sl.gPrev[m] as number,
+      sl.tNext[m] as number,
+      sl.tPrev[m] as number,
+    );
     const receivedAt = sl.receivedAt[m] as number;
     if (receivedAt > e.lastEvictedAt) e.lastEvictedAt = receivedAt;
     if (--e.stored === 0) this.emptyTopics++;
@@ -381,23 +376,33 @@ export class MessageStore {
       const to = hole++;
       sl.move(from, to);
       moved[from - capacity] = to;
-      const gPrev = sl.gPrev[to] as number;
-      const gNext = sl.gNext[to] as number;
-      if (gPrev === NONE) this.mainHead = to;
-      else sl.gNext[gPrev] = to;
-      if (gNext === NONE) this.mainTail = to;
-      else sl.gPrev[gNext] = to;
-      const e = sl.entry[to] as Entry;
-      const tPrev = sl.tPrev[to] as number;
-      const tNext = sl.tNext[to] as number;
-      if (tPrev === NONE) e.head = to;
-      else sl.tNext[tPrev] = to;
-      if (tNext === NONE) e.tail = to;
-      else sl.tPrev[tNext] = to;
+      this.repoint(to, to, to, to, to);
       if (this.frontier === from) this.frontier = to;
     }
     this.lateHistory.remap((x) => (x >= capacity ? (moved[x - capacity] as number) : x));
     sl.shrinkTo(capacity);
+  }
+
+  /**
+   * Point what is next to slot `s` at other slots: its predecessor in receive order (or the list's
+   * head) at `gAfter`, its successor (or the tail) at `gBefore`, and likewise in its topic's list
+   * (or the topic's ends). Unlinking passes s's own neighbours; moving s passes its new slot.
+   */
+  private repoint(s: number, gAfter: number, gBefore: number, tAfter: number, tBefore: number): void {
+    const sl = this.slots;
+    const gPrev = sl.gPrev[s] as number;
+    const gNext = sl.gNext[s] as number;
+    if (gPrev === NONE) this.mainHead = gAfter;
+    else sl.gNext[gPrev] = gAfter;
+    if (gNext === NONE) this.mainTail = gBefore;
+    else sl.gPrev[gNext] = gBefore;
+    const e = sl.entry[s] as Entry;
+    const tPrev = sl.tPrev[s] as number;
+    const tNext = sl.tNext[s] as number;
+    if (tPrev === NONE) e.head = tAfter;
+    else sl.tNext[tPrev] = tAfter;
+    if (tNext === NONE) e.tail = tBefore;
+    else sl.tPrev[tNext] = tBefore;
   }
 
   private dropTopic(entry: Entry): void {
